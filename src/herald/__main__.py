@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from herald.cli.main import main
+
+main()

@@ -1,0 +1,81 @@
+"""`herald`: serve, worker, migrate, and the queue and dead-letter commands."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from herald.cli import queue as queue_cli
+from herald.cli.common import out_console, run_with_runtime, settings_or_exit
+from herald.db import migrate as db_migrate
+from herald.runtime import Runtime
+
+app = typer.Typer(
+    name="herald",
+    help="Telegram-first notifications, scheduled posting and click tracking.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(queue_cli.queue_app, name="queue")
+app.add_typer(queue_cli.dlq_app, name="dlq")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+
+    async def action(runtime: Runtime) -> None:
+        await db_migrate.upgrade(runtime.db)
+        revisions = ", ".join(sorted(await db_migrate.current_revisions(runtime.db)))
+        out_console.print(f"database migrated to {revisions}")
+
+    run_with_runtime(action, require_migrated=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Overrides HERALD_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides HERALD_PORT.")] = None,
+    worker: Annotated[bool, typer.Option(help="Run the delivery worker in-process.")] = True,
+) -> None:
+    """Run the HTTP API and the worker; migrates the database on start."""
+    settings = settings_or_exit()
+    from herald.web import create_app
+
+    async def check(runtime: Runtime) -> None:
+        await db_migrate.upgrade(runtime.db)
+
+    run_with_runtime(check, require_migrated=False)
+    config = uvicorn.Config(
+        create_app(settings, run_worker=worker),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run the delivery worker alone (start as many as you like on PostgreSQL)."""
+
+    async def action(runtime: Runtime) -> None:
+        runtime.log_channels()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.worker().run(stop)
+
+    run_with_runtime(action)
+
+
+def main() -> None:
+    app()

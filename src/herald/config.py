@@ -1,0 +1,187 @@
+"""herald's one settings class.
+
+Built once by the application factory or the CLI and passed down; nothing reads
+the environment at import time, so tests build their own ``Settings`` freely.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEV_SECRET_KEY = "herald-dev-secret-key-not-for-production"
+# Values that people paste from examples; refusing them in prod is the point.
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {"", DEV_SECRET_KEY, "change-me", "changeme", "secret", "your-secret-key", "xxx"}
+)
+MIN_PROD_SECRET_LENGTH = 32
+
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+class ChannelSettings(BaseModel):
+    """Per-channel dispatch policy: how fast, how many at once, how to retry."""
+
+    rate_per_second: Annotated[float, Field(gt=0)] = 30.0
+    burst: Annotated[int, Field(ge=1)] = 30
+    concurrency: Annotated[int, Field(ge=1)] = 32
+    max_attempts: Annotated[int, Field(ge=1)] = 5
+    backoff_base_seconds: Annotated[float, Field(gt=0)] = 1.0
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
+    backoff_jitter: Annotated[float, Field(ge=0, lt=1)] = 0.1
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept plain ``sqlite:///`` / ``postgresql://`` URLs and pick the async driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL ({exc})") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    if parsed.drivername in ASYNC_DRIVERS:
+        parsed = parsed.set(drivername=ASYNC_DRIVERS[parsed.drivername])
+    if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ValueError(f"driver {parsed.drivername!r} is not async: use aiosqlite or asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HERALD_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    env: Environment = Field(Environment.PROD, description="`dev` or `prod`.")
+    database_url: str = Field(
+        "sqlite+aiosqlite:///herald.db",
+        description="SQLAlchemy URL; sqlite:// and postgresql:// get the async driver.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Signs links and callback data. Required in prod."
+    )
+    log_level: LogLevel = LogLevel.INFO
+    log_format: LogFormat | None = Field(
+        None, description="`json` or `console`; defaults to console in dev, json in prod."
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for /api/v1. Unset: API open in dev, refused in prod.",
+    )
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+
+    lease_seconds: Annotated[float, Field(gt=0)] = 60.0
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = 1.0
+    claim_batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
+    enqueue_chunk_size: Annotated[int, Field(ge=1, le=2000)] = 1000
+    retention_days: Annotated[float, Field(gt=0)] = 30.0
+    shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
+    sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
+
+    telegram: ChannelSettings = ChannelSettings(rate_per_second=30, burst=30)
+    email: ChannelSettings = ChannelSettings(rate_per_second=10, burst=10)
+    push: ChannelSettings = ChannelSettings(rate_per_second=100, burst=100)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _secret_key_required_in_prod(self) -> Self:
+        key = self.secret_key.get_secret_value()
+        if self.env is Environment.DEV:
+            if not key:
+                self.secret_key = SecretStr(DEV_SECRET_KEY)
+            return self
+        if key.strip().lower() in PLACEHOLDER_SECRET_KEYS:
+            raise ValueError(
+                "secret_key: unset or a placeholder; set a random value "
+                f"of at least {MIN_PROD_SECRET_LENGTH} characters "
+                "(or HERALD_ENV=dev for local use)"
+            )
+        if len(key) < MIN_PROD_SECRET_LENGTH:
+            raise ValueError(
+                f"secret_key: HERALD_SECRET_KEY must be at least {MIN_PROD_SECRET_LENGTH} "
+                "characters in prod"
+            )
+        return self
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.CONSOLE if self.env is Environment.DEV else LogFormat.JSON
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def channel(self, name: str) -> ChannelSettings:
+        value = getattr(self, name, None)
+        if not isinstance(value, ChannelSettings):
+            raise KeyError(name)
+        return value
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line naming the variable."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn pydantic's multi-line report into one line per bad ``HERALD_`` variable."""
+    parts = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        message = error["msg"].removeprefix("Value error, ")
+        if not loc and message.startswith("secret_key: "):
+            loc, message = ["secret_key"], message.removeprefix("secret_key: ")
+        variable = "HERALD_" + "__".join(loc).upper() if loc else "configuration"
+        parts.append(f"{variable}: {message}")
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and .env), raising ConfigError on bad values."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -1,0 +1,7 @@
+"""Database access: the engine wrapper, the schema and its migrations."""
+
+from __future__ import annotations
+
+from herald.db.database import Database, DatabaseUnavailable
+
+__all__ = ["Database", "DatabaseUnavailable"]

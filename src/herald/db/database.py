@@ -1,0 +1,99 @@
+"""One async engine per process, with the SQLite settings a queue needs.
+
+Write transactions go through :meth:`Database.write`. On SQLite that issues
+``BEGIN IMMEDIATE``: a deferred transaction that reads and then upgrades to a write
+fails with SQLITE_BUSY at once, busy timeout or not, because SQLite cannot wait
+for a lock it might deadlock on. Taking the write lock up front makes writers
+queue on the busy timeout instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+_WRITE_OPTION = "herald_write"
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached; the message never contains credentials."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for logs and error messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class Database:
+    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 10_000, echo: bool = False):
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
+        else:
+            # Survive a database restart: test connections before handing them out.
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_hooks(self.engine, sqlite_busy_timeout_ms)
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that will write (``BEGIN IMMEDIATE`` on SQLite)."""
+        async with self._write_engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction; never takes SQLite's write lock."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, DBAPIError, OperationalError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to {safe_url(self.url)}: {_short_reason(exc)}"
+            ) from None
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _short_reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's own BEGIN is always deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,120 @@
+"""Operating the queue: listing, dead-letter replay, lease rescue, retention and stats."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from sqlalchemy import case, delete, func, select, update
+
+from herald.db.tables import deliveries as D
+from herald.queue.filters import conditions
+from herald.queue.models import Delivery, DeliveryFilter, Lane, QueueStats, State
+from herald.queue.store import DeliveryQueue
+
+REPLAY_BATCH = 1000
+PRUNE_BATCH = 5000
+
+
+async def list_deliveries(
+    queue: DeliveryQueue, f: DeliveryFilter, *, limit: int = 100, before_id: int | None = None
+) -> list[Delivery]:
+    """Newest first; page with ``before_id`` (the last id of the previous page)."""
+    stmt = select(D).where(*conditions(f)).order_by(D.c.id.desc()).limit(limit)
+    if before_id is not None:
+        stmt = stmt.where(D.c.id < before_id)
+    async with queue.db.read() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return [Delivery.from_row(r) for r in rows]
+
+
+async def replay(queue: DeliveryQueue, f: DeliveryFilter) -> int:
+    """Put dead letters matching ``f`` back in the queue with fresh attempts.
+
+    Works in batches so a bulk replay of many dead letters never holds the write
+    lock for long; returns how many were replayed.
+    """
+    f = dataclasses.replace(f, state=State.DEAD)
+    replayed = 0
+    while True:
+        now = queue.clock.now()
+        batch = select(D.c.id).where(*conditions(f)).order_by(D.c.id).limit(REPLAY_BATCH)
+        async with queue.db.write() as conn:
+            result = await conn.execute(
+                update(D)
+                .where(D.c.id.in_(batch), D.c.state == State.DEAD)
+                .values(state=State.PENDING, attempts=0, run_at=now, finished_at=None)
+            )
+            count = int(result.rowcount)
+            if count:
+                await queue.announce(conn)
+        replayed += count
+        if count < REPLAY_BATCH:
+            break
+    if replayed:
+        queue.wakeup.notify()
+    return replayed
+
+
+async def rescue_expired(queue: DeliveryQueue) -> int:
+    """Put deliveries whose lease ran out (their worker died) back in the queue.
+
+    The attempt the dead worker made still counts, so a delivery that crashes its
+    worker every time ends in the dead-letter state instead of looping forever.
+    """
+    now = queue.clock.now()
+    exhausted = D.c.attempts >= D.c.max_attempts
+    async with queue.db.write() as conn:
+        result = await conn.execute(
+            update(D)
+            .where(D.c.state == State.RUNNING, D.c.locked_until < now)
+            .values(
+                state=case((exhausted, State.DEAD.value), else_=State.PENDING.value),
+                finished_at=case((exhausted, now), else_=None),
+                last_error=case(
+                    (exhausted, "lease expired on the last attempt (worker lost)"),
+                    else_="lease expired (worker lost); retrying",
+                ),
+                locked_until=None,
+                locked_by=None,
+            )
+        )
+        rescued = int(result.rowcount)
+        if rescued:
+            await queue.announce(conn)
+    if rescued:
+        queue.wakeup.notify()
+    return rescued
+
+
+async def prune_sent(queue: DeliveryQueue, retention: timedelta) -> int:
+    """Delete sent deliveries older than ``retention``, in batches; dead letters stay."""
+    cutoff = queue.clock.now() - retention
+    pruned = 0
+    while True:
+        batch = (
+            select(D.c.id)
+            .where(D.c.state == State.SENT, D.c.finished_at < cutoff)
+            .limit(PRUNE_BATCH)
+        )
+        async with queue.db.write() as conn:
+            count = int((await conn.execute(delete(D).where(D.c.id.in_(batch)))).rowcount)
+        pruned += count
+        if count < PRUNE_BATCH:
+            return pruned
+
+
+async def stats(queue: DeliveryQueue) -> QueueStats:
+    now = queue.clock.now()
+    async with queue.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(D.c.lane, D.c.state, func.count()).group_by(D.c.lane, D.c.state)
+            )
+        ).all()
+        oldest = await conn.scalar(
+            select(func.min(D.c.run_at)).where(D.c.state == State.PENDING, D.c.run_at <= now)
+        )
+    counts = {(Lane(lane).label, state): int(n) for lane, state, n in rows}
+    age = (now - oldest).total_seconds() if oldest is not None else None
+    return QueueStats(counts=counts, oldest_waiting_seconds=age)

@@ -1,0 +1,303 @@
+"""The durable delivery queue: enqueue, claim, lease and record outcomes.
+
+Shaped after River and Oban. Claiming is one ``UPDATE ... RETURNING`` over the
+first eligible ids; on PostgreSQL the selection is a CTE with ``FOR UPDATE SKIP
+LOCKED``. Per-key exclusivity (one in-flight delivery per ordering key) needs every
+claimer to see the others' committed claims, which READ COMMITTED with SKIP LOCKED
+alone does not give, so claims of one channel take a short transaction-scoped
+advisory lock first; the partial unique index ``ux_deliveries_running_key`` makes
+the database itself refuse a second running row per key. On SQLite, ``BEGIN
+IMMEDIATE`` serializes writers and the same statement runs without the lock clause.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, bindparam, cast, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import deliveries
+from herald.queue.models import Delivery, NewDelivery, State
+from herald.queue.outcomes import Outcome
+from herald.queue.policy import Decision, RetryPolicy, decide
+from herald.queue.wakeup import CHANNEL as NOTIFY_CHANNEL
+from herald.queue.wakeup import Wakeup
+
+D = deliveries
+_CLAIM_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A finished send: the claimed delivery and what came of it."""
+
+    delivery: Delivery
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    id: int
+    created: bool  # False when the idempotency key already existed
+
+
+class DeliveryQueue:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        policies: Mapping[str, RetryPolicy] | None = None,
+        wakeup: Wakeup | None = None,
+        lease_seconds: float = 60.0,
+        chunk_size: int = 1000,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.policies = dict(policies or {})
+        self.wakeup = wakeup or Wakeup()
+        self.lease = timedelta(seconds=lease_seconds)
+        self.chunk_size = chunk_size
+        self._rand = rand
+
+    def policy(self, channel: str) -> RetryPolicy:
+        return self.policies.get(channel, RetryPolicy())
+
+    # -- enqueue ---------------------------------------------------------------
+
+    def _row(self, new: NewDelivery, now: datetime) -> dict[str, Any]:
+        return {
+            "lane": int(new.lane),
+            "channel": new.channel,
+            "recipient": new.recipient,
+            "ordering_key": new.key(),
+            "payload": new.payload,
+            "state": State.PENDING.value,
+            "attempts": 0,
+            "max_attempts": new.max_attempts or self.policy(new.channel).max_attempts,
+            "run_at": new.run_at or now,
+            "idempotency_key": new.idempotency_key,
+            "campaign": new.campaign,
+            "created_at": now,
+        }
+
+    def _insert(self) -> Any:
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        return insert(D).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+    async def enqueue(self, new: NewDelivery) -> Enqueued:
+        """Queue one delivery; with an idempotency key, a repeat returns the first id."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(self._insert().values(self._row(new, now)).returning(D.c.id))
+            ).first()
+            if row is None:
+                existing = await conn.scalar(
+                    select(D.c.id).where(D.c.idempotency_key == new.idempotency_key)
+                )
+                assert existing is not None  # the conflict that skipped the insert
+                return Enqueued(int(existing), created=False)
+            await self.announce(conn)
+        self.wakeup.notify()
+        return Enqueued(int(row.id), created=True)
+
+    async def enqueue_many(self, items: Iterable[NewDelivery]) -> int:
+        """Queue deliveries in chunks of multi-row INSERTs; returns how many were new.
+
+        The iterable is consumed lazily, so a 100k campaign never sits in memory.
+        Each chunk commits on its own, so workers start while the rest is queued;
+        give campaign deliveries idempotency keys to make a retried enqueue safe.
+        """
+        created = 0
+        iterator = iter(items)
+        while chunk := list(itertools.islice(iterator, self.chunk_size)):
+            now = self.clock.now()
+            rows = [self._row(new, now) for new in chunk]
+            async with self.db.write() as conn:
+                result = await conn.execute(self._insert().returning(D.c.id), rows)
+                created += len(result.all())
+                await self.announce(conn)
+            self.wakeup.notify()
+        return created
+
+    async def announce(self, conn: AsyncConnection) -> None:
+        """Tell other processes' workers (inside ``conn``'s transaction) that work is due."""
+        if self.db.dialect == "postgresql":
+            await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": NOTIFY_CHANNEL})
+
+    # -- claim -----------------------------------------------------------------
+
+    async def claim(self, channel: str, limit: int, worker: str) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries of ``channel``, at most one per ordering key."""
+        if limit <= 0:
+            return []
+        now = self.clock.now()
+        stmt = _claim_statement(channel, limit, now, now + self.lease, worker)
+        async with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                await conn.execute(_CLAIM_LOCK_SQL, {"name": f"herald.claim.{channel}"})
+            rows = (await conn.execute(stmt)).all()
+        claimed = sorted((Delivery.from_row(r) for r in rows), key=_fifo)
+        return claimed
+
+    async def extend_leases(self, ids: Sequence[int], worker: str) -> None:
+        if not ids:
+            return
+        until = self.clock.now() + self.lease
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(D)
+                .where(D.c.id.in_(ids), D.c.state == State.RUNNING, D.c.locked_by == worker)
+                .values(locked_until=until)
+            )
+
+    async def release(self, ids: Sequence[int], worker: str) -> None:
+        """Give claimed deliveries back untried (shutdown); the attempt is not spent."""
+        if not ids:
+            return
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(D)
+                .where(D.c.id.in_(ids), D.c.state == State.RUNNING, D.c.locked_by == worker)
+                .values(
+                    state=State.PENDING,
+                    attempts=D.c.attempts - 1,
+                    locked_until=None,
+                    locked_by=None,
+                )
+            )
+            await self.announce(conn)
+
+    # -- outcomes --------------------------------------------------------------
+
+    async def record(self, results: Sequence[Result], worker: str) -> list[Decision]:
+        """Apply many outcomes in one transaction; returns the decision for each.
+
+        A row whose lease expired and was rescued (and maybe re-claimed) is left
+        alone: the other claimer's outcome is the one that counts.
+        """
+        if not results:
+            return []
+        now = self.clock.now()
+        params = []
+        decisions = []
+        for result in results:
+            d = result.delivery
+            decision = decide(
+                result.outcome,
+                attempts=d.attempts,
+                max_attempts=d.max_attempts,
+                policy=self.policy(d.channel),
+                now=now,
+                rand=self._rand,
+            )
+            decisions.append(decision)
+            params.append(
+                {
+                    "b_id": d.id,
+                    "b_worker": worker,
+                    "b_state": decision.state.value,
+                    "b_run_at": decision.run_at or d.run_at,
+                    "b_delta": decision.attempts_delta,
+                    "b_error": decision.error,
+                    "b_pmid": decision.provider_message_id,
+                    "b_finished": now if decision.finished else None,
+                }
+            )
+        stmt = (
+            update(D)
+            .where(
+                D.c.id == bindparam("b_id"),
+                D.c.state == State.RUNNING,
+                D.c.locked_by == bindparam("b_worker"),
+            )
+            .values(
+                state=bindparam("b_state"),
+                run_at=bindparam("b_run_at", type_=D.c.run_at.type),
+                attempts=D.c.attempts + bindparam("b_delta"),
+                last_error=bindparam("b_error"),
+                provider_message_id=bindparam("b_pmid"),
+                finished_at=bindparam("b_finished", type_=D.c.finished_at.type),
+                locked_until=None,
+                locked_by=None,
+            )
+        )
+        async with self.db.write() as conn:
+            await conn.execute(stmt, params)
+            if any(p["b_state"] == State.PENDING for p in params):
+                await self.announce(conn)
+        return decisions
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(D).where(D.c.id == delivery_id))).first()
+        return Delivery.from_row(row) if row else None
+
+
+def _fifo(d: Delivery) -> tuple[int, datetime, int]:
+    return (int(d.lane), d.run_at, d.id)
+
+
+def _claim_statement(
+    channel: str, limit: int, now: datetime, locked_until: datetime, worker: str
+) -> Any:
+    running = D.alias("running")
+    key_busy = (
+        select(literal(1))
+        .where(running.c.ordering_key == D.c.ordering_key, running.c.state == State.RUNNING)
+        .exists()
+    )
+    # Scan a little past the limit: rows sharing a key collapse to their first one.
+    candidates = (
+        select(D.c.id, D.c.ordering_key, D.c.lane, D.c.run_at)
+        .where(
+            D.c.state == State.PENDING,
+            D.c.channel == channel,
+            D.c.run_at <= now,
+            ~key_busy,
+        )
+        .order_by(D.c.lane, D.c.run_at, D.c.id)
+        .limit(limit * 2)
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
+    )
+    key = func.coalesce(
+        candidates.c.ordering_key, literal("#").concat(cast(candidates.c.id, String))
+    )
+    ranked = select(
+        candidates.c.id,
+        candidates.c.lane,
+        candidates.c.run_at,
+        func.row_number()
+        .over(partition_by=key, order_by=(candidates.c.lane, candidates.c.run_at, candidates.c.id))
+        .label("rank"),
+    ).subquery("ranked")
+    first_per_key = (
+        select(ranked.c.id)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.lane, ranked.c.run_at, ranked.c.id)
+        .limit(limit)
+    )
+    return (
+        update(D)
+        .where(D.c.id.in_(first_per_key))
+        .values(
+            state=State.RUNNING,
+            attempts=D.c.attempts + 1,
+            locked_until=locked_until,
+            locked_by=worker,
+        )
+        .returning(*D.c)
+    )

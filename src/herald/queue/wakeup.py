@@ -1,0 +1,69 @@
+"""Waking idle workers when work arrives.
+
+In one process an ``asyncio.Event`` is enough. Across processes on PostgreSQL the
+enqueuing transaction issues ``pg_notify`` and every worker LISTENs; on SQLite the
+worker falls back to short polling. Polling always runs too, as the safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+
+from herald.db import Database
+
+CHANNEL = "herald_deliveries"
+log = structlog.get_logger(__name__)
+
+
+class Wakeup:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a notification; True if one came."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        except TimeoutError:
+            return False
+        finally:
+            self._event.clear()
+        return True
+
+
+class PostgresListener:
+    """Holds one connection that LISTENs and turns notifications into local wake-ups."""
+
+    def __init__(self, db: Database, wakeup: Wakeup) -> None:
+        self._db = db
+        self._wakeup = wakeup
+        self._conn: Any = None
+        self._raw: Any = None
+
+    async def start(self) -> None:
+        try:
+            self._conn = await self._db.engine.connect()
+            self._raw = await self._conn.get_raw_connection()
+            await self._raw.driver_connection.add_listener(CHANNEL, self._on_notify)
+        except Exception as exc:  # polling still works; LISTEN is an optimisation
+            log.warning("listen_unavailable", error=str(exc).splitlines()[0] if str(exc) else "")
+            await self.stop()
+
+    def _on_notify(self, *_args: Any) -> None:
+        self._wakeup.notify()
+
+    async def stop(self) -> None:
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                await self._raw.driver_connection.remove_listener(CHANNEL, self._on_notify)
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+        self._conn = self._raw = None

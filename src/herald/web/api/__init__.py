@@ -1,0 +1,15 @@
+"""Routes of /api/v1 and the operational endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from herald.web.api import deliveries, health, queue, sandbox
+from herald.web.deps import ApiAuth
+
+api_router = APIRouter(prefix="/api/v1", dependencies=[ApiAuth])
+api_router.include_router(deliveries.router)
+api_router.include_router(queue.router)
+api_router.include_router(sandbox.router)
+
+__all__ = ["api_router", "health"]

@@ -1,0 +1,24 @@
+"""The sandbox inbox: what channels without credentials would have sent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from herald.channels.sandbox import read_inbox
+from herald.web.deps import RuntimeDep
+from herald.web.schemas import SandboxMessageOut
+
+router = APIRouter(tags=["sandbox"])
+
+
+@router.get("/sandbox/messages")
+async def sandbox_messages(
+    runtime: RuntimeDep,
+    channel: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before_id: int | None = None,
+) -> list[SandboxMessageOut]:
+    rows = await read_inbox(runtime.db, channel=channel, limit=limit, before_id=before_id)
+    return [SandboxMessageOut(**row) for row in rows]

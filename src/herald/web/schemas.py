@@ -1,0 +1,113 @@
+"""Request and response bodies of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from herald.queue import Delivery, QueueStats
+
+LaneName = Literal["transactional", "campaign"]
+StateName = Literal["pending", "running", "sent", "dead"]
+
+
+class DeliveryIn(BaseModel):
+    channel: str = Field(description="telegram, email or push", min_length=1, max_length=32)
+    recipient: str = Field(min_length=1, max_length=1024, description="chat id, address, endpoint")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    lane: LaneName = "transactional"
+    ordering_key: str | None = Field(None, max_length=1024)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=255)
+    campaign: str | None = Field(None, max_length=128)
+    run_at: AwareDatetime | None = None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    lane: LaneName
+    channel: str
+    recipient: str
+    ordering_key: str | None
+    payload: dict[str, Any]
+    state: StateName
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    last_error: str | None
+    provider_message_id: str | None
+    idempotency_key: str | None
+    campaign: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryOut:
+        return cls(
+            id=d.id,
+            lane=d.lane.label,
+            channel=d.channel,
+            recipient=d.recipient,
+            ordering_key=d.ordering_key,
+            payload=d.payload,
+            state=d.state.value,
+            attempts=d.attempts,
+            max_attempts=d.max_attempts,
+            run_at=d.run_at,
+            last_error=d.last_error,
+            provider_message_id=d.provider_message_id,
+            idempotency_key=d.idempotency_key,
+            campaign=d.campaign,
+            created_at=d.created_at,
+            finished_at=d.finished_at,
+        )
+
+
+class EnqueuedOut(BaseModel):
+    id: int
+    created: bool = Field(description="false when the idempotency key was already used")
+
+
+class ReplayFilter(BaseModel):
+    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    channel: str | None = None
+    error: str | None = Field(None, description="substring of the last error")
+    campaign: str | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    all: bool = Field(False, description="must be true to replay with no filter at all")
+
+
+class ReplayOut(BaseModel):
+    replayed: int
+
+
+class LaneStateCount(BaseModel):
+    lane: LaneName
+    state: StateName
+    count: int
+
+
+class QueueStatsOut(BaseModel):
+    counts: list[LaneStateCount]
+    oldest_waiting_seconds: float | None
+
+    @classmethod
+    def of(cls, stats: QueueStats) -> QueueStatsOut:
+        return cls(
+            counts=[
+                LaneStateCount(lane=lane, state=state, count=n)
+                for (lane, state), n in sorted(stats.counts.items())
+            ],
+            oldest_waiting_seconds=stats.oldest_waiting_seconds,
+        )
+
+
+class SandboxMessageOut(BaseModel):
+    id: int
+    delivery_id: int | None
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    created_at: datetime

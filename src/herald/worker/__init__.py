@@ -1,0 +1,8 @@
+"""The worker: claims what the rate limits allow, sends, records outcomes in batches."""
+
+from __future__ import annotations
+
+from herald.worker.dispatcher import DrainSummary, Worker
+from herald.worker.ratelimit import RateLimit, TokenBucket
+
+__all__ = ["DrainSummary", "RateLimit", "TokenBucket", "Worker"]

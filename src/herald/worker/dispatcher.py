@@ -1,0 +1,331 @@
+"""The asyncio dispatcher.
+
+Each round it asks every channel's token bucket how many sends it may start now,
+claims at most that many (rate limiting at dispatch time, never raise-and-retry),
+runs the sends concurrently, and records finished outcomes in batched
+transactions. Leases of everything claimed but not yet recorded are extended in
+the background, so a slow send keeps its lease and a killed worker loses its
+leases to the rescuer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from herald.channels import Sender
+from herald.metrics import Metrics
+from herald.queue import Delivery, DeliveryQueue, Result, RetryAfter, State, Transient
+from herald.queue import admin as queue_admin
+from herald.queue.policy import Decision
+from herald.queue.wakeup import PostgresListener
+from herald.worker.ratelimit import RateLimit, TokenBucket
+
+log = structlog.get_logger("herald.worker")
+
+
+@dataclass
+class DrainSummary:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    rescued: int = 0
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        senders: Mapping[str, Sender],
+        *,
+        limits: Mapping[str, RateLimit] | None = None,
+        concurrency: Mapping[str, int] | None = None,
+        metrics: Metrics | None = None,
+        worker_id: str | None = None,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        record_interval: float = 0.02,
+        record_batch: int = 500,
+        maintenance_interval: float = 15.0,
+        retention: timedelta | None = None,
+        shutdown_grace: float = 10.0,
+    ) -> None:
+        self.queue = queue
+        self.clock = queue.clock
+        self.senders = dict(senders)
+        self.id = worker_id or default_worker_id()
+        self.metrics = metrics or Metrics()
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.record_interval = record_interval
+        self.record_batch = record_batch
+        self.maintenance_interval = maintenance_interval
+        self.retention = retention
+        self.shutdown_grace = shutdown_grace
+        limits = limits or {}
+        concurrency = concurrency or {}
+        now = self.clock.monotonic()
+        self._buckets = {
+            ch: TokenBucket(limits.get(ch, RateLimit(1e9, 1_000_000)), now) for ch in self.senders
+        }
+        self._concurrency = {ch: concurrency.get(ch, 32) for ch in self.senders}
+        self._busy: Counter[str] = Counter()
+        self._inflight: dict[int, Delivery] = {}  # claimed and not yet recorded
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._results: list[Result] = []
+        self._flush_now = asyncio.Event()
+        self._throttled_for = 0.0
+
+    # -- one round -------------------------------------------------------------
+
+    async def dispatch_once(self) -> int:
+        """Claim and start as many sends as limits and free slots allow; returns how many."""
+        started = 0
+        self._throttled_for = 0.0
+        for channel, sender in self.senders.items():
+            free = self._concurrency[channel] - self._busy[channel]
+            if free <= 0:
+                continue
+            bucket = self._buckets[channel]
+            now = self.clock.monotonic()
+            allowed = min(free, bucket.available(now), self.batch_size)
+            if allowed <= 0:
+                wait = bucket.wait_time(now)
+                self._throttled_for = min(self._throttled_for or wait, wait)
+                continue
+            bucket.take(allowed, now)
+            claimed = await self.queue.claim(channel, allowed, self.id)
+            bucket.give_back(allowed - len(claimed))
+            for delivery in claimed:
+                self._start(delivery, sender)
+            started += len(claimed)
+        return started
+
+    def _start(self, delivery: Delivery, sender: Sender) -> None:
+        self._inflight[delivery.id] = delivery
+        self._busy[delivery.channel] += 1
+        self.metrics.claimed.labels(delivery.channel, delivery.lane.label).inc()
+        self._tasks[delivery.id] = asyncio.create_task(self._send(delivery, sender))
+
+    async def _send(self, delivery: Delivery, sender: Sender) -> None:
+        started = time.perf_counter()
+        try:
+            try:
+                outcome = await sender.send(delivery)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a sender bug must not lose the delivery
+                _bind(delivery).exception("sender_crashed")
+                outcome = Transient(f"sender error: {type(exc).__name__}: {exc}")
+            self._results.append(Result(delivery, outcome))
+            if len(self._results) >= self.record_batch:
+                self._flush_now.set()
+        finally:
+            self.metrics.send_duration.labels(delivery.channel).observe(
+                time.perf_counter() - started
+            )
+            self._busy[delivery.channel] -= 1
+            self._tasks.pop(delivery.id, None)
+            self.queue.wakeup.notify()  # a slot is free: dispatch again
+
+    async def flush(self) -> list[Decision]:
+        """Record every finished send in one transaction."""
+        if not self._results:
+            return []
+        batch, self._results = self._results, []
+        try:
+            decisions = await self.queue.record(batch, self.id)
+        except BaseException:
+            self._results[:0] = batch  # keep them for the next try; nothing is lost
+            raise
+        for result, decision in zip(batch, decisions, strict=True):
+            self._inflight.pop(result.delivery.id, None)
+            self._observe(result, decision)
+        return decisions
+
+    def _observe(self, result: Result, decision: Decision) -> None:
+        d = result.delivery
+        labels = (d.channel, d.lane.label)
+        if decision.state is State.SENT:
+            self.metrics.completed.labels(*labels).inc()
+            return
+        logger = _bind(d)
+        if decision.state is State.DEAD:
+            self.metrics.dead_lettered.labels(*labels).inc()
+            logger.warning("delivery_dead_lettered", error=decision.error)
+        else:
+            reason = "retry_after" if isinstance(result.outcome, RetryAfter) else "transient"
+            self.metrics.retried.labels(*labels, reason).inc()
+            logger.info(
+                "delivery_retry", reason=reason, run_at=str(decision.run_at), error=decision.error
+            )
+
+    # -- drain mode ------------------------------------------------------------
+
+    async def drain(self) -> DrainSummary:
+        """Process everything that is due, then return (tests and batch use)."""
+        summary = DrainSummary()
+        summary.rescued = await self._rescue()
+        while True:
+            claimed = await self.dispatch_once()
+            summary.claimed += claimed
+            if self._tasks:
+                await asyncio.wait(list(self._tasks.values()), return_when=asyncio.FIRST_COMPLETED)
+            for decision in await self.flush():
+                if decision.state is State.SENT:
+                    summary.sent += 1
+                elif decision.state is State.DEAD:
+                    summary.dead += 1
+                else:
+                    summary.retried += 1
+            if claimed or self._tasks or self._results:
+                continue
+            if self._throttled_for:
+                await self.clock.sleep(self._throttled_for)
+                continue
+            return summary
+
+    # -- long-running mode -----------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then finish or release in-flight sends."""
+        log.info("worker_started", worker_id=self.id, channels=sorted(self.senders))
+        background = [
+            asyncio.create_task(
+                self._every(self.record_interval, self._flush_tick, stop, wake=self._flush_now)
+            ),
+            asyncio.create_task(
+                self._every(self.queue.lease.total_seconds() / 3, self._heartbeat, stop)
+            ),
+            asyncio.create_task(self._every(self.maintenance_interval, self._maintain, stop)),
+        ]
+        stop_waiter = asyncio.create_task(self._notify_on(stop))
+        listener = None
+        if self.queue.db.dialect == "postgresql":
+            listener = PostgresListener(self.queue.db, self.queue.wakeup)
+            await listener.start()
+        try:
+            while not stop.is_set():
+                try:
+                    claimed = await self.dispatch_once()
+                except Exception as exc:
+                    log.warning("claim_failed", error=_first_line(exc))
+                    await self.queue.wakeup.wait(self.poll_interval)
+                    continue
+                if claimed == 0:
+                    timeout = self.poll_interval
+                    if self._throttled_for:
+                        timeout = min(timeout, self._throttled_for)
+                    await self.queue.wakeup.wait(timeout)
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            if listener is not None:
+                await listener.stop()
+            await self._shutdown(background, stop_waiter)
+        log.info("worker_stopped", worker_id=self.id)
+
+    async def _notify_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.queue.wakeup.notify()
+
+    async def _every(
+        self,
+        interval: float,
+        action: Callable[[], Awaitable[object]],
+        stop: asyncio.Event,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        """Run ``action`` every ``interval`` seconds (or sooner when ``wake`` is set)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await (wake or stop).wait()
+            if stop.is_set():
+                return
+            try:
+                await action()
+            except Exception as exc:  # the database may be down; try again next tick
+                log.warning("background_task_failed", task=action.__name__, error=_first_line(exc))
+
+    async def _flush_tick(self) -> None:
+        self._flush_now.clear()
+        await self.flush()
+
+    async def _heartbeat(self) -> None:
+        await self.queue.extend_leases(list(self._inflight), self.id)
+
+    async def _rescue(self) -> int:
+        rescued = await queue_admin.rescue_expired(self.queue)
+        if rescued:
+            self.metrics.rescued.inc(rescued)
+            log.warning("leases_rescued", count=rescued)
+        return rescued
+
+    async def _maintain(self) -> None:
+        await self._rescue()
+        if self.retention is not None:
+            pruned = await queue_admin.prune_sent(self.queue, self.retention)
+            if pruned:
+                log.info("deliveries_pruned", count=pruned)
+
+    async def _shutdown(
+        self, background: list[asyncio.Task[None]], stop_waiter: asyncio.Task[None]
+    ) -> None:
+        tasks = list(self._tasks.values())
+        if tasks:
+            log.info("worker_finishing_sends", in_flight=len(tasks), grace=self.shutdown_grace)
+            _done, late = await asyncio.wait(tasks, timeout=self.shutdown_grace or None)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        for task in [*background, stop_waiter]:
+            task.cancel()
+        await asyncio.gather(*background, stop_waiter, return_exceptions=True)
+        finished = {r.delivery.id for r in self._results}
+        untried = [i for i in self._inflight if i not in finished]
+        for attempt in range(3):
+            try:
+                await self.flush()
+                if untried:
+                    await self.queue.release(untried, self.id)
+                    for delivery_id in untried:
+                        d = self._inflight.pop(delivery_id)
+                        self.metrics.released.labels(d.channel, d.lane.label).inc()
+                    untried = []
+                return
+            except Exception as exc:
+                log.warning("shutdown_record_failed", attempt=attempt + 1, error=_first_line(exc))
+                await asyncio.sleep(0.5)
+        # Leases will expire and the rescuer will retry them: at-least-once, nothing lost.
+        log.error("shutdown_left_leases", count=len(self._inflight))
+
+
+def _bind(delivery: Delivery) -> Any:
+    return log.bind(
+        delivery_id=delivery.id,
+        channel=delivery.channel,
+        lane=delivery.lane.label,
+        attempt=delivery.attempts,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
