@@ -52,10 +52,27 @@ class ChannelSettings(BaseModel):
     rate_per_second: Annotated[float, Field(gt=0)] = 30.0
     burst: Annotated[int, Field(ge=1)] = 30
     concurrency: Annotated[int, Field(ge=1)] = 32
-    max_attempts: Annotated[int, Field(ge=1)] = 5
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
     backoff_base_seconds: Annotated[float, Field(gt=0)] = 1.0
     backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
     backoff_jitter: Annotated[float, Field(ge=0, lt=1)] = 0.1
+
+
+# One subclass per channel, so setting one field (HERALD_EMAIL__MAX_ATTEMPTS) keeps
+# that channel's own defaults for the others.
+class TelegramChannel(ChannelSettings):
+    rate_per_second: Annotated[float, Field(gt=0)] = 30.0
+    burst: Annotated[int, Field(ge=1)] = 30
+
+
+class EmailChannel(ChannelSettings):
+    rate_per_second: Annotated[float, Field(gt=0)] = 10.0
+    burst: Annotated[int, Field(ge=1)] = 10
+
+
+class PushChannel(ChannelSettings):
+    rate_per_second: Annotated[float, Field(gt=0)] = 100.0
+    burst: Annotated[int, Field(ge=1)] = 100
 
 
 def normalize_database_url(url: str) -> str:
@@ -64,11 +81,11 @@ def normalize_database_url(url: str) -> str:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ValueError(f"not a database URL ({exc})") from None
+    if parsed.drivername in ASYNC_DRIVERS:
+        parsed = parsed.set(drivername=ASYNC_DRIVERS[parsed.drivername])
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
-    if parsed.drivername in ASYNC_DRIVERS:
-        parsed = parsed.set(drivername=ASYNC_DRIVERS[parsed.drivername])
     if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise ValueError(f"driver {parsed.drivername!r} is not async: use aiosqlite or asyncpg")
     return parsed.render_as_string(hide_password=False)
@@ -111,9 +128,9 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
 
-    telegram: ChannelSettings = ChannelSettings(rate_per_second=30, burst=30)
-    email: ChannelSettings = ChannelSettings(rate_per_second=10, burst=10)
-    push: ChannelSettings = ChannelSettings(rate_per_second=100, burst=100)
+    telegram: TelegramChannel = TelegramChannel()
+    email: EmailChannel = EmailChannel()
+    push: PushChannel = PushChannel()
 
     @field_validator("database_url")
     @classmethod
@@ -140,8 +157,7 @@ class Settings(BaseSettings):
             )
         if len(key) < MIN_PROD_SECRET_LENGTH:
             raise ValueError(
-                f"secret_key: HERALD_SECRET_KEY must be at least {MIN_PROD_SECRET_LENGTH} "
-                "characters in prod"
+                f"secret_key: must be at least {MIN_PROD_SECRET_LENGTH} characters in prod"
             )
         return self
 

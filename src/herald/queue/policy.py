@@ -22,7 +22,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Delay after failed attempt number ``attempt`` (1-based): 1 s, 2 s, 4 s, 8 s..."""
-        delay = min(self.base_seconds * 2.0 ** max(attempt - 1, 0), self.max_seconds)
+        # Cap the exponent too: 2.0 ** 1024 overflows before min() could cap it.
+        delay = min(self.base_seconds * 2.0 ** min(max(attempt - 1, 0), 64), self.max_seconds)
         return delay * (1 + self.jitter * (2 * rand() - 1))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -9,6 +10,10 @@ from dataclasses import dataclass
 class RateLimit:
     per_second: float
     burst: int
+
+
+# Refill arithmetic leaves tokens like 0.9999999999; count those as whole.
+_EPSILON = 1e-9
 
 
 class TokenBucket:
@@ -26,7 +31,7 @@ class TokenBucket:
 
     def available(self, now: float) -> int:
         self._refill(now)
-        return int(self._tokens)
+        return math.floor(self._tokens + _EPSILON)
 
     def take(self, n: int, now: float) -> None:
         self._refill(now)
@@ -39,4 +44,5 @@ class TokenBucket:
     def wait_time(self, now: float) -> float:
         """Seconds until at least one token is available."""
         self._refill(now)
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.limit.per_second
+        missing = 1 - self._tokens
+        return 0.0 if missing <= _EPSILON else missing / self.limit.per_second

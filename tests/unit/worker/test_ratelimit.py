@@ -1,0 +1,96 @@
+"""TokenBucket: a pure token bucket driven by the time the caller passes in."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.worker.ratelimit import RateLimit, TokenBucket
+
+
+def bucket(per_second: float = 10.0, burst: int = 5, now: float = 100.0) -> TokenBucket:
+    return TokenBucket(RateLimit(per_second=per_second, burst=burst), now=now)
+
+
+def test_starts_full_at_burst() -> None:
+    b = bucket(burst=5)
+    assert b.available(100.0) == 5
+    assert b.wait_time(100.0) == 0.0
+
+
+def test_take_spends_tokens() -> None:
+    b = bucket(burst=5)
+    b.take(3, 100.0)
+    assert b.available(100.0) == 2
+    b.take(2, 100.0)
+    assert b.available(100.0) == 0
+
+
+def test_refills_at_the_rate() -> None:
+    # Binary-exact times and rates, so no float rounding hides a token.
+    b = bucket(per_second=8.0, burst=5)
+    b.take(5, 100.0)
+    assert b.available(100.125) == 1
+    assert b.available(100.375) == 3
+    assert b.available(100.625) == 5
+
+
+def test_refill_is_fractional_between_whole_tokens() -> None:
+    b = bucket(per_second=2.0, burst=5)
+    b.take(5, 100.0)
+    assert b.available(100.25) == 0  # half a token
+    assert b.available(100.5) == 1
+
+
+def test_never_exceeds_burst() -> None:
+    b = bucket(per_second=8.0, burst=5)
+    assert b.available(1_000_000.0) == 5
+    b.take(1, 1_000_000.0)
+    assert b.available(1_000_000.5) == 5
+    assert b.available(2_000_000.0) == 5
+
+
+def test_give_back_returns_tokens_up_to_burst() -> None:
+    b = bucket(burst=5)
+    b.take(4, 100.0)
+    b.give_back(3)
+    assert b.available(100.0) == 4
+    b.give_back(10)
+    assert b.available(100.0) == 5
+
+
+def test_taking_more_than_available_goes_into_debt() -> None:
+    b = bucket(per_second=8.0, burst=5)
+    b.take(8, 100.0)  # 3 tokens of debt
+    assert b.available(100.0) == -3
+    assert b.wait_time(100.0) == pytest.approx(0.5)
+    assert b.available(100.5) == 1
+
+
+def test_wait_time_until_one_token() -> None:
+    b = bucket(per_second=4.0, burst=2)
+    b.take(2, 100.0)
+    assert b.wait_time(100.0) == pytest.approx(0.25)
+    assert b.wait_time(100.125) == pytest.approx(0.125)
+    assert b.wait_time(100.25) == 0.0
+
+
+def test_wait_time_is_zero_with_tokens_left() -> None:
+    b = bucket(per_second=1.0, burst=3)
+    b.take(2, 100.0)
+    assert b.wait_time(100.0) == 0.0
+
+
+def test_time_going_backwards_adds_nothing() -> None:
+    b = bucket(per_second=8.0, burst=5)
+    b.take(5, 100.0)
+    assert b.available(50.0) == 0
+    # and does not move the refill origin back either
+    assert b.available(100.25) == 2
+
+
+def test_slow_rate() -> None:
+    b = bucket(per_second=0.5, burst=1, now=0.0)
+    b.take(1, 0.0)
+    assert b.wait_time(0.0) == pytest.approx(2.0)
+    assert b.available(1.5) == 0
+    assert b.available(2.0) == 1
