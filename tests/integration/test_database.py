@@ -1,0 +1,115 @@
+"""The database layer: SQLite settings, write transactions, migrations, PG wake-ups."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from herald.clock import SystemClock
+from herald.db import Database, migrate
+from herald.queue import DeliveryQueue, NewDelivery, State
+from herald.queue.wakeup import PostgresListener, Wakeup
+from herald.worker import Worker
+from tests.support.senders import ScriptedSender
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/h.db", sqlite_busy_timeout_ms=4321)
+    try:
+        async with db.read() as conn:
+            assert await conn.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert await conn.scalar(text("PRAGMA busy_timeout")) == 4321
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_read_then_write_transactions_never_fail_busy(tmp_path: Path) -> None:
+    # Deferred transactions that read, then write, fail with SQLITE_BUSY at once when
+    # they collide; BEGIN IMMEDIATE makes them wait their turn instead.
+    url = f"sqlite+aiosqlite:///{tmp_path}/h.db"
+    setup = Database(url)
+    async with setup.write() as conn:
+        await conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+        await conn.execute(text("INSERT INTO counter VALUES (0)"))
+    await setup.dispose()
+    engines = [Database(url) for _ in range(8)]
+
+    async def bump(db: Database) -> None:
+        for _ in range(25):
+            async with db.write() as conn:
+                n = await conn.scalar(text("SELECT n FROM counter"))
+                await asyncio.sleep(0)  # let the others start their transactions
+                await conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+    try:
+        await asyncio.gather(*(bump(db) for db in engines))
+        async with engines[0].read() as conn:
+            assert await conn.scalar(text("SELECT n FROM counter")) == 200  # no lost update
+    finally:
+        for db in engines:
+            await db.dispose()
+
+
+async def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        assert not await migrate.is_current(db)
+        await migrate.upgrade(db)
+        assert await migrate.is_current(db)
+        await migrate.upgrade(db)  # idempotent
+        async with db.write() as conn:
+            await conn.run_sync(_downgrade_to_base)
+        assert await migrate.current_revisions(db) == set()
+        await migrate.upgrade(db)
+        assert await migrate.current_revisions(db) == migrate.head_revisions()
+    finally:
+        await db.dispose()
+
+
+def _downgrade_to_base(connection: object) -> None:
+    from alembic import command
+
+    config = migrate.alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "base")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgres_notify_wakes_a_worker_in_another_process(db: Database) -> None:
+    """An enqueue through one engine wakes a worker listening on another at once,
+    long before its (deliberately huge) poll interval."""
+    worker_queue = DeliveryQueue(db, SystemClock())
+    sender = ScriptedSender("telegram", SystemClock())
+    worker = Worker(worker_queue, {"telegram": sender}, poll_interval=60.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    other = Database(db.url)  # another pool, as another process would have
+    try:
+        await asyncio.sleep(0.3)  # let the worker LISTEN and settle into its wait
+        delivery_id = (
+            await DeliveryQueue(other, SystemClock()).enqueue(NewDelivery("telegram", "1", {}))
+        ).id
+        async with asyncio.timeout(5):
+            while (d := await worker_queue.get(delivery_id)) and d.state is not State.SENT:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await task
+        await other.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgres_listener_sets_the_wakeup(db: Database) -> None:
+    wakeup = Wakeup()
+    listener = PostgresListener(db, wakeup)
+    await listener.start()
+    try:
+        queue = DeliveryQueue(Database(db.url), SystemClock())
+        await queue.enqueue(NewDelivery("email", "a@example.com", {}))
+        await queue.db.dispose()
+        assert await wakeup.wait(5)
+    finally:
+        await listener.stop()
