@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries
+from herald.queue import bulk
 from herald.queue.models import Delivery, NewDelivery, State
 from herald.queue.outcomes import Outcome
 from herald.queue.policy import Decision, RetryPolicy, decide
@@ -126,8 +127,7 @@ class DeliveryQueue:
             now = self.clock.now()
             rows = [self._row(new, now) for new in chunk]
             async with self.db.write() as conn:
-                result = await conn.execute(self._insert().returning(D.c.id), rows)
-                created += len(result.all())
+                created += await bulk.insert_rows(conn, rows)
                 await self.announce(conn)
             self.wakeup.notify()
         return created
