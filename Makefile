@@ -17,8 +17,8 @@ run: $(STAMP)
 	HERALD_ENV=$${HERALD_ENV:-dev} $(BIN)/herald serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
