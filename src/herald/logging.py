@@ -1,4 +1,8 @@
-"""structlog set-up: JSON lines in production, a readable console in development."""
+"""structlog set-up: JSON lines in production, a readable console in development.
+
+The standard library's loggers (uvicorn, alembic, asyncio) are routed through the
+same processors, so a production log is JSON from end to end.
+"""
 
 from __future__ import annotations
 
@@ -6,49 +10,73 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import EventDict, Processor
 
 from herald.config import LogFormat, Settings
 
 # Never let these reach a log line, whatever a caller binds.
 _REDACTED_KEYS = frozenset(
-    {"password", "secret", "secret_key", "token", "api_token", "authorization"}
+    {"password", "secret", "secret_key", "token", "api_token", "authorization", "bot_token"}
 )
 
 
-def _redact(
-    _logger: object, _name: str, event: structlog.typing.EventDict
-) -> structlog.typing.EventDict:
+def _redact(_logger: object, _name: str, event: EventDict) -> EventDict:
     for key in event.keys() & _REDACTED_KEYS:
         event[key] = "***"
     return event
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now, not what it was at set-up."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(settings: Settings) -> None:
     level = logging.getLevelName(settings.log_level.value)
-    json = settings.effective_log_format is LogFormat.JSON
-    shared: list[structlog.typing.Processor] = [
+    as_json = settings.effective_log_format is LogFormat.JSON
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,
     ]
-    renderer: structlog.typing.Processor = (
+    renderer: Processor = (
         structlog.processors.JSONRenderer()
-        if json
+        if as_json
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
         processors=[
             *shared,
-            structlog.processors.format_exc_info if json else structlog.dev.set_exc_info,
-            renderer,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    # Route the standard library's loggers (uvicorn, alembic) through the same level.
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info if as_json else structlog.dev.set_exc_info,
+            renderer,
+        ],
     )
+    handler = _StderrHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

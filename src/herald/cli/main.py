@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 
 from herald.cli import queue as queue_cli
 from herald.cli.common import out_console, run_with_runtime, settings_or_exit
@@ -47,12 +48,12 @@ def serve(
     settings = settings_or_exit()
     from herald.web import create_app
 
-    async def check(runtime: Runtime) -> None:
+    async def migrate_first(runtime: Runtime) -> None:
         await db_migrate.upgrade(runtime.db)
 
-    run_with_runtime(check, require_migrated=False)
+    run_with_runtime(migrate_first, require_migrated=False)
     config = uvicorn.Config(
-        create_app(settings, run_worker=worker),
+        create_app(settings, run_worker=worker, auto_migrate=False),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
@@ -63,11 +64,17 @@ def serve(
 
 
 @app.command("worker")
-def worker_command() -> None:
+def worker_command(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port.")
+    ] = None,
+) -> None:
     """Run the delivery worker alone (start as many as you like on PostgreSQL)."""
 
     async def action(runtime: Runtime) -> None:
         runtime.log_channels()
+        if metrics_port is not None:
+            start_http_server(metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
