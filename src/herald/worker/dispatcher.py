@@ -62,7 +62,7 @@ class Worker:
         poll_interval: float = 1.0,
         record_interval: float = 0.02,
         record_batch: int = 500,
-        maintenance_interval: float = 15.0,
+        maintenance_interval: float | None = None,
         retention: timedelta | None = None,
         shutdown_grace: float = 10.0,
     ) -> None:
@@ -75,7 +75,9 @@ class Worker:
         self.poll_interval = poll_interval
         self.record_interval = record_interval
         self.record_batch = record_batch
-        self.maintenance_interval = maintenance_interval
+        # Rescue often enough that a lost lease is noticed within about half a lease.
+        lease = queue.lease.total_seconds()
+        self.maintenance_interval = maintenance_interval or min(15.0, lease / 2)
         self.retention = retention
         self.shutdown_grace = shutdown_grace
         limits = limits or {}
@@ -206,6 +208,10 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then finish or release in-flight sends."""
         log.info("worker_started", worker_id=self.id, channels=sorted(self.senders))
+        try:
+            await self._maintain()  # pick up what a crashed predecessor left behind
+        except Exception as exc:
+            log.warning("maintenance_failed", error=_first_line(exc))
         background = [
             asyncio.create_task(
                 self._every(self.record_interval, self._flush_tick, stop, wake=self._flush_now)
