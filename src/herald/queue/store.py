@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, literal, select, text, update
+from sqlalchemy import String, cast, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -191,52 +191,32 @@ class DeliveryQueue:
         if not results:
             return []
         now = self.clock.now()
-        params = []
-        decisions = []
-        for result in results:
-            d = result.delivery
-            decision = decide(
-                result.outcome,
-                attempts=d.attempts,
-                max_attempts=d.max_attempts,
-                policy=self.policy(d.channel),
+        decisions = [
+            decide(
+                r.outcome,
+                attempts=r.delivery.attempts,
+                max_attempts=r.delivery.max_attempts,
+                policy=self.policy(r.delivery.channel),
                 now=now,
                 rand=self._rand,
             )
-            decisions.append(decision)
-            params.append(
-                {
-                    "b_id": d.id,
-                    "b_worker": worker,
-                    "b_state": decision.state.value,
-                    "b_run_at": decision.run_at or d.run_at,
-                    "b_delta": decision.attempts_delta,
-                    "b_error": decision.error,
-                    "b_pmid": decision.provider_message_id,
-                    "b_finished": now if decision.finished else None,
-                }
+            for r in results
+        ]
+        updates = [
+            bulk.OutcomeUpdate(
+                id=r.delivery.id,
+                state=decision.state.value,
+                run_at=decision.run_at or r.delivery.run_at,
+                attempts_delta=decision.attempts_delta,
+                error=decision.error,
+                provider_message_id=decision.provider_message_id,
+                finished_at=now if decision.finished else None,
             )
-        stmt = (
-            update(D)
-            .where(
-                D.c.id == bindparam("b_id"),
-                D.c.state == State.RUNNING,
-                D.c.locked_by == bindparam("b_worker"),
-            )
-            .values(
-                state=bindparam("b_state"),
-                run_at=bindparam("b_run_at", type_=D.c.run_at.type),
-                attempts=D.c.attempts + bindparam("b_delta"),
-                last_error=bindparam("b_error"),
-                provider_message_id=bindparam("b_pmid"),
-                finished_at=bindparam("b_finished", type_=D.c.finished_at.type),
-                locked_until=None,
-                locked_by=None,
-            )
-        )
+            for r, decision in zip(results, decisions, strict=True)
+        ]
         async with self.db.write() as conn:
-            await conn.execute(stmt, params)
-            if any(p["b_state"] == State.PENDING for p in params):
+            await bulk.update_outcomes(conn, updates, worker)
+            if any(decision.state is State.PENDING for decision in decisions):
                 await self.announce(conn)
         return decisions
 
@@ -254,11 +234,15 @@ def _claim_statement(
     channel: str, limit: int, now: datetime, locked_until: datetime, worker: str
 ) -> Any:
     running = D.alias("running")
-    key_busy = (
-        select(literal(1))
-        .where(running.c.ordering_key == D.c.ordering_key, running.c.state == State.RUNNING)
-        .exists()
+    # NOT IN over an uncorrelated subquery: the set of busy keys is read once per
+    # claim (a hashed SubPlan on PostgreSQL, an ephemeral index on SQLite). A
+    # correlated NOT EXISTS let PostgreSQL's planner, once the table had statistics,
+    # re-scan every running row (and the dead index entries a campaign leaves behind)
+    # for each candidate: 50 ms claims instead of 5.
+    busy_keys = select(running.c.ordering_key).where(
+        running.c.state == State.RUNNING, running.c.ordering_key.is_not(None)
     )
+    key_free = or_(D.c.ordering_key.is_(None), D.c.ordering_key.not_in(busy_keys))
     # Scan a little past the limit: rows sharing a key collapse to their first one.
     candidates = (
         select(D.c.id, D.c.ordering_key, D.c.lane, D.c.run_at)
@@ -266,7 +250,7 @@ def _claim_statement(
             D.c.state == State.PENDING,
             D.c.channel == channel,
             D.c.run_at <= now,
-            ~key_busy,
+            key_free,
         )
         .order_by(D.c.lane, D.c.run_at, D.c.id)
         .limit(limit * 2)
