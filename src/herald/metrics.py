@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from herald.queue import QueueStats
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelLaneMetrics:
+    """The labelled children for one (channel, lane); ``labels()`` is too slow per send."""
+
+    claimed: Counter
+    completed: Counter
+    dead_lettered: Counter
+    released: Counter
+    retried_transient: Counter
+    retried_after: Counter
+    send_duration: Histogram
+
+
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[str, str], ChannelLaneMetrics] = {}
         r = self.registry
         labels = ("channel", "lane")
         self.claimed = Counter(
@@ -54,6 +70,20 @@ class Metrics:
             "Age of the oldest delivery that is due but not yet claimed.",
             registry=r,
         )
+
+    def of(self, channel: str, lane: str) -> ChannelLaneMetrics:
+        found = self._children.get((channel, lane))
+        if found is None:
+            found = self._children[channel, lane] = ChannelLaneMetrics(
+                claimed=self.claimed.labels(channel, lane),
+                completed=self.completed.labels(channel, lane),
+                dead_lettered=self.dead_lettered.labels(channel, lane),
+                released=self.released.labels(channel, lane),
+                retried_transient=self.retried.labels(channel, lane, "transient"),
+                retried_after=self.retried.labels(channel, lane, "retry_after"),
+                send_duration=self.send_duration.labels(channel),
+            )
+        return found
 
     def observe_stats(self, stats: QueueStats) -> None:
         self.queue_depth.clear()

@@ -122,7 +122,7 @@ class Worker:
     def _start(self, delivery: Delivery, sender: Sender) -> None:
         self._inflight[delivery.id] = delivery
         self._busy[delivery.channel] += 1
-        self.metrics.claimed.labels(delivery.channel, delivery.lane.label).inc()
+        self.metrics.of(delivery.channel, delivery.lane.label).claimed.inc()
         self._tasks[delivery.id] = asyncio.create_task(self._send(delivery, sender))
 
     async def _send(self, delivery: Delivery, sender: Sender) -> None:
@@ -139,7 +139,7 @@ class Worker:
             if len(self._results) >= self.record_batch:
                 self._flush_now.set()
         finally:
-            self.metrics.send_duration.labels(delivery.channel).observe(
+            self.metrics.of(delivery.channel, delivery.lane.label).send_duration.observe(
                 time.perf_counter() - started
             )
             self._busy[delivery.channel] -= 1
@@ -163,17 +163,18 @@ class Worker:
 
     def _observe(self, result: Result, decision: Decision) -> None:
         d = result.delivery
-        labels = (d.channel, d.lane.label)
+        metrics = self.metrics.of(d.channel, d.lane.label)
         if decision.state is State.SENT:
-            self.metrics.completed.labels(*labels).inc()
+            metrics.completed.inc()
             return
         logger = _bind(d)
         if decision.state is State.DEAD:
-            self.metrics.dead_lettered.labels(*labels).inc()
+            metrics.dead_lettered.inc()
             logger.warning("delivery_dead_lettered", error=decision.error)
         else:
-            reason = "retry_after" if isinstance(result.outcome, RetryAfter) else "transient"
-            self.metrics.retried.labels(*labels, reason).inc()
+            retry_after = isinstance(result.outcome, RetryAfter)
+            reason = "retry_after" if retry_after else "transient"
+            (metrics.retried_after if retry_after else metrics.retried_transient).inc()
             logger.info(
                 "delivery_retry", reason=reason, run_at=str(decision.run_at), error=decision.error
             )
@@ -313,7 +314,7 @@ class Worker:
                     await self.queue.release(untried, self.id)
                     for delivery_id in untried:
                         d = self._inflight.pop(delivery_id)
-                        self.metrics.released.labels(d.channel, d.lane.label).inc()
+                        self.metrics.of(d.channel, d.lane.label).released.inc()
                     untried = []
                 return
             except Exception as exc:
