@@ -1,17 +1,22 @@
 """What a send can come to. Senders return these; only the queue interprets them.
 
 Each channel maps its wire errors (HTTP status, SMTP reply, exception) into one of
-these in exactly one place, its sender's error map.
+these in exactly one place, its sender's error map. ``reason`` is a short
+machine-readable code (``blocked``, ``chat_not_found``, ``subscription_expired``...)
+that metrics and the messaging layer act on; ``error`` is for people.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
     provider_message_id: str | None = None
+    # Facts the provider told us on the way, e.g. {"migrated_to_chat_id": "-100123"}.
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +25,8 @@ class RetryAfter:
 
     seconds: float
     error: str = "rate limited by provider"
+    # Telegram can mean one chat or the whole bot; the dispatcher pauses that scope.
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,7 @@ class Transient:
     """Worth retrying with backoff (5xx, timeouts, network errors)."""
 
     error: str
+    reason: str = "transient"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,7 @@ class Permanent:
     """Retrying cannot help (blocked, unknown address, malformed message)."""
 
     error: str
+    reason: str = "permanent"
 
 
 Outcome = Sent | RetryAfter | Transient | Permanent

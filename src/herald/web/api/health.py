@@ -7,7 +7,7 @@ import contextlib
 from fastapi import APIRouter, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from herald.db import migrate
+from herald.db import DatabaseUnavailable, migrate
 from herald.queue import admin
 from herald.web.deps import RuntimeDep
 
@@ -45,6 +45,4 @@ async def metrics(runtime: RuntimeDep) -> Response:
 
 def _reason(exc: Exception) -> str:
     # DatabaseUnavailable is already phrased without credentials; others get their type only.
-    from herald.db import DatabaseUnavailable
-
     return str(exc) if isinstance(exc, DatabaseUnavailable) else f"error: {type(exc).__name__}"
