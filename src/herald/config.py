@@ -112,10 +112,6 @@ class Settings(BaseSettings):
     log_format: LogFormat | None = Field(
         None, description="`json` or `console`; defaults to console in dev, json in prod."
     )
-    api_token: SecretStr | None = Field(
-        None,
-        description="Bearer token for /api/v1. Unset: API open in dev, refused in prod.",
-    )
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from herald.auth import ApiKeys
 from herald.channels import SandboxSender, Sender
 from herald.clock import Clock, SystemClock
 from herald.config import Settings
@@ -51,6 +52,7 @@ class Runtime:
     clock: Clock
     queue: DeliveryQueue
     metrics: Metrics
+    api_keys: ApiKeys
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -71,7 +73,7 @@ class Runtime:
             chunk_size=settings.enqueue_chunk_size,
         )
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
-        return cls(settings, db, clock, queue, Metrics(), chosen)
+        return cls(settings, db, clock, queue, Metrics(), ApiKeys(db, clock), chosen)
 
     @property
     def sandbox_channels(self) -> list[str]:

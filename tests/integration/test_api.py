@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,9 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 
+from herald.auth import Role
 from herald.clock import FakeClock
 from herald.config import Settings, load_settings
+from herald.db.tables import api_keys
 from herald.queue import Permanent, Result
 from herald.runtime import Runtime
 from herald.web import create_app
@@ -21,8 +25,12 @@ PROD_KEY = "k" * 40
 
 @asynccontextmanager
 async def serve(
-    settings: Settings, clock: FakeClock | None = None, **app_kw: object
+    settings: Settings,
+    clock: FakeClock | None = None,
+    role: Role | None = Role.OWNER,
+    **app_kw: object,
 ) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
+    """The app over ASGI; the client carries a key of ``role`` (none if None)."""
     runtime = Runtime.build(settings, clock=clock)
     app: FastAPI = create_app(settings, runtime=runtime, run_worker=False, **app_kw)  # type: ignore[arg-type]
     try:
@@ -30,6 +38,9 @@ async def serve(
             app.router.lifespan_context(app),
             AsyncClient(transport=ASGITransport(app=app), base_url="http://herald.test") as client,
         ):
+            if role is not None:
+                _, secret = await runtime.api_keys.create(f"test {role}", role)
+                client.headers["Authorization"] = f"Bearer {secret}"
             yield client, runtime
     finally:
         await runtime.close()
@@ -136,7 +147,7 @@ async def test_dead_letters_list_and_replay(api: tuple[AsyncClient, Runtime]) ->
 
 async def test_readyz_reports_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     settings = load_settings(env="dev", database_url=f"sqlite:///{tmp_path}/fresh.db")
-    async with serve(settings, auto_migrate=False) as (client, _):
+    async with serve(settings, role=None, auto_migrate=False) as (client, _):
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert "migrations pending" in response.json()["database"]
@@ -146,7 +157,8 @@ async def test_readyz_reports_an_unreachable_database_without_its_password() -> 
     from tests.support.postgres import free_port
 
     url = f"postgresql://herald:hunter2secret@127.0.0.1:{free_port()}/herald"
-    async with serve(load_settings(env="dev", database_url=url), auto_migrate=False) as (client, _):
+    settings = load_settings(env="dev", database_url=url)
+    async with serve(settings, role=None, auto_migrate=False) as (client, _):
         response = await client.get("/readyz")
         assert (await client.get("/healthz")).status_code == 200
     assert response.status_code == 503
@@ -154,24 +166,41 @@ async def test_readyz_reports_an_unreachable_database_without_its_password() -> 
     assert "cannot connect" in response.json()["database"]
 
 
-async def test_api_token_is_required_in_prod(database_url: str) -> None:
-    settings = load_settings(
-        env="prod", secret_key=PROD_KEY, database_url=database_url, api_token="t0ken-for-tests"
-    )
-    async with serve(settings) as (client, _):
-        assert (await client.get("/api/v1/queue/stats")).status_code == 401
-        wrong = {"Authorization": "Bearer nope"}
+async def test_every_api_route_needs_a_valid_key(database_url: str) -> None:
+    settings = load_settings(env="prod", secret_key=PROD_KEY, database_url=database_url)
+    async with serve(settings, role=None) as (client, runtime):
+        missing = await client.get("/api/v1/queue/stats")
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"] == "Bearer"
+        wrong = {"Authorization": "Bearer hk_not-a-real-key"}
         assert (await client.get("/api/v1/queue/stats", headers=wrong)).status_code == 401
-        right = {"Authorization": "Bearer t0ken-for-tests"}
+        key, secret = await runtime.api_keys.create("ops", Role.VIEWER)
+        right = {"Authorization": f"Bearer {secret}"}
         assert (await client.get("/api/v1/queue/stats", headers=right)).status_code == 200
-        assert (await client.get("/healthz")).status_code == 200  # probes need no token
+        assert (await client.get("/healthz")).status_code == 200  # probes need no key
+
+        assert await runtime.api_keys.revoke(key.id)
+        assert (await client.get("/api/v1/queue/stats", headers=right)).status_code == 401
 
 
-async def test_api_is_closed_in_prod_without_a_token(tmp_path: Path) -> None:
-    settings = load_settings(
-        env="prod", secret_key=PROD_KEY, database_url=f"sqlite:///{tmp_path}/h.db"
-    )
-    async with serve(settings) as (client, _):
-        response = await client.get("/api/v1/queue/stats")
-    assert response.status_code == 401
-    assert "HERALD_API_TOKEN" in response.json()["detail"]
+async def test_a_viewer_reads_but_cannot_change_anything(database_url: str) -> None:
+    settings = load_settings(env="dev", database_url=database_url)
+    async with serve(settings, role=Role.VIEWER) as (client, _):
+        assert (await client.get("/api/v1/deliveries")).status_code == 200
+        refused = await client.post("/api/v1/deliveries", json=body())
+        assert refused.status_code == 403
+        assert refused.json() == {"detail": "this needs the admin role; this key has viewer"}
+        replay = await client.post("/api/v1/dead-letters/replay", json={"all": True})
+        assert replay.status_code == 403
+
+
+async def test_keys_are_stored_hashed_and_shown_once(database_url: str) -> None:
+    settings = load_settings(env="dev", database_url=database_url)
+    async with serve(settings, role=None) as (_, runtime):
+        key, secret = await runtime.api_keys.create("ci", Role.ADMIN)
+        async with runtime.db.read() as conn:
+            stored = (await conn.execute(select(api_keys))).one()
+    assert secret.startswith("hk_") and len(secret) > 40
+    assert secret not in {str(v) for v in stored}
+    assert stored.key_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert (key.prefix, stored.prefix) == (secret[:9], secret[:9])

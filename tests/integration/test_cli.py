@@ -265,3 +265,43 @@ def test_worker_exits_0_on_sigterm(migrated: dict[str, str], tmp_path: Path) -> 
     output = "".join(seen)
     assert "worker_stopped" in output
     assert "Traceback" not in output
+
+
+def test_keys_create_prints_only_the_key_and_list_never_shows_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert herald("migrate", env=env, cwd=tmp_path).returncode == 0
+    created = herald("keys", "create", "--role", "admin", "--name", "ci", env=env, cwd=tmp_path)
+    assert created.returncode == 0
+    key = created.stdout.strip()
+    assert created.stdout == key + "\n"
+    assert key.startswith("hk_")
+
+    listed = herald("keys", "list", "--json", env=env, cwd=tmp_path)
+    assert listed.returncode == 0
+    [entry] = json.loads(listed.stdout)
+    assert (entry["name"], entry["role"], entry["revoked_at"]) == ("ci", "admin", None)
+    assert key not in listed.stdout
+    assert key.startswith(entry["prefix"])
+
+    revoked = herald("keys", "revoke", str(entry["id"]), env=env, cwd=tmp_path)
+    assert revoked.returncode == 0
+    again = herald("keys", "revoke", str(entry["id"]), env=env, cwd=tmp_path)
+    assert again.returncode == 1
+    assert "no active key" in single_error(again)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["keys", "create", "--role", "boss", "--name", "x"], "--role"),
+        (["no-such-command"], "No such command"),
+        (["dlq", "list", "--limit", "many"], "--limit"),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_code_2(
+    env: dict[str, str], tmp_path: Path, args: list[str], needle: str
+) -> None:
+    result = herald(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert needle in single_error(result)

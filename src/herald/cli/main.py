@@ -10,8 +10,12 @@ import typer
 import uvicorn
 from prometheus_client import start_http_server
 
+# typer vendors click; its exceptions live here (the separate click package's differ).
+from typer._click import exceptions as click_errors
+
+from herald.cli import keys as keys_cli
 from herald.cli import queue as queue_cli
-from herald.cli.common import out_console, run_with_runtime, settings_or_exit
+from herald.cli.common import err_console, out_console, run_with_runtime, settings_or_exit
 from herald.db import migrate as db_migrate
 from herald.runtime import Runtime
 
@@ -24,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(queue_cli.queue_app, name="queue")
 app.add_typer(queue_cli.dlq_app, name="dlq")
+app.add_typer(keys_cli.keys_app, name="keys")
 
 
 @app.command()
@@ -85,4 +90,17 @@ def worker_command(
 
 
 def main() -> None:
-    app()
+    """Run the CLI; usage errors become one line too (click would print a block)."""
+    try:
+        code = app(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        raise SystemExit(0) from None
+    except click_errors.ClickException as exc:
+        err_console.print(
+            f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True
+        )
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

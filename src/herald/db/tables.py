@@ -47,6 +47,7 @@ deliveries = Table(
     Column("campaign", String(128)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
+    Column("notification_id", BigId),
     Index(
         "ix_deliveries_claim",
         "channel",
@@ -72,6 +73,7 @@ deliveries = Table(
     ),
     Index("ix_deliveries_state_finished", "state", "finished_at"),
     Index("ix_deliveries_campaign", "campaign"),
+    Index("ix_deliveries_notification_id", "notification_id"),
 )
 
 # What sandbox senders "sent": the inbox of a channel that has no credentials.
@@ -85,4 +87,69 @@ sandbox_messages = Table(
     Column("payload", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_sandbox_messages_channel_id", "channel", "id"),
+)
+
+# API keys: only a SHA-256 of each key is stored; the key itself is shown once.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+# The platform's users as herald knows them: addresses, preferences, opt-outs.
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("external_id", String(255), nullable=False, unique=True),
+    Column("email", String(320)),
+    Column("telegram_chat_id", String(64)),
+    Column("telegram_unreachable_at", UTCDateTime),
+    Column("telegram_unreachable_reason", String(255)),
+    Column("locale", String(16)),
+    Column("channels", JSON),  # preferred order, e.g. ["telegram", "email"]
+    Column("opted_out", JSON),  # channels the recipient refused
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("recipient_id", BigId, nullable=False),
+    Column("endpoint", String(2048), nullable=False, unique=True),
+    Column("p256dh", String(255), nullable=False),
+    Column("auth", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_push_subscriptions_recipient_id", "recipient_id"),
+)
+
+# One message to one recipient, delivered by the first channel that works.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("recipient_id", BigId, nullable=False),
+    Column("template", String(128), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("channels", JSON, nullable=False),  # the order to try
+    Column("lane", SmallInteger, nullable=False),
+    Column("campaign", String(128)),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("channel", String(32)),  # the channel being tried, or that delivered
+    Column("delivery_id", BigId),  # the current delivery
+    Column("error", Text),
+    Column("idempotency_key", String(255), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_notifications_status", "status"),
+    Index("ix_notifications_recipient_id", "recipient_id"),
 )

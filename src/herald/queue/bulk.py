@@ -30,6 +30,7 @@ COLUMNS = (
     "idempotency_key",
     "campaign",
     "created_at",
+    "notification_id",
 )
 _INSERT_HEAD = f"INSERT INTO deliveries ({', '.join(COLUMNS)}, state, attempts) "
 _CONFLICT_TAIL = " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
@@ -37,9 +38,9 @@ _CONFLICT_TAIL = " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 _PG_SQL = (
     _INSERT_HEAD
     + "SELECT lane, channel, recipient, ordering_key, payload::json, max_attempts, run_at, "
-    "idempotency_key, campaign, created_at, 'pending', 0 FROM unnest("
+    "idempotency_key, campaign, created_at, notification_id, 'pending', 0 FROM unnest("
     "$1::smallint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], "
-    "$7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[]) AS t("
+    "$7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[]) AS t("
     + ", ".join(COLUMNS)
     + ")"
     + _CONFLICT_TAIL
@@ -81,6 +82,7 @@ async def insert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> 
                 r["idempotency_key"],
                 r["campaign"],
                 _sqlite_time(r["created_at"]),
+                r["notification_id"],
             )
         result = await conn.exec_driver_sql(_sqlite_sql(len(rows)), tuple(params))
     return len(result.all())

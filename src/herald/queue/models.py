@@ -46,6 +46,7 @@ class NewDelivery:
     campaign: str | None = None
     run_at: datetime | None = None  # defaults to now
     max_attempts: int | None = None  # defaults to the channel's retry policy
+    notification_id: int | None = None  # set by messaging; the queue only stores it
 
     def key(self) -> str:
         return self.ordering_key or f"{self.channel}:{self.recipient}"
@@ -71,6 +72,7 @@ class Delivery:
     campaign: str | None
     created_at: datetime
     finished_at: datetime | None
+    notification_id: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -94,6 +96,7 @@ class Delivery:
             campaign=m["campaign"],
             created_at=m["created_at"],
             finished_at=m["finished_at"],
+            notification_id=m.get("notification_id"),
         )
 
 

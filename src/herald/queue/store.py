@@ -91,6 +91,7 @@ class DeliveryQueue:
             "idempotency_key": new.idempotency_key,
             "campaign": new.campaign,
             "created_at": now,
+            "notification_id": new.notification_id,
         }
 
     def _insert(self) -> Any:

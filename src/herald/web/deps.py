@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from herald.config import Environment, Settings
+from herald.auth import Principal, Role
+from herald.config import Settings
 from herald.queue import DeliveryQueue
 from herald.runtime import Runtime
 
@@ -35,29 +36,38 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 QueueDep = Annotated[DeliveryQueue, Depends(get_queue)]
 
 
-def require_api_token(
-    settings: SettingsDep,
+async def get_principal(
+    runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Bearer-token guard for /api/v1 until per-user API keys exist.
-
-    With no HERALD_API_TOKEN set the API is open in dev and closed in prod.
-    """
-    expected = settings.api_token.get_secret_value() if settings.api_token else ""
-    if not expected:
-        if settings.env is Environment.DEV:
-            return
+) -> Principal:
+    if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "the API is disabled: set HERALD_API_TOKEN to enable it",
-        )
-    given = credentials.credentials if credentials else ""
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token in the Authorization header",
+            "missing API key: send Authorization: Bearer <key>",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    principal = await runtime.api_keys.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "unknown or revoked API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
 
 
-ApiAuth = Depends(require_api_token)
+def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.role.allows(role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"this needs the {role.value} role; this key has {principal.role.value}",
+            )
+        return principal
+
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Owner = Annotated[Principal, Depends(require(Role.OWNER))]

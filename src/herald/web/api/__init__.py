@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from herald.auth import Role
 from herald.web.api import deliveries, health, queue, sandbox
-from herald.web.deps import ApiAuth
+from herald.web.deps import require
 
-api_router = APIRouter(prefix="/api/v1", dependencies=[ApiAuth])
+# Every API route needs a key; routes that change something also ask for admin or owner.
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER))])
 api_router.include_router(deliveries.router)
 api_router.include_router(queue.router)
 api_router.include_router(sandbox.router)

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 
 from herald.queue import DeliveryFilter, Lane, NewDelivery, State
 from herald.queue import admin as queue_admin
-from herald.web.deps import QueueDep, RuntimeDep
+from herald.web.deps import Admin, QueueDep, RuntimeDep
 from herald.web.schemas import DeliveryIn, DeliveryOut, EnqueuedOut, ReplayFilter, ReplayOut
 
 router = APIRouter(tags=["deliveries"])
@@ -18,7 +18,7 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 @router.post("/deliveries", status_code=status.HTTP_202_ACCEPTED)
-async def enqueue(body: DeliveryIn, runtime: RuntimeDep) -> EnqueuedOut:
+async def enqueue(body: DeliveryIn, runtime: RuntimeDep, _: Admin) -> EnqueuedOut:
     """Queue one delivery. Repeating a call with the same idempotency_key returns the first id."""
     if body.channel not in runtime.senders:
         raise HTTPException(
@@ -105,7 +105,7 @@ async def list_dead_letters(
 
 
 @router.post("/dead-letters/{delivery_id}/replay")
-async def replay_one(delivery_id: int, queue: QueueDep) -> ReplayOut:
+async def replay_one(delivery_id: int, queue: QueueDep, _: Admin) -> ReplayOut:
     replayed = await queue_admin.replay(queue, DeliveryFilter(ids=(delivery_id,)))
     if not replayed:
         raise HTTPException(
@@ -115,7 +115,7 @@ async def replay_one(delivery_id: int, queue: QueueDep) -> ReplayOut:
 
 
 @router.post("/dead-letters/replay")
-async def replay_many(body: ReplayFilter, queue: QueueDep) -> ReplayOut:
+async def replay_many(body: ReplayFilter, queue: QueueDep, _: Admin) -> ReplayOut:
     """Replay every dead letter matching the filter (all fields combine with AND)."""
     f = DeliveryFilter(
         ids=tuple(body.ids),
