@@ -18,6 +18,7 @@ from herald.channels import SandboxSender, Sender
 from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.db import Database
+from herald.messaging.recipients import Recipients
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, RetryPolicy
 from herald.worker import RateLimit, Worker
@@ -53,6 +54,7 @@ class Runtime:
     queue: DeliveryQueue
     metrics: Metrics
     api_keys: ApiKeys
+    recipients: Recipients
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -73,7 +75,16 @@ class Runtime:
             chunk_size=settings.enqueue_chunk_size,
         )
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
-        return cls(settings, db, clock, queue, Metrics(), ApiKeys(db, clock), chosen)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            queue=queue,
+            metrics=Metrics(),
+            api_keys=ApiKeys(db, clock),
+            recipients=Recipients(db, clock),
+            senders=chosen,
+        )
 
     @property
     def sandbox_channels(self) -> list[str]:

@@ -4,46 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import select
 
 from herald.auth import Role
 from herald.clock import FakeClock
-from herald.config import Settings, load_settings
+from herald.config import load_settings
 from herald.db.tables import api_keys
 from herald.queue import Permanent, Result
 from herald.runtime import Runtime
-from herald.web import create_app
+from tests.support.app import serve
 
 PROD_KEY = "k" * 40
-
-
-@asynccontextmanager
-async def serve(
-    settings: Settings,
-    clock: FakeClock | None = None,
-    role: Role | None = Role.OWNER,
-    **app_kw: object,
-) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
-    """The app over ASGI; the client carries a key of ``role`` (none if None)."""
-    runtime = Runtime.build(settings, clock=clock)
-    app: FastAPI = create_app(settings, runtime=runtime, run_worker=False, **app_kw)  # type: ignore[arg-type]
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            AsyncClient(transport=ASGITransport(app=app), base_url="http://herald.test") as client,
-        ):
-            if role is not None:
-                _, secret = await runtime.api_keys.create(f"test {role}", role)
-                client.headers["Authorization"] = f"Bearer {secret}"
-            yield client, runtime
-    finally:
-        await runtime.close()
 
 
 @pytest.fixture

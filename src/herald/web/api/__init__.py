@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from herald.auth import Role
-from herald.web.api import deliveries, health, queue, sandbox
+from herald.web.api import deliveries, health, queue, recipients, sandbox
 from herald.web.deps import require
 
 # Every API route needs a key; routes that change something also ask for admin or owner.
@@ -13,5 +13,6 @@ api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require(Role.VIEW
 api_router.include_router(deliveries.router)
 api_router.include_router(queue.router)
 api_router.include_router(sandbox.router)
+api_router.include_router(recipients.router)
 
 __all__ = ["api_router", "health"]

@@ -1,0 +1,238 @@
+"""Recipients: the platform's users as herald reaches them.
+
+Addresses live here, not in queued deliveries' callers, so that what a channel
+learns (a blocked bot, a migrated group, an expired push subscription) updates
+one place and every later message benefits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import push_subscriptions, recipients
+
+CHANNELS = ("telegram", "email", "push")
+
+
+@dataclass(frozen=True, slots=True)
+class PushSubscription:
+    id: int
+    endpoint: str
+    p256dh: str
+    auth: str
+    created_at: datetime
+
+    def as_browser_json(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientFields:
+    """What a PUT sets; fields not given are cleared (PUT replaces)."""
+
+    email: str | None = None
+    telegram_chat_id: str | None = None
+    locale: str | None = None
+    channels: tuple[str, ...] = ()
+    opted_out: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    id: int
+    external_id: str
+    email: str | None
+    telegram_chat_id: str | None
+    telegram_unreachable_at: datetime | None
+    telegram_unreachable_reason: str | None
+    locale: str | None
+    channels: tuple[str, ...]
+    opted_out: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    push_subscriptions: tuple[PushSubscription, ...] = field(default_factory=tuple)
+
+    def address(self, channel: str) -> str | None:
+        """Where this recipient can be reached on ``channel`` now, if anywhere."""
+        if channel in self.opted_out:
+            return None
+        if channel == "email":
+            return self.email
+        if channel == "telegram":
+            return None if self.telegram_unreachable_at else self.telegram_chat_id
+        if channel == "push":
+            return self.push_subscriptions[0].endpoint if self.push_subscriptions else None
+        return None
+
+
+class Recipients:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def put(self, external_id: str, fields: RecipientFields) -> tuple[Recipient, bool]:
+        """Create or replace; returns the recipient and whether it was created."""
+        now = self._clock.now()
+        values = {
+            "email": fields.email,
+            "telegram_chat_id": fields.telegram_chat_id,
+            "locale": fields.locale,
+            "channels": list(fields.channels),
+            "opted_out": list(fields.opted_out),
+            "updated_at": now,
+        }
+        async with self._db.write() as conn:
+            current = await _row(conn, external_id)
+            if current is None:
+                await conn.execute(
+                    insert(recipients).values(external_id=external_id, created_at=now, **values)
+                )
+                created = True
+            else:
+                if current.telegram_chat_id != fields.telegram_chat_id:
+                    # A new address is a new chance: forget that the old one failed.
+                    values.update(telegram_unreachable_at=None, telegram_unreachable_reason=None)
+                await conn.execute(
+                    update(recipients).where(recipients.c.id == current.id).values(**values)
+                )
+                created = False
+            recipient = await _load(conn, external_id)
+        assert recipient is not None
+        return recipient, created
+
+    async def get(self, external_id: str) -> Recipient | None:
+        async with self._db.read() as conn:
+            return await _load(conn, external_id)
+
+    async def get_by_id(self, recipient_id: int) -> Recipient | None:
+        async with self._db.read() as conn:
+            external_id = await conn.scalar(
+                select(recipients.c.external_id).where(recipients.c.id == recipient_id)
+            )
+            return await _load(conn, external_id) if external_id is not None else None
+
+    async def delete(self, external_id: str) -> bool:
+        async with self._db.write() as conn:
+            current = await _row(conn, external_id)
+            if current is None:
+                return False
+            await conn.execute(
+                delete(push_subscriptions).where(push_subscriptions.c.recipient_id == current.id)
+            )
+            await conn.execute(delete(recipients).where(recipients.c.id == current.id))
+        return True
+
+    async def add_push_subscription(
+        self, external_id: str, endpoint: str, p256dh: str, auth: str
+    ) -> PushSubscription | None:
+        """Attach a browser subscription (moving it if another recipient had it)."""
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            current = await _row(conn, external_id)
+            if current is None:
+                return None
+            await conn.execute(
+                delete(push_subscriptions).where(push_subscriptions.c.endpoint == endpoint)
+            )
+            sub_id = await conn.scalar(
+                insert(push_subscriptions)
+                .values(
+                    recipient_id=current.id,
+                    endpoint=endpoint,
+                    p256dh=p256dh,
+                    auth=auth,
+                    created_at=now,
+                )
+                .returning(push_subscriptions.c.id)
+            )
+        assert sub_id is not None
+        return PushSubscription(int(sub_id), endpoint, p256dh, auth, now)
+
+    async def remove_push_subscription(self, external_id: str, subscription_id: int) -> bool:
+        async with self._db.write() as conn:
+            current = await _row(conn, external_id)
+            if current is None:
+                return False
+            result = await conn.execute(
+                delete(push_subscriptions).where(
+                    push_subscriptions.c.id == subscription_id,
+                    push_subscriptions.c.recipient_id == current.id,
+                )
+            )
+        return bool(result.rowcount)
+
+    async def forget_push_endpoint(self, endpoint: str) -> bool:
+        """The push service said the subscription is gone (404/410)."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                delete(push_subscriptions).where(push_subscriptions.c.endpoint == endpoint)
+            )
+        return bool(result.rowcount)
+
+    async def mark_telegram_unreachable(self, chat_id: str, reason: str) -> int:
+        """Telegram refused for good (blocked, kicked, deactivated) until the id changes."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(recipients)
+                .where(
+                    recipients.c.telegram_chat_id == chat_id,
+                    recipients.c.telegram_unreachable_at.is_(None),
+                )
+                .values(
+                    telegram_unreachable_at=self._clock.now(),
+                    telegram_unreachable_reason=reason[:255],
+                )
+            )
+        return int(result.rowcount)
+
+    async def move_telegram_chat(self, old_chat_id: str, new_chat_id: str) -> int:
+        """A group became a supergroup: its id changed and the old one is dead."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(recipients)
+                .where(recipients.c.telegram_chat_id == old_chat_id)
+                .values(telegram_chat_id=new_chat_id, updated_at=self._clock.now())
+            )
+        return int(result.rowcount)
+
+
+async def _row(conn: AsyncConnection, external_id: str) -> Any:
+    return (
+        await conn.execute(select(recipients).where(recipients.c.external_id == external_id))
+    ).first()
+
+
+async def _load(conn: AsyncConnection, external_id: str) -> Recipient | None:
+    row = await _row(conn, external_id)
+    if row is None:
+        return None
+    subs = (
+        await conn.execute(
+            select(push_subscriptions)
+            .where(push_subscriptions.c.recipient_id == row.id)
+            .order_by(push_subscriptions.c.id.desc())
+        )
+    ).all()
+    return Recipient(
+        id=int(row.id),
+        external_id=row.external_id,
+        email=row.email,
+        telegram_chat_id=row.telegram_chat_id,
+        telegram_unreachable_at=row.telegram_unreachable_at,
+        telegram_unreachable_reason=row.telegram_unreachable_reason,
+        locale=row.locale,
+        channels=tuple(row.channels or ()),
+        opted_out=tuple(row.opted_out or ()),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        push_subscriptions=tuple(
+            PushSubscription(int(s.id), s.endpoint, s.p256dh, s.auth, s.created_at) for s in subs
+        ),
+    )
