@@ -1,0 +1,304 @@
+"""Web Push: the sender and its error map, the one place that knows push services' answers.
+
+A delivery's payload carries the browser's PushSubscription plus the notification:
+``{"subscription": {"endpoint", "keys": {"p256dh", "auth"}}, "title", "body", "icon"?,
+"badge"?, "url"?, "data"?}``. Everything but ``subscription`` is the JSON the service
+worker receives. The body is encrypted with aes128gcm (RFC 8291) and the request
+signed with a VAPID JWT (RFC 8292); the request goes out on one shared
+``httpx.AsyncClient`` so sends never block the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import http_ece  # type: ignore[import-untyped]
+import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from herald.channels import vapid
+from herald.clock import Clock, SystemClock
+from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, Transient
+
+# Push services refuse encrypted bodies over 4096 bytes (RFC 8291 section 4); checking
+# here saves a round trip and names the problem.
+MAX_ENCRYPTED_BYTES = 4096
+DEFAULT_RETRY_AFTER = 60.0
+MAX_RETRY_AFTER = 86400.0
+_TOKEN_LIFETIME = 12 * 3600  # RFC 8292 allows at most 24 h; half leaves room for skew
+_TOKEN_RENEW_WITHIN = 3600
+_TOKEN_CACHE_SIZE = 256
+_ERROR_BODY_CHARS = 200
+_OPTIONAL_STR_FIELDS = ("icon", "badge", "url")
+
+
+# --- the error map ----------------------------------------------------------------
+
+
+def map_response(
+    status: int, headers: Mapping[str, str], body: str, *, now: datetime | None = None
+) -> Outcome:
+    """What a push service's HTTP answer means for the delivery.
+
+    ``now`` is only read for a Retry-After given as an HTTP-date.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if status in (200, 201, 202):
+        return Sent(provider_message_id=lowered.get("location") or None)
+    error = _describe(status, body)
+    if status in (404, 410):
+        # The browser unsubscribed or the subscription expired: it will never work again.
+        return Permanent(error, reason="subscription_expired")
+    if status == 413:
+        return Permanent(error, reason="payload_too_large")
+    if status == 429:
+        seconds = parse_retry_after(lowered.get("retry-after"), now or datetime.now(UTC))
+        return RetryAfter(seconds, error=error)
+    if status in (400, 401, 403):
+        # Malformed request or a VAPID problem (bad JWT, key not the subscription's).
+        return Permanent(error, reason="rejected")
+    if status == 408:
+        return Transient(error, reason="timeout")
+    if 500 <= status <= 599:
+        return Transient(error, reason="server_error")
+    if 400 <= status <= 499:
+        return Permanent(error, reason="rejected")
+    # 1xx/3xx: nothing a push service should say; retry rather than lose the message.
+    return Transient(error, reason="unexpected_status")
+
+
+def map_exception(exc: BaseException) -> Outcome:
+    """What a failure to get any answer means: the network's fault, so worth retrying."""
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return Transient(f"push service timed out ({type(exc).__name__})", reason="timeout")
+    if isinstance(exc, httpx.InvalidURL):
+        return Permanent(f"push endpoint is not a valid URL: {exc}", reason="invalid_subscription")
+    detail = str(exc) or type(exc).__name__
+    return Transient(f"push service unreachable: {detail}", reason="network")
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float:
+    """Retry-After as delay-seconds or an HTTP-date; clamped so a bogus value can neither
+    spin (0) nor park a delivery indefinitely."""
+    if value is None or not value.strip():
+        return DEFAULT_RETRY_AFTER
+    text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return DEFAULT_RETRY_AFTER
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 1.0), MAX_RETRY_AFTER)
+
+
+def _describe(status: int, body: str) -> str:
+    text = " ".join(body.split())
+    if len(text) > _ERROR_BODY_CHARS:
+        text = text[:_ERROR_BODY_CHARS] + "..."
+    return f"push service answered {status}" + (f": {text}" if text else "")
+
+
+# --- the sender -----------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    """A payload that can never be sent; becomes Permanent with ``reason``."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PushSender:
+    """Sends Web Push notifications straight to the subscription's push service.
+
+    Transactional sends get ``Urgency: high`` and a short TTL (a late alert is worse
+    than none); campaigns get ``Urgency: normal`` and ``ttl_seconds``.
+    """
+
+    channel = "push"
+    sandbox = False
+
+    def __init__(
+        self,
+        vapid_private_key: str,
+        vapid_subject: str,
+        ttl_seconds: int = 86400,
+        timeout: float = 10.0,
+        *,
+        transactional_ttl_seconds: int = 3600,
+        allow_insecure_endpoints: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
+        """``allow_insecure_endpoints`` admits http:// endpoints (tests' local push
+        service). Real push services are all https, and endpoints come from browsers,
+        so refusing plain http narrows what a forged subscription can aim us at."""
+        self._key: ec.EllipticCurvePrivateKey = vapid.load_private_key(vapid_private_key)
+        vapid.check_subject(vapid_subject)
+        if ttl_seconds < 0 or transactional_ttl_seconds < 0:
+            raise ValueError("push TTLs must be zero or more seconds")
+        if timeout <= 0:
+            raise ValueError("push timeout must be more than zero seconds")
+        self._subject = vapid_subject
+        self._ttl = {Lane.TRANSACTIONAL: transactional_ttl_seconds, Lane.CAMPAIGN: ttl_seconds}
+        self._timeout = timeout
+        self._allow_http = allow_insecure_endpoints
+        self._clock: Clock = clock or SystemClock()
+        # Forms of the secret to scrub from errors, whatever a proxy or service echoes.
+        self._secrets = {
+            s for s in (vapid_private_key.strip(), vapid.encode_private_key(self._key)) if s
+        }
+        self._tokens: dict[str, tuple[str, int]] = {}
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    @property
+    def public_key(self) -> str:
+        """The applicationServerKey browsers must subscribe with."""
+        return vapid.encode_public_key(self._key.public_key())
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        try:
+            endpoint, headers, body = self._build(delivery)
+        except _Invalid as exc:
+            return Permanent(self._redact(str(exc)), reason=exc.reason)
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.post(endpoint, content=body, headers=headers)
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+            return self._scrub(map_exception(exc))
+        outcome = map_response(
+            response.status_code, response.headers, response.text, now=self._clock.now()
+        )
+        return self._scrub(outcome)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    # --- building the request ---
+
+    def _build(self, delivery: Delivery) -> tuple[str, dict[str, str], bytes]:
+        payload = delivery.payload
+        if not isinstance(payload, dict):
+            raise _Invalid("push payload must be an object", "invalid_payload")
+        endpoint, p256dh, auth = self._subscription(payload.get("subscription"))
+        plaintext = _notification_json(payload)
+        try:
+            body: bytes = http_ece.encrypt(
+                plaintext,
+                private_key=ec.generate_private_key(ec.SECP256R1()),  # ephemeral, per message
+                dh=p256dh,
+                auth_secret=auth,
+                version="aes128gcm",
+            )
+        except (http_ece.ECEException, ValueError) as exc:
+            raise _Invalid(
+                f"cannot encrypt for this subscription: {exc}", "invalid_subscription"
+            ) from None
+        if len(body) > MAX_ENCRYPTED_BYTES:
+            raise _Invalid(
+                f"encrypted notification is {len(body)} bytes; push services accept at most "
+                f"{MAX_ENCRYPTED_BYTES} (about 3,990 bytes of JSON)",
+                "payload_too_large",
+            )
+        headers = {
+            "Authorization": self._authorization(vapid.audience_for(endpoint)),
+            "TTL": str(self._ttl[delivery.lane]),
+            "Urgency": "high" if delivery.lane is Lane.TRANSACTIONAL else "normal",
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
+        }
+        return endpoint, headers, body
+
+    def _subscription(self, sub: object) -> tuple[str, bytes, bytes]:
+        if not isinstance(sub, dict):
+            raise _Invalid("push payload has no subscription object", "invalid_subscription")
+        endpoint, keys = sub.get("endpoint"), sub.get("keys")
+        if not isinstance(endpoint, str) or not isinstance(keys, dict):
+            raise _Invalid("subscription needs an endpoint and keys", "invalid_subscription")
+        parts = urlsplit(endpoint)
+        allowed = ("https", "http") if self._allow_http else ("https",)
+        if parts.scheme not in allowed or not parts.hostname:
+            raise _Invalid(
+                f"subscription endpoint must be an {' or '.join(allowed)} URL",
+                "invalid_subscription",
+            )
+        p256dh, auth = keys.get("p256dh"), keys.get("auth")
+        if not isinstance(p256dh, str) or not isinstance(auth, str):
+            raise _Invalid("subscription keys need p256dh and auth", "invalid_subscription")
+        try:
+            p256dh_raw, auth_raw = vapid.b64url_decode(p256dh), vapid.b64url_decode(auth)
+        except ValueError:
+            raise _Invalid("subscription keys are not base64url", "invalid_subscription") from None
+        if len(p256dh_raw) != 65 or p256dh_raw[0] != 0x04:
+            raise _Invalid(
+                "subscription p256dh is not a 65-byte P-256 point", "invalid_subscription"
+            )
+        if len(auth_raw) != 16:
+            raise _Invalid("subscription auth secret is not 16 bytes", "invalid_subscription")
+        return endpoint, p256dh_raw, auth_raw
+
+    def _authorization(self, audience: str) -> str:
+        """One token per push service origin, reused until an hour before it expires:
+        signing is cheap, but services like FCM prefer a stable token."""
+        now = int(self._clock.now().timestamp())
+        cached = self._tokens.get(audience)
+        if cached is not None and cached[1] - now > _TOKEN_RENEW_WITHIN:
+            return cached[0]
+        expires_at = now + _TOKEN_LIFETIME
+        header = vapid.authorization_header(
+            self._key, audience=audience, subject=self._subject, expires_at=expires_at
+        )
+        if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+            self._tokens.clear()
+        self._tokens[audience] = (header, expires_at)
+        return header
+
+    # --- keeping the key out of errors ---
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def _scrub(self, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Transient):
+            return Transient(self._redact(outcome.error), reason=outcome.reason)
+        if isinstance(outcome, Permanent):
+            return Permanent(self._redact(outcome.error), reason=outcome.reason)
+        if isinstance(outcome, RetryAfter):
+            return RetryAfter(outcome.seconds, self._redact(outcome.error), outcome.scope)
+        return outcome
+
+
+def _notification_json(payload: dict[str, Any]) -> bytes:
+    """The payload minus the subscription, checked so a bad one fails here, not in the
+    service worker."""
+    notification = {k: v for k, v in payload.items() if k != "subscription"}
+    for name in ("title", "body"):
+        if not isinstance(notification.get(name), str):
+            raise _Invalid(f"push payload needs a string {name!r}", "invalid_payload")
+    for name in _OPTIONAL_STR_FIELDS:
+        if notification.get(name) is not None and not isinstance(notification[name], str):
+            raise _Invalid(f"push payload {name!r} must be a string", "invalid_payload")
+    if notification.get("data") is not None and not isinstance(notification["data"], dict):
+        raise _Invalid("push payload 'data' must be an object", "invalid_payload")
+    try:
+        return json.dumps(notification, separators=(",", ":"), ensure_ascii=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise _Invalid(f"push payload is not JSON-serializable: {exc}", "invalid_payload") from None
