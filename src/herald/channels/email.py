@@ -1,0 +1,349 @@
+"""The email channel: one delivery -> one multipart/alternative message over SMTP.
+
+Connections are pooled: a TLS handshake and AUTH cost several round trips, which would
+otherwise dominate a campaign. Each pooled connection serves one send at a time; it is
+dropped after any failure that may have left the SMTP conversation out of step, after
+``max_messages_per_connection`` sends (servers cap this) and when it has been idle
+longer than ``max_idle_seconds`` (servers time idle sessions out). A send that finds
+its reused connection closed by the server is retried once on a fresh one; that can
+duplicate a message only when the server dropped the line after accepting DATA and
+before answering, and the queue's own retry (delivery is at-least-once) would do the
+same.
+
+Every failure becomes an ``Outcome`` via ``email_errors.outcome_for``; a payload or
+recipient that can never be sent is ``Permanent`` before any connection is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any, Literal
+
+import structlog
+from aiosmtplib import SMTP, SMTPRecipientsRefused, SMTPResponseException, SMTPServerDisconnected
+
+from herald.channels.email_errors import outcome_for
+from herald.queue import Delivery, Lane, Outcome, Permanent, Sent, Transient
+
+Security = Literal["starttls", "tls", "none"]
+SECURITY_MODES: tuple[Security, ...] = ("starttls", "tls", "none")
+
+log = structlog.get_logger(__name__)
+
+# Headers the sender sets itself; a payload may not replace them.
+_RESERVED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    }
+)
+# RFC 5322 field-name: printable ASCII except the colon.
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+# One mailbox, no display name, no whitespace (so no CR/LF), no specials.
+_ADDRESS_CHARS = r"[^\s@<>,;:\"()\[\]\\]+"
+_RECIPIENT = re.compile(f"{_ADDRESS_CHARS}@{_ADDRESS_CHARS}")
+_UNSUBSCRIBE = re.compile(r"(?:https?://|mailto:)[^\s<>]+", re.IGNORECASE)
+_SERVICE_CLOSING = 421
+
+
+class InvalidDelivery(ValueError):
+    """A delivery no SMTP server could ever accept; carries the outcome's reason."""
+
+    def __init__(self, reason: str, error: str) -> None:
+        super().__init__(error)
+        self.reason = reason
+
+
+@dataclass(slots=True, eq=False)
+class _Slot:
+    """One pooled connection; the pool hands it to one send at a time."""
+
+    client: SMTP | None = None
+    sends: int = 0
+    last_used: float = 0.0
+
+
+class EmailSender:
+    """Sends email over SMTP (STARTTLS, implicit TLS or plain) with optional AUTH."""
+
+    channel = "email"
+    sandbox = False
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        from_address: str,
+        username: str | None = None,
+        password: str | None = None,
+        security: Security = "starttls",
+        timeout: float = 15.0,
+        tls_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+        max_connections: int = 4,
+        max_messages_per_connection: int = 100,
+        max_idle_seconds: float = 30.0,
+    ) -> None:
+        if security not in SECURITY_MODES:
+            raise ValueError(f"security must be one of {SECURITY_MODES}, not {security!r}")
+        if password is not None and username is None:
+            raise ValueError("a password without a username cannot be used")
+        if max_connections < 1 or max_messages_per_connection < 1:
+            raise ValueError("max_connections and max_messages_per_connection must be >= 1")
+        self.host = host
+        self.port = port
+        self.username = username
+        self._password = password
+        self.security: Security = security
+        self.timeout = timeout
+        self.tls_context = tls_context
+        self.local_hostname = local_hostname
+        self.max_messages_per_connection = max_messages_per_connection
+        self.max_idle_seconds = max_idle_seconds
+        self.from_address = from_address
+        sender = _parse_from(from_address)
+        self._envelope_from = sender.addr_spec
+        self._msgid_domain = sender.domain
+        self._slots = [_Slot() for _ in range(max_connections)]
+        self._idle = list(self._slots)
+        self._free = asyncio.Semaphore(max_connections)
+
+    def __repr__(self) -> str:
+        # No password, ever.
+        return (
+            f"EmailSender(host={self.host!r}, port={self.port}, security={self.security!r}, "
+            f"username={self.username!r}, from_address={self.from_address!r})"
+        )
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        try:
+            message = self.build_message(delivery)
+        except InvalidDelivery as exc:
+            return Permanent(str(exc), reason=exc.reason)
+        try:
+            await self._transmit(message, delivery.recipient)
+        except Exception as exc:
+            return self._failed(exc, delivery)
+        return Sent(provider_message_id=str(message["Message-ID"]))
+
+    async def close(self) -> None:
+        """QUITs idle connections politely; cuts any that are still busy."""
+        for slot in self._slots:
+            if any(slot is idle for idle in self._idle):
+                await self._retire(slot)
+            else:
+                self._drop(slot)
+
+    def build_message(self, delivery: Delivery) -> EmailMessage:
+        """The message for one delivery; raises InvalidDelivery for what can never go."""
+        recipient = delivery.recipient
+        if not isinstance(recipient, str) or not _RECIPIENT.fullmatch(recipient):
+            raise InvalidDelivery("invalid_recipient", f"not an email address: {recipient!r}")
+        payload = delivery.payload
+        subject, text, html = (_required_str(payload, key) for key in ("subject", "text", "html"))
+        headers = _extra_headers(payload.get("headers"))
+        unsubscribe = None
+        if delivery.lane == Lane.CAMPAIGN:
+            unsubscribe = _unsubscribe(payload.get("list_unsubscribe"))
+
+        message = EmailMessage(policy=policy.SMTP)
+        try:
+            message["From"] = self.from_address
+            message["To"] = recipient
+            message["Subject"] = _one_line(subject)
+            message["Date"] = format_datetime(datetime.now(UTC))
+            message["Message-ID"] = make_msgid(domain=self._msgid_domain)
+            for name, value in headers.items():
+                message[name] = value
+            if unsubscribe is not None:
+                message["List-Unsubscribe"] = f"<{unsubscribe}>"
+                # RFC 8058 one-click needs an HTTPS URI; mailto: alone gets no Post header.
+                if unsubscribe.lower().startswith("https://"):
+                    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            message.set_content(text)
+            message.add_alternative(html, subtype="html")
+            for part in message.iter_parts():
+                # add_alternative gives the new part a MIME-Version of its own; only the
+                # top level may carry one (RFC 2045 4).
+                del part["MIME-Version"]
+        except (ValueError, TypeError) as exc:
+            # The policy refuses what would corrupt the header block; never send it.
+            raise InvalidDelivery("invalid_payload", f"cannot build message: {exc}") from None
+        return message
+
+    async def _transmit(self, message: EmailMessage, recipient: str) -> None:
+        async with self._free:
+            slot = self._idle.pop()
+            try:
+                reused = await self._ready(slot)
+                try:
+                    await self._send_on(slot, message, recipient)
+                except (SMTPServerDisconnected, SMTPResponseException) as exc:
+                    closing = isinstance(exc, SMTPServerDisconnected) or (
+                        exc.code == _SERVICE_CLOSING
+                    )
+                    if not (reused and closing):
+                        raise
+                    # The server ended a session we had kept; one fresh try.
+                    self._drop(slot)
+                    await self._ready(slot)
+                    await self._send_on(slot, message, recipient)
+            finally:
+                self._idle.append(slot)
+
+    async def _ready(self, slot: _Slot) -> bool:
+        """Makes sure the slot holds a usable connection; True if it was reused."""
+        client = slot.client
+        if client is not None and client.is_connected:
+            idle = time.monotonic() - slot.last_used
+            if slot.sends < self.max_messages_per_connection and idle <= self.max_idle_seconds:
+                return True
+            await self._retire(slot)
+        slot.client = None
+        client = SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self._password,
+            local_hostname=self.local_hostname,
+            timeout=self.timeout,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            tls_context=self.tls_context,
+        )
+        await client.connect()  # connects, upgrades, EHLOs and logs in; closes on failure
+        slot.client, slot.sends = client, 0
+        return False
+
+    async def _send_on(self, slot: _Slot, message: EmailMessage, recipient: str) -> None:
+        client = slot.client
+        assert client is not None
+        try:
+            await client.send_message(message, sender=self._envelope_from, recipients=recipient)
+        except (SMTPResponseException, SMTPRecipientsRefused):
+            # aiosmtplib has RSET the envelope; keep the session if the server did.
+            if not client.is_connected:
+                self._drop(slot)
+            raise
+        except BaseException:
+            # Timeout, disconnect, cancellation: the conversation may be out of step.
+            self._drop(slot)
+            raise
+        finally:
+            slot.last_used = time.monotonic()
+        slot.sends += 1
+
+    async def _retire(self, slot: _Slot) -> None:
+        client, slot.client = slot.client, None
+        if client is None:
+            return
+        try:
+            await client.quit(timeout=min(self.timeout, 2.0))
+        except Exception:
+            pass  # the server may already be gone; closing is all that matters
+        finally:
+            client.close()
+
+    def _drop(self, slot: _Slot) -> None:
+        client, slot.client = slot.client, None
+        if client is not None:
+            client.close()
+
+    def _failed(self, exc: Exception, delivery: Delivery) -> Outcome:
+        outcome = _scrub(outcome_for(exc), self._password)
+        if isinstance(outcome, Permanent) and outcome.reason == "auth_failed":
+            log.error(
+                "email_auth_failed",
+                host=self.host,
+                port=self.port,
+                username=self.username,
+                error=outcome.error,
+                delivery_id=delivery.id,
+                hint="the SMTP server refused herald's credentials; fix them, then replay",
+            )
+        return outcome
+
+
+def _parse_from(value: str) -> Address:
+    header = policy.default.header_factory("From", value)
+    addresses = header.addresses
+    if len(addresses) != 1 or header.defects or not addresses[0].domain:
+        raise ValueError(f"from_address must be one address with a domain, not {value!r}")
+    address: Address = addresses[0]
+    return address
+
+
+def _required_str(payload: dict[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str):
+        raise InvalidDelivery("invalid_payload", f"payload[{key!r}] must be a string")
+    return value
+
+
+def _extra_headers(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidDelivery("invalid_payload", "payload['headers'] must be an object")
+    headers: dict[str, str] = {}
+    for name, header_value in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise InvalidDelivery("invalid_payload", f"invalid header name {name!r}")
+        if name.lower() in _RESERVED_HEADERS:
+            raise InvalidDelivery("invalid_payload", f"header {name!r} is set by herald")
+        if not isinstance(header_value, str):
+            raise InvalidDelivery("invalid_payload", f"header {name!r} must be a string")
+        headers[name] = _one_line(header_value)
+    return headers
+
+
+def _unsubscribe(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _UNSUBSCRIBE.fullmatch(value.strip()):
+        raise InvalidDelivery(
+            "invalid_payload", "payload['list_unsubscribe'] must be one http(s): or mailto: URI"
+        )
+    return value.strip()
+
+
+def _one_line(value: str) -> str:
+    """Folds a rendered value onto one line, so it can never start a header of its own.
+
+    Templates often leave a trailing newline; refusing the message for it would be
+    worse than joining the lines. ``splitlines`` covers every separator the email
+    policy would refuse (CR, LF, VT, FF, U+2028...).
+    """
+    return " ".join(part.strip() for part in value.splitlines() if part.strip())
+
+
+def _scrub(outcome: Outcome, password: str | None) -> Outcome:
+    """Defence in depth: no error text leaves here with the password in it."""
+    if not password or not isinstance(outcome, Transient | Permanent):
+        return outcome
+    if password not in outcome.error:
+        return outcome
+    error = outcome.error.replace(password, "***")
+    if isinstance(outcome, Transient):
+        return Transient(error, reason=outcome.reason)
+    return Permanent(error, reason=outcome.reason)
