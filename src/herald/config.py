@@ -7,7 +7,8 @@ the environment at import time, so tests build their own ``Settings`` freely.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Self
+from pathlib import Path
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -123,6 +124,39 @@ class Settings(BaseSettings):
     retention_days: Annotated[float, Field(gt=0)] = 30.0
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
+
+    telegram_bot_token: SecretStr | None = Field(
+        None, description="Bot API token; unset puts Telegram in the sandbox."
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", description="Bot API base; requests go to {url}/bot{token}/."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server; unset puts email in the sandbox.")
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    email_from: str = Field("herald <herald@localhost>", description="From: of every email.")
+    vapid_private_key: SecretStr | None = Field(
+        None, description="Web-push VAPID private key (base64url); unset puts push in the sandbox."
+    )
+    vapid_public_key: str | None = Field(None, description="The matching public key.")
+    vapid_subject: str = Field(
+        "mailto:admin@localhost", description="VAPID `sub`: a mailto: or https: contact."
+    )
+    telegram_private_chat_per_second: Annotated[float, Field(gt=0)] = Field(
+        1.0, description="Messages per second to one private chat (Telegram: about 1)."
+    )
+    telegram_group_per_minute: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="Messages per minute to one group or channel (Telegram: 20)."
+    )
+    push_allow_http_endpoints: bool = Field(
+        False, description="Accept http:// push endpoints (only for a local push service)."
+    )
+    templates_dir: Path | None = Field(
+        None, description="Directory of extra templates (override the built-in ones)."
+    )
+    default_locale: str = "en"
 
     telegram: TelegramChannel = TelegramChannel()
     email: EmailChannel = EmailChannel()

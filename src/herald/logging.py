@@ -7,6 +7,7 @@ same processors, so a production log is JSON from end to end.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -20,9 +21,16 @@ _REDACTED_KEYS = frozenset(
 )
 
 
+# A Telegram bot token anywhere in a value (httpx logs request URLs that contain it).
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
 def _redact(_logger: object, _name: str, event: EventDict) -> EventDict:
-    for key in event.keys() & _REDACTED_KEYS:
-        event[key] = "***"
+    for key, value in event.items():
+        if key in _REDACTED_KEYS:
+            event[key] = "***"
+        elif isinstance(value, str) and ":" in value:
+            event[key] = _BOT_TOKEN.sub("<bot-token>", value)
     return event
 
 
@@ -79,4 +87,6 @@ def configure_logging(settings: Settings) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # Request-per-line chatter; httpx's lines also carry URLs with the bot token.
+    for name in ("alembic", "httpx", "httpcore", "telegram", "aiosmtplib"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

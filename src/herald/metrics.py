@@ -55,8 +55,38 @@ class Metrics:
         self.rescued = Counter(
             "herald_leases_rescued", "Expired leases put back in the queue.", registry=r
         )
+        # The platform's own metric names (PR-060), kept so its dashboards carry over.
+        self.messages_enqueued = Counter(
+            "messages_enqueued",
+            "Messages queued, by channel and priority (lane).",
+            ("channel", "priority"),
+            registry=r,
+        )
+        self.messages_sent = Counter(
+            "messages_sent", "Messages the provider accepted.", ("channel",), registry=r
+        )
+        self.message_fail = Counter(
+            "message_fail",
+            "Failed send attempts, by channel and reason code.",
+            ("channel", "reason"),
+            registry=r,
+        )
+        self.messages_dead_lettered = Counter(
+            "messages_dead_lettered", "Messages that ended dead.", ("channel",), registry=r
+        )
+        self.telegram_api_errors = Counter(
+            "telegram_api_errors",
+            "Telegram Bot API errors, by type (the sender's reason code).",
+            ("error_type",),
+            registry=r,
+        )
+        self.push_subscription_expired = Counter(
+            "push_subscription_expired",
+            "Push subscriptions deleted because the push service said 404/410.",
+            registry=r,
+        )
         self.send_duration = Histogram(
-            "herald_send_duration_seconds",
+            "message_send_duration_seconds",
             "Time one send took, by channel.",
             ("channel",),
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),

@@ -6,7 +6,9 @@ down; nothing else constructs engines, queues or senders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -15,13 +17,21 @@ import structlog
 
 from herald.auth import ApiKeys
 from herald.channels import SandboxSender, Sender
+from herald.channels.email import EmailSender
+from herald.channels.push import PushSender
+from herald.channels.telegram import TelegramSender
 from herald.clock import Clock, SystemClock
-from herald.config import Settings
+from herald.config import ConfigError, Settings
 from herald.db import Database
+from herald.messaging.effects import MessagingEffects
+from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
+from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, RetryPolicy
+from herald.queue.leases import Leases
 from herald.worker import RateLimit, Worker
+from herald.worker.ratelimit import TelegramChatLimits
 
 CHANNELS = ("telegram", "email", "push")
 log = structlog.get_logger("herald")
@@ -41,9 +51,45 @@ def retry_policies(settings: Settings) -> dict[str, RetryPolicy]:
 
 
 def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, Sender]:
-    """Real senders arrive with the messaging issue; until a channel has
-    credentials it delivers into the sandbox inbox."""
-    return {name: SandboxSender(name, db, clock) for name in CHANNELS}
+    """A real sender for each channel with credentials; the sandbox for the others.
+
+    A credential the sender refuses (a malformed VAPID key, a bad From address)
+    becomes a ConfigError naming the variable, so the CLI can say it in one line.
+    """
+    senders: dict[str, Sender] = {name: SandboxSender(name, db, clock) for name in CHANNELS}
+    s = settings
+    if s.telegram_bot_token is not None:
+        with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
+            senders["telegram"] = TelegramSender(
+                s.telegram_bot_token.get_secret_value(), api_url=s.telegram_api_url
+            )
+    if s.smtp_host:
+        with _blame("HERALD_EMAIL_FROM / HERALD_SMTP_*"):
+            senders["email"] = EmailSender(
+                host=s.smtp_host,
+                port=s.smtp_port,
+                from_address=s.email_from,
+                username=s.smtp_username,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                security=s.smtp_security,
+            )
+    if s.vapid_private_key is not None:
+        with _blame("HERALD_VAPID_PRIVATE_KEY / HERALD_VAPID_SUBJECT"):
+            senders["push"] = PushSender(
+                s.vapid_private_key.get_secret_value(),
+                s.vapid_subject,
+                clock=clock,
+                allow_insecure_endpoints=s.push_allow_http_endpoints,
+            )
+    return senders
+
+
+@contextlib.contextmanager
+def _blame(variables: str) -> Iterator[None]:
+    try:
+        yield
+    except (ValueError, TemplateError) as exc:
+        raise ConfigError(f"{variables}: {exc}") from None
 
 
 @dataclass
@@ -55,6 +101,8 @@ class Runtime:
     metrics: Metrics
     api_keys: ApiKeys
     recipients: Recipients
+    templates: TemplateRegistry
+    notifier: Notifier
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -75,14 +123,22 @@ class Runtime:
             chunk_size=settings.enqueue_chunk_size,
         )
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
+        with _blame("HERALD_TEMPLATES_DIR"):
+            templates = TemplateRegistry(
+                settings.templates_dir, default_locale=settings.default_locale
+            )
+        metrics = Metrics()
+        recipients = Recipients(db, clock)
         return cls(
             settings=settings,
             db=db,
             clock=clock,
             queue=queue,
-            metrics=Metrics(),
+            metrics=metrics,
             api_keys=ApiKeys(db, clock),
-            recipients=Recipients(db, clock),
+            recipients=recipients,
+            templates=templates,
+            notifier=Notifier(db, clock, queue, recipients, templates, metrics),
             senders=chosen,
         )
 
@@ -102,7 +158,20 @@ class Runtime:
             "poll_interval": s.poll_interval_seconds,
             "retention": timedelta(days=s.retention_days),
             "shutdown_grace": s.shutdown_grace_seconds,
+            "key_limits": {
+                "telegram": TelegramChatLimits(
+                    private=RateLimit(s.telegram_private_chat_per_second, 1),
+                    group=RateLimit(s.telegram_group_per_minute / 60, 3),
+                )
+            },
+            "leases": Leases(self.db, self.clock),
+            "observer": MessagingEffects(self.notifier, self.recipients, self.metrics),
         }
+        if s.telegram_bot_token is not None:
+            # One dispatcher per bot token across all processes, so the limits hold.
+            token = s.telegram_bot_token.get_secret_value()
+            bot = hashlib.sha256(token.encode()).hexdigest()[:16]
+            options["exclusive"] = {"telegram": f"telegram:{bot}"}
         options.update(overrides)
         return Worker(self.queue, self.senders, **options)
 

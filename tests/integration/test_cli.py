@@ -305,3 +305,24 @@ def test_usage_errors_are_one_line_with_exit_code_2(
     result = herald(*args, env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert needle in single_error(result)
+
+
+def test_vapid_generate_prints_a_matching_key_pair(env: dict[str, str], tmp_path: Path) -> None:
+    from herald.channels import vapid
+
+    result = herald("vapid", "generate", env=env, cwd=tmp_path)
+    assert result.returncode == 0
+    lines = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    private, public = lines["HERALD_VAPID_PRIVATE_KEY"], lines["HERALD_VAPID_PUBLIC_KEY"]
+    vapid.check_pair(private, public)
+    assert vapid.public_key_for(private) == public
+
+
+def test_a_malformed_vapid_key_is_one_line_naming_the_variable(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = herald("queue", "stats", env=env, cwd=tmp_path, HERALD_VAPID_PRIVATE_KEY="nonsense")
+    assert result.returncode == 1
+    line = single_error(result)
+    assert "HERALD_VAPID_PRIVATE_KEY" in line
+    assert "nonsense" not in line

@@ -61,3 +61,15 @@ def test_secrets_bound_to_a_log_line_are_redacted(json_logs: pytest.CaptureFixtu
     assert out[0]["user"] == "ann"
     assert out[1]["event"] == "from the standard library"
     assert out[1]["logger"] == "uvicorn.error"
+
+
+def test_a_bot_token_in_any_log_line_is_masked(json_logs: pytest.CaptureFixture[str]) -> None:
+    token = "123456789:AAHfakeFAKEfakeFAKEfakeFAKEfake_abcde"
+    logging.getLogger("httpx").warning(f"HTTP Request: POST https://api.telegram.org/bot{token}/x")
+    structlog.get_logger("t").info(
+        "sending", url=f"https://api.telegram.org/bot{token}/sendMessage"
+    )
+
+    text = json_logs.readouterr().err
+    assert token not in text
+    assert text.count("<bot-token>") == 2

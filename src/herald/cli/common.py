@@ -47,7 +47,10 @@ def run_with_runtime(
     settings = settings_or_exit()
 
     async def main() -> T:
-        runtime = Runtime.build(settings)
+        try:
+            runtime = Runtime.build(settings)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
         try:
             await runtime.db.ping()
             if require_migrated and not await migrate.is_current(runtime.db):

@@ -15,6 +15,7 @@ from typer._click import exceptions as click_errors
 
 from herald.cli import keys as keys_cli
 from herald.cli import queue as queue_cli
+from herald.cli import vapid as vapid_cli
 from herald.cli.common import err_console, out_console, run_with_runtime, settings_or_exit
 from herald.db import migrate as db_migrate
 from herald.runtime import Runtime
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(queue_cli.queue_app, name="queue")
 app.add_typer(queue_cli.dlq_app, name="dlq")
 app.add_typer(keys_cli.keys_app, name="keys")
+app.add_typer(vapid_cli.vapid_app, name="vapid")
 
 
 @app.command()

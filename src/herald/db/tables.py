@@ -153,3 +153,12 @@ notifications = Table(
     Index("ix_notifications_status", "status"),
     Index("ix_notifications_recipient_id", "recipient_id"),
 )
+
+# Who may dispatch a channel alone (one Telegram dispatcher per bot token), until when.
+channel_leases = Table(
+    "channel_leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

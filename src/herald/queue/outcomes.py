@@ -25,7 +25,8 @@ class RetryAfter:
 
     seconds: float
     error: str = "rate limited by provider"
-    # Telegram can mean one chat or the whole bot; the dispatcher pauses that scope.
+    # What must wait: "chat" (that recipient), "bot"/"channel" (everything on the
+    # channel), or None (only this delivery). The dispatcher pauses that scope.
     scope: str | None = None
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, or_, select, text, update
+from sqlalchemy import String, and_, cast, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -140,12 +140,15 @@ class DeliveryQueue:
 
     # -- claim -----------------------------------------------------------------
 
-    async def claim(self, channel: str, limit: int, worker: str) -> list[Delivery]:
-        """Lease up to ``limit`` due deliveries of ``channel``, at most one per ordering key."""
+    async def claim(
+        self, channel: str, limit: int, worker: str, exclude_keys: Collection[str] = ()
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries of ``channel``, at most one per ordering key,
+        skipping ``exclude_keys`` (recipients the dispatcher must not send to right now)."""
         if limit <= 0:
             return []
         now = self.clock.now()
-        stmt = _claim_statement(channel, limit, now, now + self.lease, worker)
+        stmt = _claim_statement(channel, limit, now, now + self.lease, worker, exclude_keys)
         async with self.db.write() as conn:
             if self.db.dialect == "postgresql":
                 await conn.execute(_CLAIM_LOCK_SQL, {"name": f"herald.claim.{channel}"})
@@ -232,7 +235,12 @@ def _fifo(d: Delivery) -> tuple[int, datetime, int]:
 
 
 def _claim_statement(
-    channel: str, limit: int, now: datetime, locked_until: datetime, worker: str
+    channel: str,
+    limit: int,
+    now: datetime,
+    locked_until: datetime,
+    worker: str,
+    exclude_keys: Collection[str] = (),
 ) -> Any:
     running = D.alias("running")
     # NOT IN over an uncorrelated subquery: the set of busy keys is read once per
@@ -244,6 +252,8 @@ def _claim_statement(
         running.c.state == State.RUNNING, running.c.ordering_key.is_not(None)
     )
     key_free = or_(D.c.ordering_key.is_(None), D.c.ordering_key.not_in(busy_keys))
+    if exclude_keys:
+        key_free = and_(key_free, D.c.ordering_key.not_in(list(exclude_keys)))
     # Scan a little past the limit: rows sharing a key collapse to their first one.
     candidates = (
         select(D.c.id, D.c.ordering_key, D.c.lane, D.c.run_at)

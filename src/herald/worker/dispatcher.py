@@ -26,11 +26,21 @@ import structlog
 
 from herald.channels import Sender
 from herald.metrics import Metrics
-from herald.queue import Delivery, DeliveryQueue, Result, RetryAfter, State, Transient
+from herald.queue import (
+    Delivery,
+    DeliveryQueue,
+    Permanent,
+    Result,
+    RetryAfter,
+    State,
+    Transient,
+)
 from herald.queue import admin as queue_admin
+from herald.queue.leases import Leases
 from herald.queue.policy import Decision
 from herald.queue.wakeup import PostgresListener
-from herald.worker.ratelimit import RateLimit, TokenBucket
+from herald.worker.observer import WorkerObserver
+from herald.worker.ratelimit import KeyBuckets, RateLimit, TelegramChatLimits, TokenBucket
 
 log = structlog.get_logger("herald.worker")
 
@@ -65,7 +75,15 @@ class Worker:
         maintenance_interval: float | None = None,
         retention: timedelta | None = None,
         shutdown_grace: float = 10.0,
+        observer: WorkerObserver | None = None,
+        key_limits: Mapping[str, TelegramChatLimits] | None = None,
+        exclusive: Mapping[str, str] | None = None,
+        leases: Leases | None = None,
+        lease_ttl: float = 15.0,
     ) -> None:
+        """``key_limits``: per-recipient limits by channel. ``exclusive``: channel -> lease
+        name for channels that one worker process at a time may dispatch (so that its
+        in-memory limits hold for all processes together); needs ``leases``."""
         self.queue = queue
         self.clock = queue.clock
         self.senders = dict(senders)
@@ -80,6 +98,7 @@ class Worker:
         self.maintenance_interval = maintenance_interval or min(15.0, lease / 2)
         self.retention = retention
         self.shutdown_grace = shutdown_grace
+        self.observer = observer
         limits = limits or {}
         concurrency = concurrency or {}
         now = self.clock.monotonic()
@@ -87,6 +106,13 @@ class Worker:
             ch: TokenBucket(limits.get(ch, RateLimit(1e9, 1_000_000)), now) for ch in self.senders
         }
         self._concurrency = {ch: concurrency.get(ch, 32) for ch in self.senders}
+        self._key_buckets = {ch: KeyBuckets(lim) for ch, lim in (key_limits or {}).items()}
+        self._exclusive = dict(exclusive or {})
+        if self._exclusive and leases is None:
+            raise ValueError("exclusive channels need a Leases store")
+        self._leases = leases
+        self._lease_ttl = timedelta(seconds=lease_ttl)
+        self._held: set[str] = set()
         self._busy: Counter[str] = Counter()
         self._inflight: dict[int, Delivery] = {}  # claimed and not yet recorded
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -102,22 +128,32 @@ class Worker:
         self._throttled_for = 0.0
         for channel, sender in self.senders.items():
             free = self._concurrency[channel] - self._busy[channel]
-            if free <= 0:
+            if free <= 0 or (channel in self._exclusive and channel not in self._held):
                 continue
             bucket = self._buckets[channel]
             now = self.clock.monotonic()
             allowed = min(free, bucket.available(now), self.batch_size)
             if allowed <= 0:
-                wait = bucket.wait_time(now)
-                self._throttled_for = min(self._throttled_for or wait, wait)
+                self._throttle(bucket.wait_time(now))
                 continue
             bucket.take(allowed, now)
-            claimed = await self.queue.claim(channel, allowed, self.id)
+            keys = self._key_buckets.get(channel)
+            blocked = keys.blocked(now) if keys else set()
+            if blocked and keys is not None:
+                self._throttle(keys.wait_time(now))
+            claimed = await self.queue.claim(channel, allowed, self.id, exclude_keys=blocked)
             bucket.give_back(allowed - len(claimed))
             for delivery in claimed:
+                if keys is not None and delivery.ordering_key:
+                    keys.take(delivery.ordering_key, now)
                 self._start(delivery, sender)
             started += len(claimed)
         return started
+
+    def _throttle(self, wait: float) -> None:
+        """Remember the soonest moment a limit lifts, for the idle wait (and drain)."""
+        if wait > 0:
+            self._throttled_for = min(self._throttled_for or wait, wait)
 
     def _start(self, delivery: Delivery, sender: Sender) -> None:
         self._inflight[delivery.id] = delivery
@@ -156,9 +192,15 @@ class Worker:
         except BaseException:
             self._results[:0] = batch  # keep them for the next try; nothing is lost
             raise
-        for result, decision in zip(batch, decisions, strict=True):
+        pairs = list(zip(batch, decisions, strict=True))
+        for result, decision in pairs:
             self._inflight.pop(result.delivery.id, None)
             self._observe(result, decision)
+        if self.observer is not None:
+            try:
+                await self.observer.recorded(pairs)
+            except Exception as exc:  # maintain() catches up from the database
+                log.warning("observer_failed", error=_first_line(exc))
         return decisions
 
     def _observe(self, result: Result, decision: Decision) -> None:
@@ -166,18 +208,53 @@ class Worker:
         metrics = self.metrics.of(d.channel, d.lane.label)
         if decision.state is State.SENT:
             metrics.completed.inc()
+            self.metrics.messages_sent.labels(d.channel).inc()
             return
+        outcome = result.outcome
+        reason = outcome.reason if isinstance(outcome, Transient | Permanent) else "retry_after"
+        self.metrics.message_fail.labels(d.channel, reason).inc()
         logger = _bind(d)
         if decision.state is State.DEAD:
             metrics.dead_lettered.inc()
+            self.metrics.messages_dead_lettered.labels(d.channel).inc()
             logger.warning("delivery_dead_lettered", error=decision.error)
         else:
-            retry_after = isinstance(result.outcome, RetryAfter)
-            reason = "retry_after" if retry_after else "transient"
+            retry_after = isinstance(outcome, RetryAfter)
             (metrics.retried_after if retry_after else metrics.retried_transient).inc()
+            if isinstance(outcome, RetryAfter):
+                self._respect(d, outcome)
             logger.info(
                 "delivery_retry", reason=reason, run_at=str(decision.run_at), error=decision.error
             )
+
+    def _respect(self, delivery: Delivery, outcome: RetryAfter) -> None:
+        """A provider's 429 pauses what it concerns: one chat, or the whole channel.
+
+        Without a scope only the delivery itself waits (the queue rescheduled it)."""
+        now = self.clock.monotonic()
+        keys = self._key_buckets.get(delivery.channel)
+        if outcome.scope == "chat" and keys is not None and delivery.ordering_key:
+            keys.pause(delivery.ordering_key, outcome.seconds, now)
+        elif outcome.scope in ("bot", "channel"):
+            self._buckets[delivery.channel].pause(outcome.seconds, now)
+
+    async def _hold_leases(self) -> None:
+        """Take or renew the lease of each exclusive channel (every third of its TTL)."""
+        assert self._leases is not None or not self._exclusive
+        for channel, name in self._exclusive.items():
+            assert self._leases is not None
+            if await self._leases.acquire(name, self.id, self._lease_ttl):
+                if channel not in self._held:
+                    log.info("channel_lease_taken", channel=channel, worker_id=self.id)
+                self._held.add(channel)
+            else:
+                self._held.discard(channel)
+
+    async def _release_leases(self) -> None:
+        for channel in list(self._held):
+            assert self._leases is not None
+            await self._leases.release(self._exclusive[channel], self.id)
+            self._held.discard(channel)
 
     # -- drain mode ------------------------------------------------------------
 
@@ -185,6 +262,7 @@ class Worker:
         """Process everything that is due, then return (tests and batch use)."""
         summary = DrainSummary()
         summary.rescued = await self._rescue()
+        await self._hold_leases()
         while True:
             claimed = await self.dispatch_once()
             summary.claimed += claimed
@@ -209,10 +287,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then finish or release in-flight sends."""
         log.info("worker_started", worker_id=self.id, channels=sorted(self.senders))
-        try:
-            await self._maintain()  # pick up what a crashed predecessor left behind
-        except Exception as exc:
-            log.warning("maintenance_failed", error=_first_line(exc))
+        await self._try(self._maintain)  # pick up what a crashed predecessor left behind
         background = [
             asyncio.create_task(
                 self._every(self.record_interval, self._flush_tick, stop, wake=self._flush_now)
@@ -222,6 +297,10 @@ class Worker:
             ),
             asyncio.create_task(self._every(self.maintenance_interval, self._maintain, stop)),
         ]
+        if self._exclusive:
+            await self._try(self._hold_leases)
+            interval = self._lease_ttl.total_seconds() / 3
+            background.append(asyncio.create_task(self._every(interval, self._hold_leases, stop)))
         stop_waiter = asyncio.create_task(self._notify_on(stop))
         listener = None
         if self.queue.db.dialect == "postgresql":
@@ -247,6 +326,12 @@ class Worker:
                 await listener.stop()
             await self._shutdown(background, stop_waiter)
         log.info("worker_stopped", worker_id=self.id)
+
+    async def _try(self, action: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await action()
+        except Exception as exc:
+            log.warning("background_task_failed", task=action.__name__, error=_first_line(exc))
 
     async def _notify_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -287,6 +372,8 @@ class Worker:
 
     async def _maintain(self) -> None:
         await self._rescue()
+        if self.observer is not None:
+            await self.observer.maintain()
         if self.retention is not None:
             pruned = await queue_admin.prune_sent(self.queue, self.retention)
             if pruned:
@@ -305,6 +392,7 @@ class Worker:
         for task in [*background, stop_waiter]:
             task.cancel()
         await asyncio.gather(*background, stop_waiter, return_exceptions=True)
+        await self._try(self._release_leases)
         finished = {r.delivery.id for r in self._results}
         untried = [i for i in self._inflight if i not in finished]
         for attempt in range(3):

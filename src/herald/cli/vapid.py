@@ -1,0 +1,23 @@
+"""`herald vapid generate`: a new VAPID key pair for web push."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from herald.channels import vapid
+from herald.cli.common import print_json
+
+vapid_app = typer.Typer(help="Web-push VAPID keys.", no_args_is_help=True)
+
+
+@vapid_app.command("generate")
+def generate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print a new key pair as HERALD_VAPID_* lines (or JSON); keep the private key secret."""
+    private, public = vapid.generate_keypair()
+    if as_json:
+        print_json({"private_key": private, "public_key": public})
+        return
+    typer.echo(f"HERALD_VAPID_PRIVATE_KEY={private}")
+    typer.echo(f"HERALD_VAPID_PUBLIC_KEY={public}")

@@ -1,0 +1,65 @@
+"""What messaging does with outcomes: update addresses, count, and fall back.
+
+This is the worker's observer. Address updates (a migrated group, a blocked bot,
+an expired push subscription) happen right after the outcome is recorded; the
+fallback to the next channel is driven from the database by the notifier, so the
+periodic ``maintain`` catches up whatever a crash interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from herald.messaging.notifications import Notifier
+from herald.messaging.recipients import Recipients
+from herald.metrics import Metrics
+from herald.queue import Outcome, Permanent, Result, RetryAfter, Sent, State
+from herald.queue.policy import Decision
+
+TELEGRAM_GONE = frozenset({"blocked", "kicked", "deactivated"})
+log = structlog.get_logger("herald.messaging")
+
+
+class MessagingEffects:
+    def __init__(self, notifier: Notifier, recipients: Recipients, metrics: Metrics) -> None:
+        self._notifier = notifier
+        self._recipients = recipients
+        self._metrics = metrics
+
+    async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
+        finished: list[int] = []
+        for result, decision in outcomes:
+            await self._apply(result)
+            nid = result.delivery.notification_id
+            if nid is not None and decision.state in (State.SENT, State.DEAD):
+                finished.append(nid)
+        if finished:
+            await self._notifier.advance(finished)
+
+    async def maintain(self) -> None:
+        await self._notifier.advance()
+
+    async def _apply(self, result: Result) -> None:
+        delivery, outcome = result.delivery, result.outcome
+        if delivery.channel == "telegram":
+            await self._telegram(delivery.recipient, outcome)
+        elif (
+            delivery.channel == "push"
+            and isinstance(outcome, Permanent)
+            and outcome.reason == "subscription_expired"
+            and await self._recipients.forget_push_endpoint(delivery.recipient)
+        ):
+            self._metrics.push_subscription_expired.inc()
+
+    async def _telegram(self, chat_id: str, outcome: Outcome) -> None:
+        if isinstance(outcome, Sent):
+            if moved_to := outcome.meta.get("migrated_to_chat_id"):
+                await self._recipients.move_telegram_chat(chat_id, str(moved_to))
+                log.info("telegram_chat_migrated", old=chat_id, new=str(moved_to))
+            return
+        error_type = "retry_after" if isinstance(outcome, RetryAfter) else outcome.reason
+        self._metrics.telegram_api_errors.labels(error_type).inc()
+        if isinstance(outcome, Permanent) and outcome.reason in TELEGRAM_GONE:
+            await self._recipients.mark_telegram_unreachable(chat_id, outcome.reason)
