@@ -23,6 +23,7 @@ from herald.channels.telegram import TelegramSender
 from herald.clock import Clock, SystemClock
 from herald.config import ConfigError, Settings
 from herald.db import Database
+from herald.messaging.campaigns import Campaigns
 from herald.messaging.effects import MessagingEffects
 from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
@@ -103,6 +104,7 @@ class Runtime:
     recipients: Recipients
     templates: TemplateRegistry
     notifier: Notifier
+    campaigns: Campaigns
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -139,6 +141,7 @@ class Runtime:
             recipients=recipients,
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),
+            campaigns=Campaigns(db, clock, queue, recipients, templates, metrics),
             senders=chosen,
         )
 

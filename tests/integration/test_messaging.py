@@ -4,22 +4,14 @@ senders against a fake Telegram Bot API, an SMTP server and a push service."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 from prometheus_client import generate_latest
 
 from herald.auth import Role
-from herald.channels import vapid
-from herald.config import load_settings
 from herald.runtime import Runtime
-from tests.support.app import serve
-from tests.support.fake_telegram import FakeTelegram
-from tests.support.push_service import PushService
-from tests.support.smtp import SMTPTestServer
+from tests.integration.conftest import Peers
 
 SL_VARS = {
     "symbol": "EURUSD",
@@ -31,45 +23,6 @@ SL_VARS = {
     "position_id": "pos_8f3a2c",
     "time": "2025-01-15 14:32:07 UTC",
 }
-
-
-@dataclass
-class Peers:
-    telegram: FakeTelegram
-    smtp: SMTPTestServer
-    push: PushService
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPTestServer]:
-    with SMTPTestServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def peers(smtp: SMTPTestServer) -> AsyncIterator[Peers]:
-    async with FakeTelegram() as telegram, PushService() as push:
-        yield Peers(telegram, smtp, push)
-
-
-@pytest.fixture
-async def api(database_url: str, peers: Peers) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
-    private, _public = vapid.generate_keypair()
-    settings = load_settings(
-        env="dev",
-        database_url=database_url,
-        telegram_bot_token=peers.telegram.token,
-        telegram_api_url=peers.telegram.url,
-        smtp_host=peers.smtp.host,
-        smtp_port=peers.smtp.port,
-        smtp_security="none",
-        email_from="herald <alerts@example.com>",
-        vapid_private_key=private,
-        vapid_subject="mailto:ops@example.com",
-        push_allow_http_endpoints=True,
-    )
-    async with serve(settings) as pair:
-        yield pair
 
 
 async def notify(client: AsyncClient, recipient: str, **body: Any) -> int:

@@ -162,3 +162,20 @@ channel_leases = Table(
     Column("holder", String(128), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# A campaign: one template to many recipients on one channel, in the campaign lane.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("template", String(128), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("audience", JSON),  # null: every recipient; else a list of external ids
+    Column("status", String(16), nullable=False),  # queued, cancelled
+    Column("queued", Integer, nullable=False, server_default=text("0")),
+    Column("skipped", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("cancelled_at", UTCDateTime),
+)

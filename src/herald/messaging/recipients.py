@@ -7,6 +7,7 @@ one place and every later message benefits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -118,6 +119,32 @@ class Recipients:
             )
             return await _load(conn, external_id) if external_id is not None else None
 
+    async def page(
+        self, after_id: int = 0, limit: int = 500, external_ids: Sequence[str] | None = None
+    ) -> list[Recipient]:
+        """Recipients by id after ``after_id`` (keyset paging for campaigns), two queries."""
+        stmt = select(recipients).where(recipients.c.id > after_id)
+        if external_ids is not None:
+            stmt = stmt.where(recipients.c.external_id.in_(list(external_ids)))
+        async with self._db.read() as conn:
+            rows = (await conn.execute(stmt.order_by(recipients.c.id).limit(limit))).all()
+            ids = [r.id for r in rows]
+            subs = (
+                (
+                    await conn.execute(
+                        select(push_subscriptions)
+                        .where(push_subscriptions.c.recipient_id.in_(ids))
+                        .order_by(push_subscriptions.c.id.desc())
+                    )
+                ).all()
+                if ids
+                else []
+            )
+        by_owner: dict[int, list[Any]] = {}
+        for s in subs:
+            by_owner.setdefault(s.recipient_id, []).append(s)
+        return [_recipient(r, by_owner.get(r.id, [])) for r in rows]
+
     async def delete(self, external_id: str) -> bool:
         async with self._db.write() as conn:
             current = await _row(conn, external_id)
@@ -220,6 +247,10 @@ async def _load(conn: AsyncConnection, external_id: str) -> Recipient | None:
             .order_by(push_subscriptions.c.id.desc())
         )
     ).all()
+    return _recipient(row, subs)
+
+
+def _recipient(row: Any, subs: Sequence[Any]) -> Recipient:
     return Recipient(
         id=int(row.id),
         external_id=row.external_id,

@@ -88,13 +88,14 @@ async def rescue_expired(queue: DeliveryQueue) -> int:
 
 
 async def prune_sent(queue: DeliveryQueue, retention: timedelta) -> int:
-    """Delete sent deliveries older than ``retention``, in batches; dead letters stay."""
+    """Delete sent (and cancelled) deliveries older than ``retention``, in batches;
+    dead letters stay until replayed."""
     cutoff = queue.clock.now() - retention
     pruned = 0
     while True:
         batch = (
             select(D.c.id)
-            .where(D.c.state == State.SENT, D.c.finished_at < cutoff)
+            .where(D.c.state.in_([State.SENT, State.CANCELLED]), D.c.finished_at < cutoff)
             .limit(PRUNE_BATCH)
         )
         async with queue.db.write() as conn:

@@ -33,6 +33,7 @@ class State(StrEnum):
     RUNNING = "running"  # claimed by a worker that holds the lease
     SENT = "sent"  # done; kept for the retention period as the delivery log
     DEAD = "dead"  # permanent failure or retries exhausted; replayable
+    CANCELLED = "cancelled"  # withdrawn before it was sent (a cancelled campaign)
 
 
 @dataclass(frozen=True, slots=True)

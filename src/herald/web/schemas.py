@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from herald.queue import Delivery, QueueStats
 
 LaneName = Literal["transactional", "campaign"]
-StateName = Literal["pending", "running", "sent", "dead"]
+StateName = Literal["pending", "running", "sent", "dead", "cancelled"]
 
 
 class DeliveryIn(BaseModel):

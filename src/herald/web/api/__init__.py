@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from herald.auth import Role
-from herald.web.api import deliveries, health, notifications, queue, recipients, sandbox
+from herald.web.api import (
+    campaigns,
+    deliveries,
+    health,
+    notifications,
+    queue,
+    recipients,
+    sandbox,
+    templates,
+)
 from herald.web.deps import require
 
 # Every API route needs a key; routes that change something also ask for admin or owner.
@@ -15,5 +24,7 @@ api_router.include_router(queue.router)
 api_router.include_router(sandbox.router)
 api_router.include_router(recipients.router)
 api_router.include_router(notifications.router)
+api_router.include_router(templates.router)
+api_router.include_router(campaigns.router)
 
 __all__ = ["api_router", "health"]

@@ -11,13 +11,9 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from herald.messaging.notifications import NotificationRequest
-from herald.messaging.templates.errors import (
-    ChannelNotSupported,
-    MissingVariables,
-    TemplateError,
-    TemplateNotFound,
-)
+from herald.messaging.templates import TemplateError
 from herald.queue import Lane, NewDelivery, State
+from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, Owner, RuntimeDep
 
 router = APIRouter(tags=["notifications"])
@@ -86,17 +82,6 @@ class TestSendOut(BaseModel):
     message_id: str | None
     delivery_time_ms: float | None
     error: str | None
-
-
-def template_http_error(exc: TemplateError) -> HTTPException:
-    if isinstance(exc, TemplateNotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, MissingVariables):
-        return HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            {"message": str(exc), "missing_variables": exc.names},
-        )
-    return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
 
 
 @router.post("/notifications", status_code=status.HTTP_202_ACCEPTED)
@@ -180,7 +165,7 @@ async def test_send(body: TestSendIn, runtime: RuntimeDep, _: Owner) -> TestSend
         payload = runtime.notifier.payload_for(
             recipient, body.channel, body.template_name, body.template_vars
         )
-    except (TemplateError, ChannelNotSupported) as exc:
+    except TemplateError as exc:
         raise template_http_error(exc) from None
     started = time.perf_counter()
     enqueued = await runtime.queue.enqueue(

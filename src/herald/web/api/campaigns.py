@@ -1,0 +1,95 @@
+"""Campaigns: start, follow, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
+
+from herald.messaging.campaigns import CampaignRequest
+from herald.messaging.templates import TemplateError
+from herald.web.api.errors import template_http_error
+from herald.web.deps import Admin, RuntimeDep
+
+router = APIRouter(tags=["campaigns"])
+
+
+class CampaignIn(BaseModel):
+    name: str = Field("", max_length=200)
+    template: str = Field(min_length=1, max_length=128)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    channel: Literal["telegram", "email", "push"]
+    audience: Literal["all"] | list[str] = Field(
+        description='"all" recipients, or a list of external ids', min_length=1
+    )
+
+
+class CampaignStarted(BaseModel):
+    id: int
+    queued: int
+    skipped: int = Field(description="recipients with no usable address on the channel")
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    template: str
+    channel: str
+    status: str
+    queued: int
+    skipped: int
+    counts: dict[str, int] = Field(description="waiting, retrying, sent, dead, cancelled")
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+class CancelOut(BaseModel):
+    cancelled: int
+
+
+@router.post("/campaigns", status_code=status.HTTP_202_ACCEPTED)
+async def start_campaign(body: CampaignIn, runtime: RuntimeDep, _: Admin) -> CampaignStarted:
+    """Queue the template for the audience on one channel (campaign lane, no fallback)."""
+    request = CampaignRequest(
+        name=body.name or body.template,
+        template=body.template,
+        variables=body.vars,
+        channel=body.channel,
+        audience=None if body.audience == "all" else list(body.audience),
+    )
+    try:
+        campaign_id = await runtime.campaigns.start(request)
+    except TemplateError as exc:
+        raise template_http_error(exc) from None
+    shown = await runtime.campaigns.status(campaign_id)
+    assert shown is not None
+    return CampaignStarted(id=campaign_id, queued=shown.queued, skipped=shown.skipped)
+
+
+@router.get("/campaigns/{campaign_id}")
+async def get_campaign(campaign_id: int, runtime: RuntimeDep) -> CampaignOut:
+    shown = await runtime.campaigns.status(campaign_id)
+    if shown is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {campaign_id} not found")
+    return CampaignOut(
+        id=shown.id,
+        name=shown.name,
+        template=shown.template,
+        channel=shown.channel,
+        status=shown.status,
+        queued=shown.queued,
+        skipped=shown.skipped,
+        counts=shown.counts,
+        created_at=shown.created_at,
+        cancelled_at=shown.cancelled_at,
+    )
+
+
+@router.post("/campaigns/{campaign_id}/cancel")
+async def cancel_campaign(campaign_id: int, runtime: RuntimeDep, _: Admin) -> CancelOut:
+    cancelled = await runtime.campaigns.cancel(campaign_id)
+    if cancelled is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {campaign_id} not found")
+    return CancelOut(cancelled=cancelled)

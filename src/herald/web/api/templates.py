@@ -1,0 +1,59 @@
+"""Templates: what exists, and what a message would look like on every channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from herald.messaging.templates import TemplateError
+from herald.web.api.errors import template_http_error
+from herald.web.deps import RuntimeDep
+
+router = APIRouter(tags=["templates"])
+
+
+class TemplateOut(BaseModel):
+    name: str
+    description: str
+    channels: list[str]
+    locales: list[str]
+    required_variables: list[str]
+    optional_variables: list[str]
+    example: dict[str, Any]
+
+
+class PreviewIn(BaseModel):
+    vars: dict[str, Any] = Field(default_factory=dict)
+    locale: str | None = Field(None, max_length=16)
+
+
+@router.get("/templates")
+async def list_templates(runtime: RuntimeDep) -> list[TemplateOut]:
+    registry = runtime.templates
+    out = []
+    for name in registry.names():
+        info = registry.get(name)
+        out.append(
+            TemplateOut(
+                name=info.name,
+                description=info.description,
+                channels=sorted(c.value for c in info.channels),
+                locales=list(info.locales),
+                required_variables=list(info.required_variables),
+                optional_variables=list(info.optional_variables),
+                example=info.example,
+            )
+        )
+    return out
+
+
+@router.post("/templates/{name}/preview")
+async def preview(name: str, body: PreviewIn, runtime: RuntimeDep) -> dict[str, dict[str, Any]]:
+    """The rendered payload for every channel the template has (what senders would get)."""
+    try:
+        rendered = runtime.templates.render_all(name, body.vars, body.locale)
+    except TemplateError as exc:
+        raise template_http_error(exc) from None
+    return {channel.value: r.to_payload() for channel, r in rendered.items()}
