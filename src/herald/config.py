@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     email_from: str = Field("herald <herald@localhost>", description="From: of every email.")
+    email_campaign_cap_per_hour: Annotated[int, Field(ge=1)] = Field(
+        10, description="Most campaign emails one address gets per hour (transactional: no cap)."
+    )
     vapid_private_key: SecretStr | None = Field(
         None, description="Web-push VAPID private key (base64url); unset puts push in the sandbox."
     )

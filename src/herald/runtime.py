@@ -141,7 +141,15 @@ class Runtime:
             recipients=recipients,
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),
-            campaigns=Campaigns(db, clock, queue, recipients, templates, metrics),
+            campaigns=Campaigns(
+                db,
+                clock,
+                queue,
+                recipients,
+                templates,
+                metrics,
+                email_cap_per_hour=settings.email_campaign_cap_per_hour,
+            ),
             senders=chosen,
         )
 

@@ -106,3 +106,33 @@ async def test_campaign_input_errors(api: tuple[AsyncClient, Runtime]) -> None:
     )
     assert missing.status_code == 400
     assert "side" in missing.json()["detail"]["missing_variables"]
+
+
+async def test_campaign_email_is_capped_per_hour_and_carries_list_unsubscribe(
+    api: tuple[AsyncClient, Runtime], peers: Peers
+) -> None:
+    client, runtime = api
+    await client.put("/api/v1/recipients/reader", json={"email": "reader@example.com"})
+    body = {
+        "template": "position_sl_failed",
+        "vars": SL_VARS,
+        "channel": "email",
+        "audience": ["reader"],
+        "list_unsubscribe": "https://app.example.com/unsubscribe/{external_id}",
+    }
+    started = [(await client.post("/api/v1/campaigns", json=body)).json() for _ in range(11)]
+    assert [s["queued"] for s in started] == [1] * 10 + [0]
+    assert started[-1]["skipped"] == 1  # the 11th campaign mail within the hour
+
+    # Transactional mail to the same address is never capped.
+    response = await client.post(
+        "/api/v1/notifications",
+        json={"recipients": ["reader"], "template": "position_sl_failed", "vars": SL_VARS},
+    )
+    assert response.status_code == 202
+    await runtime.worker().drain()
+
+    assert len(peers.smtp.messages) == 11
+    campaign_mail = [m.message for m in peers.smtp.messages if m.message["List-Unsubscribe"]]
+    assert len(campaign_mail) == 10
+    assert campaign_mail[0]["List-Unsubscribe"] == ("<https://app.example.com/unsubscribe/reader>")

@@ -3,16 +3,19 @@
 The audience is read in pages and each page is rendered (per recipient, for its
 locale) and queued with one multi-row INSERT, so a campaign of 100,000 never sits
 in memory. Every delivery carries the idempotency key ``campaign:<id>:<recipient>``,
-so re-running a half-queued campaign never sends twice. There is no fallback: a
-campaign names its channel, and recipients without an address there are skipped.
+so re-running a half-queued campaign never sends twice. Campaign email is capped per
+address per hour (transactional mail never is): an address at its cap is skipped.
+There is no fallback: a campaign names its channel, and recipients without an address
+there are skipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func, insert, select, update
 
@@ -20,7 +23,7 @@ from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import campaigns, deliveries
 from herald.messaging.notifications import Renderer, push_payload
-from herald.messaging.recipients import Recipients
+from herald.messaging.recipients import Recipient, Recipients
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
@@ -34,6 +37,8 @@ class CampaignRequest:
     variables: dict[str, Any]
     channel: str
     audience: Sequence[str] | None  # None: every recipient
+    # For email: a URL (or mailto:) with "{external_id}", sent as List-Unsubscribe.
+    list_unsubscribe: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,12 @@ class Campaigns:
         recipients: Recipients,
         renderer: Renderer,
         metrics: Metrics,
+        email_cap_per_hour: int = 10,
     ) -> None:
+        """``email_cap_per_hour``: most campaign emails one address gets in an hour;
+        transactional mail is never capped."""
         self._db = db
+        self._email_cap = email_cap_per_hour
         self._clock = clock
         self._queue = queue
         self._recipients = recipients
@@ -106,10 +115,11 @@ class Campaigns:
         tag = str(campaign_id)
         while page := await self._recipients.page(after, PAGE, request.audience):
             after = page[-1].id
+            capped = await self._capped_addresses(request.channel, page)
             batch = []
             for recipient in page:
                 address = recipient.address(request.channel)
-                if address is None:
+                if address is None or address in capped:
                     skipped += 1
                     continue
                 rendered = self._renderer.render_payload(
@@ -118,6 +128,10 @@ class Campaigns:
                 payload = (
                     push_payload(recipient, rendered) if request.channel == "push" else rendered
                 )
+                if request.channel == "email" and request.list_unsubscribe:
+                    payload["list_unsubscribe"] = request.list_unsubscribe.replace(
+                        "{external_id}", quote(recipient.external_id, safe="")
+                    )
                 batch.append(
                     NewDelivery(
                         channel=request.channel,
@@ -132,6 +146,32 @@ class Campaigns:
             self._metrics.messages_enqueued.labels(request.channel, "campaign").inc(created)
             queued += len(batch)
         return queued, skipped
+
+    async def _capped_addresses(self, channel: str, page: Sequence[Recipient]) -> set[str]:
+        """Email addresses that already got their hourly share of campaign mail."""
+        if channel != "email":
+            return set()
+        addresses = [r.email for r in page if r.email]
+        if not addresses:
+            return set()
+        d = deliveries
+        since = self._clock.now() - timedelta(hours=1)
+        async with self._db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(d.c.recipient)
+                    .where(
+                        d.c.channel == "email",
+                        d.c.lane == int(Lane.CAMPAIGN),
+                        d.c.recipient.in_(addresses),
+                        d.c.created_at >= since,
+                        d.c.state != State.CANCELLED,
+                    )
+                    .group_by(d.c.recipient)
+                    .having(func.count() >= self._email_cap)
+                )
+            ).all()
+        return {r.recipient for r in rows}
 
     async def status(self, campaign_id: int) -> CampaignStatus | None:
         d = deliveries

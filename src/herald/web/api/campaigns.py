@@ -24,12 +24,20 @@ class CampaignIn(BaseModel):
     audience: Literal["all"] | list[str] = Field(
         description='"all" recipients, or a list of external ids', min_length=1
     )
+    list_unsubscribe: str | None = Field(
+        None,
+        max_length=1000,
+        pattern=r"^(https://|mailto:)",
+        description='email only: unsubscribe URL or mailto: with "{external_id}"',
+    )
 
 
 class CampaignStarted(BaseModel):
     id: int
     queued: int
-    skipped: int = Field(description="recipients with no usable address on the channel")
+    skipped: int = Field(
+        description="recipients with no usable address on the channel, or at their email cap"
+    )
 
 
 class CampaignOut(BaseModel):
@@ -58,6 +66,7 @@ async def start_campaign(body: CampaignIn, runtime: RuntimeDep, _: Admin) -> Cam
         variables=body.vars,
         channel=body.channel,
         audience=None if body.audience == "all" else list(body.audience),
+        list_unsubscribe=body.list_unsubscribe,
     )
     try:
         campaign_id = await runtime.campaigns.start(request)
