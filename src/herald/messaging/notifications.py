@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -30,6 +30,8 @@ from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
 # The platform's order when neither the request nor the recipient says otherwise.
 DEFAULT_ORDER = ("push", "email", "telegram")
+# A pending notification with no delivery this long after creation was interrupted.
+STALLED_AFTER = timedelta(seconds=30)
 log = structlog.get_logger("herald.messaging")
 
 
@@ -218,12 +220,31 @@ class Notifier:
             stmt = stmt.where(n.c.id.in_(ids))
         async with self._db.read() as conn:
             rows = (await conn.execute(stmt.limit(1000))).all()
+            # Created, but the process died before its first delivery was queued.
+            stalled_before = self._clock.now() - STALLED_AFTER
+            stalled = (
+                (
+                    await conn.execute(
+                        select(n)
+                        .where(
+                            n.c.status == "pending",
+                            n.c.delivery_id.is_(None),
+                            n.c.created_at < stalled_before,
+                        )
+                        .limit(1000)
+                    )
+                ).all()
+                if notification_ids is None
+                else []
+            )
         for row in rows:
             if row.delivery_state == State.SENT:
                 await self._finish(row, "delivered", channel=row.channel, error=None)
             else:
-                await self._fall_back(row)
-        return len(rows)
+                await self._dispatch(row, after=row.channel, failed=row.delivery_error)
+        for row in stalled:
+            await self._dispatch(row, after=None, failed=None)
+        return len(rows) + len(stalled)
 
     async def _finish(self, row: Any, status: str, channel: str | None, error: str | None) -> None:
         async with self._db.write() as conn:
@@ -237,22 +258,22 @@ class Notifier:
                 .values(status=status, channel=channel, error=error, updated_at=self._clock.now())
             )
 
-    async def _fall_back(self, row: Any) -> None:
+    async def _dispatch(self, row: Any, after: str | None, failed: str | None) -> None:
+        """Queue the next usable channel after ``after`` (the first if None), or fail."""
         recipient = await self._recipients.get_by_id(row.recipient_id)
         order = tuple(row.channels)
-        failed = f"{row.channel}: {row.delivery_error or 'failed'}"
-        nxt = self._first_usable(recipient, order, after=row.channel) if recipient else None
+        nxt = self._first_usable(recipient, order, after=after) if recipient else None
         if recipient is None or nxt is None:
-            await self._finish(
-                row, "failed", channel=None, error=f"no channel delivered ({failed})"
-            )
+            why = f"{after}: {failed or 'failed'}" if after else _no_channel_error(order)
+            await self._finish(row, "failed", channel=None, error=f"no channel delivered ({why})")
             return
         try:
             payload = self.payload_for(recipient, nxt, row.template, dict(row.variables))
         except Exception as exc:
             await self._finish(row, "failed", channel=None, error=f"{nxt}: {exc}")
             return
-        log.info("notification_fallback", notification_id=row.id, failed=row.channel, next=nxt)
+        if after:
+            log.info("notification_fallback", notification_id=row.id, failed=after, next=nxt)
         await self._enqueue(
             row.id, recipient, nxt, payload, lane=Lane(row.lane), campaign=row.campaign
         )
