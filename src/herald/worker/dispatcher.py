@@ -39,6 +39,7 @@ from herald.queue import admin as queue_admin
 from herald.queue.leases import Leases
 from herald.queue.policy import Decision
 from herald.queue.wakeup import PostgresListener
+from herald.worker.exclusive import ExclusiveChannels
 from herald.worker.observer import WorkerObserver
 from herald.worker.ratelimit import KeyBuckets, RateLimit, TelegramChatLimits, TokenBucket
 
@@ -107,12 +108,7 @@ class Worker:
         }
         self._concurrency = {ch: concurrency.get(ch, 32) for ch in self.senders}
         self._key_buckets = {ch: KeyBuckets(lim) for ch, lim in (key_limits or {}).items()}
-        self._exclusive = dict(exclusive or {})
-        if self._exclusive and leases is None:
-            raise ValueError("exclusive channels need a Leases store")
-        self._leases = leases
-        self._lease_ttl = timedelta(seconds=lease_ttl)
-        self._held: set[str] = set()
+        self._exclusive = ExclusiveChannels(leases, exclusive or {}, self.id, lease_ttl)
         self._busy: Counter[str] = Counter()
         self._inflight: dict[int, Delivery] = {}  # claimed and not yet recorded
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -128,7 +124,7 @@ class Worker:
         self._throttled_for = 0.0
         for channel, sender in self.senders.items():
             free = self._concurrency[channel] - self._busy[channel]
-            if free <= 0 or (channel in self._exclusive and channel not in self._held):
+            if free <= 0 or not self._exclusive.may_dispatch(channel):
                 continue
             bucket = self._buckets[channel]
             now = self.clock.monotonic()
@@ -238,31 +234,13 @@ class Worker:
         elif outcome.scope in ("bot", "channel"):
             self._buckets[delivery.channel].pause(outcome.seconds, now)
 
-    async def _hold_leases(self) -> None:
-        """Take or renew the lease of each exclusive channel (every third of its TTL)."""
-        assert self._leases is not None or not self._exclusive
-        for channel, name in self._exclusive.items():
-            assert self._leases is not None
-            if await self._leases.acquire(name, self.id, self._lease_ttl):
-                if channel not in self._held:
-                    log.info("channel_lease_taken", channel=channel, worker_id=self.id)
-                self._held.add(channel)
-            else:
-                self._held.discard(channel)
-
-    async def _release_leases(self) -> None:
-        for channel in list(self._held):
-            assert self._leases is not None
-            await self._leases.release(self._exclusive[channel], self.id)
-            self._held.discard(channel)
-
     # -- drain mode ------------------------------------------------------------
 
     async def drain(self) -> DrainSummary:
         """Process everything that is due, then return (tests and batch use)."""
         summary = DrainSummary()
         summary.rescued = await self._rescue()
-        await self._hold_leases()
+        await self._exclusive.hold()
         while True:
             claimed = await self.dispatch_once()
             summary.claimed += claimed
@@ -298,9 +276,10 @@ class Worker:
             asyncio.create_task(self._every(self.maintenance_interval, self._maintain, stop)),
         ]
         if self._exclusive:
-            await self._try(self._hold_leases)
-            interval = self._lease_ttl.total_seconds() / 3
-            background.append(asyncio.create_task(self._every(interval, self._hold_leases, stop)))
+            hold = self._exclusive.hold
+            await self._try(hold)
+            renew = self._exclusive.renew_every
+            background.append(asyncio.create_task(self._every(renew, hold, stop)))
         stop_waiter = asyncio.create_task(self._notify_on(stop))
         listener = None
         if self.queue.db.dialect == "postgresql":
@@ -392,7 +371,7 @@ class Worker:
         for task in [*background, stop_waiter]:
             task.cancel()
         await asyncio.gather(*background, stop_waiter, return_exceptions=True)
-        await self._try(self._release_leases)
+        await self._try(self._exclusive.release)
         finished = {r.delivery.id for r in self._results}
         untried = [i for i in self._inflight if i not in finished]
         for attempt in range(3):
