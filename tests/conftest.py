@@ -1,16 +1,20 @@
 """Shared fixtures: a real PostgreSQL server for the session, a fresh database per
-test on both backends, a fake clock, and a queue wired to them."""
+test on both backends, a fake clock, a queue wired to them, and JSON log capture."""
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from herald.clock import FakeClock
+from herald.config import load_settings
 from herald.db import Database, migrate
+from herald.logging import configure_logging
 from herald.queue import DeliveryQueue, RetryPolicy
 from tests.support.postgres import PostgresServer
 
@@ -60,3 +64,14 @@ def queue(db: Database, clock: FakeClock) -> DeliveryQueue:
     return DeliveryQueue(
         db, clock, policies={"telegram": TEST_POLICY, "email": TEST_POLICY}, rand=lambda: 0.5
     )
+
+
+@pytest.fixture
+def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """Logging configured for JSON lines on stderr; read them with ``log_lines``."""
+    configure_logging(load_settings(env="dev", log_format="json", log_level="debug"))
+    try:
+        yield capsys
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers[:] = []

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from herald.clock import FakeClock
-from herald.config import load_settings
-from herald.logging import configure_logging
 from herald.queue import DeliveryQueue, NewDelivery, Permanent, Transient
 from herald.worker import Worker
+from tests.support.logs import log_lines
 from tests.support.senders import ScriptedSender
-
-
-@pytest.fixture
-def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    configure_logging(load_settings(env="dev", log_format="json", log_level="debug"))
-    try:
-        yield capsys
-    finally:
-        structlog.reset_defaults()
-        logging.getLogger().handlers[:] = []
-
-
-def lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
-    err = capsys.readouterr().err
-    return [json.loads(line) for line in err.splitlines() if line]
 
 
 async def test_worker_lines_carry_delivery_channel_lane_and_attempt(
@@ -40,7 +22,7 @@ async def test_worker_lines_carry_delivery_channel_lane_and_attempt(
         await queue.enqueue(NewDelivery("telegram", r, {}))
     await Worker(queue, {"telegram": sender}).drain()
 
-    events = {e["event"]: e for e in lines(json_logs)}
+    events = {e["event"]: e for e in log_lines(json_logs)}
     for name in ("delivery_retry", "delivery_dead_lettered"):
         event = events[name]
         assert {"delivery_id", "channel", "lane", "attempt"} <= event.keys()
@@ -55,7 +37,7 @@ def test_secrets_bound_to_a_log_line_are_redacted(json_logs: pytest.CaptureFixtu
     structlog.get_logger("t").info("login", password="hunter2", api_token="abc123", user="ann")
     logging.getLogger("uvicorn.error").info("from the standard library")
 
-    out = lines(json_logs)
+    out = log_lines(json_logs)
     assert out[0]["password"] == "***"
     assert out[0]["api_token"] == "***"
     assert out[0]["user"] == "ann"

@@ -50,7 +50,7 @@ class CampaignStatus:
     status: str
     queued: int
     skipped: int
-    counts: dict[str, int]  # waiting, retrying, sent, dead, cancelled
+    counts: dict[str, int]  # queued, failed (retrying), sent, dead, cancelled
     created_at: datetime
     cancelled_at: datetime | None
 
@@ -189,10 +189,12 @@ class Campaigns:
                     .group_by(d.c.state, retrying)
                 )
             ).all()
-        counts = {"waiting": 0, "retrying": 0, "sent": 0, "dead": 0, "cancelled": 0}
+        # The platform's names: queued (waiting or sending), failed (failed at least once
+        # and waiting to retry), sent, dead; plus cancelled.
+        counts = {"queued": 0, "failed": 0, "sent": 0, "dead": 0, "cancelled": 0}
         for state, is_retrying, n in rows:
             if state in (State.PENDING, State.RUNNING):
-                counts["retrying" if is_retrying else "waiting"] += int(n)
+                counts["failed" if is_retrying else "queued"] += int(n)
             else:
                 counts[state] = counts.get(state, 0) + int(n)
         return CampaignStatus(

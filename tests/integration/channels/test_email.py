@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
-import structlog
 
 from herald.channels.email import EmailSender, Security
-from herald.config import load_settings
-from herald.logging import configure_logging
-from herald.queue import Delivery, Lane, Permanent, Sent, State, Transient
+from herald.queue import Delivery, Lane, Permanent, Sent, Transient
+from tests.support import deliveries
 from tests.support.smtp import SelfSignedCert, SMTPTestServer, closed_port, make_self_signed_cert
 
 FROM = "Herald <noreply@herald.example>"
@@ -27,26 +24,12 @@ USER, PASSWORD = "herald", "correct-horse-battery-staple"
 def make_delivery(
     recipient: str = "ann@example.com", lane: Lane = Lane.TRANSACTIONAL, **payload: Any
 ) -> Delivery:
-    now = datetime.now(UTC)
-    return Delivery(
-        id=7,
+    return deliveries.make_delivery(
+        "email",
+        recipient,
+        {"subject": "Your code", "text": "Code: 1234", "html": "<b>1234</b>", **payload},
         lane=lane,
-        channel="email",
-        recipient=recipient,
-        ordering_key=None,
-        payload={"subject": "Your code", "text": "Code: 1234", "html": "<b>1234</b>", **payload},
-        state=State.RUNNING,
-        attempts=1,
-        max_attempts=5,
-        run_at=now,
-        locked_until=None,
-        locked_by=None,
-        last_error=None,
-        provider_message_id=None,
-        idempotency_key=None,
-        campaign=None,
-        created_at=now,
-        finished_at=None,
+        delivery_id=7,
     )
 
 
@@ -84,16 +67,6 @@ async def sender(smtp: SMTPTestServer) -> AsyncIterator[EmailSender]:
         yield email_sender
     finally:
         await email_sender.close()
-
-
-@pytest.fixture
-def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    configure_logging(load_settings(env="dev", log_format="json", log_level="debug"))
-    try:
-        yield capsys
-    finally:
-        structlog.reset_defaults()
-        logging.getLogger().handlers[:] = []
 
 
 # The message

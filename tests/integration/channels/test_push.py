@@ -21,34 +21,15 @@ from pywebpush import WebPusher
 from herald.channels import vapid
 from herald.channels.push import PushSender
 from herald.clock import FakeClock
-from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, State, Transient
+from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, Transient
+from tests.support import deliveries
 from tests.support.push_service import BrowserSubscription, PushService
 
 SUBJECT = "mailto:ops@example.com"
 
 
 def make_delivery(payload: dict[str, Any], lane: Lane = Lane.TRANSACTIONAL) -> Delivery:
-    now = datetime.now(UTC)
-    return Delivery(
-        id=1,
-        lane=lane,
-        channel="push",
-        recipient="user-1",
-        ordering_key=None,
-        payload=payload,
-        state=State.RUNNING,
-        attempts=1,
-        max_attempts=5,
-        run_at=now,
-        locked_until=None,
-        locked_by=None,
-        last_error=None,
-        provider_message_id=None,
-        idempotency_key=None,
-        campaign=None,
-        created_at=now,
-        finished_at=None,
-    )
+    return deliveries.make_delivery("push", "user-1", payload, lane=lane, delivery_id=1)
 
 
 def push(sub: BrowserSubscription | dict[str, Any], **fields: Any) -> dict[str, Any]:

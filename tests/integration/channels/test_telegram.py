@@ -9,18 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 
 from herald.channels.telegram import TelegramCallError, TelegramSender
-from herald.config import load_settings
-from herald.logging import configure_logging
-from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, State, Transient
+from herald.queue import Delivery, Outcome, Permanent, RetryAfter, Sent, Transient
+from tests.support.deliveries import make_delivery
 from tests.support.fake_telegram import (
     FakeTelegram,
     MarkupError,
@@ -31,35 +28,15 @@ from tests.support.fake_telegram import (
     slow,
     too_many_requests,
 )
+from tests.support.logs import log_lines
 from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 WRONG_TOKEN = "7099999999:AAWrongTokenWrongTokenWrongToken-zyxw"
-_ids = iter(range(1, 1_000_000))
 
 
 def delivery(recipient: str = "42", **payload: Any) -> Delivery:
-    now = datetime.now(UTC)
-    return Delivery(
-        id=next(_ids),
-        lane=Lane.TRANSACTIONAL,
-        channel="telegram",
-        recipient=recipient,
-        ordering_key=None,
-        payload={"text": "Hello", **payload},
-        state=State.RUNNING,
-        attempts=1,
-        max_attempts=5,
-        run_at=now,
-        locked_until=None,
-        locked_by="test",
-        last_error=None,
-        provider_message_id=None,
-        idempotency_key=None,
-        campaign=None,
-        created_at=now,
-        finished_at=None,
-    )
+    return make_delivery("telegram", recipient, {"text": "Hello", **payload})
 
 
 @pytest.fixture
@@ -75,20 +52,6 @@ async def sender(tg: FakeTelegram) -> AsyncIterator[TelegramSender]:
         yield s
     finally:
         await s.close()
-
-
-@pytest.fixture
-def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    configure_logging(load_settings(env="dev", log_format="json", log_level="debug"))
-    try:
-        yield capsys
-    finally:
-        structlog.reset_defaults()
-        logging.getLogger().handlers[:] = []
-
-
-def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
 
 
 # -- sending -------------------------------------------------------------------------

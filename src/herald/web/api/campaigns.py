@@ -48,7 +48,7 @@ class CampaignOut(BaseModel):
     status: str
     queued: int
     skipped: int
-    counts: dict[str, int] = Field(description="waiting, retrying, sent, dead, cancelled")
+    counts: dict[str, int] = Field(description="queued, failed (will retry), sent, dead, cancelled")
     created_at: datetime
     cancelled_at: datetime | None
 
