@@ -52,7 +52,7 @@ async def replay(queue: DeliveryQueue, f: DeliveryFilter) -> int:
         if count < REPLAY_BATCH:
             break
     if replayed:
-        queue.wakeup.notify()
+        queue.wakeup.work_arrived()
     return replayed
 
 
@@ -83,7 +83,7 @@ async def rescue_expired(queue: DeliveryQueue) -> int:
         if rescued:
             await queue.announce(conn)
     if rescued:
-        queue.wakeup.notify()
+        queue.wakeup.work_arrived()
     return rescued
 
 

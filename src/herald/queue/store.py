@@ -112,7 +112,7 @@ class DeliveryQueue:
                 assert existing is not None  # the conflict that skipped the insert
                 return Enqueued(int(existing), created=False)
             await self.announce(conn)
-        self.wakeup.notify()
+        self.wakeup.work_arrived()
         return Enqueued(int(row.id), created=True)
 
     async def enqueue_many(self, items: Iterable[NewDelivery]) -> int:
@@ -130,7 +130,7 @@ class DeliveryQueue:
             async with self.db.write() as conn:
                 created += await bulk.insert_rows(conn, rows)
                 await self.announce(conn)
-            self.wakeup.notify()
+            self.wakeup.work_arrived()
         return created
 
     async def announce(self, conn: AsyncConnection) -> None:

@@ -22,8 +22,17 @@ log = structlog.get_logger(__name__)
 class Wakeup:
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        # Bumped whenever new work may be due, so the dispatcher knows that a channel
+        # it found empty is worth asking again.
+        self.generation = 0
 
     def notify(self) -> None:
+        """Wake the dispatcher (a send slot freed up, or it should stop)."""
+        self._event.set()
+
+    def work_arrived(self) -> None:
+        """Deliveries were queued, replayed or rescued somewhere."""
+        self.generation += 1
         self._event.set()
 
     async def wait(self, seconds: float) -> bool:
@@ -57,7 +66,7 @@ class PostgresListener:
             await self.stop()
 
     def _on_notify(self, *_args: Any) -> None:
-        self._wakeup.notify()
+        self._wakeup.work_arrived()
 
     async def stop(self) -> None:
         if self._raw is not None:

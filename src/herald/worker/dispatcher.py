@@ -114,6 +114,7 @@ class Worker:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._results: list[Result] = []
         self._flush_now = asyncio.Event()
+        self._idle: dict[str, tuple[int, float]] = {}  # channel -> (generation, until)
         self._throttled_for = 0.0
 
     # -- one round -------------------------------------------------------------
@@ -122,9 +123,12 @@ class Worker:
         """Claim and start as many sends as limits and free slots allow; returns how many."""
         started = 0
         self._throttled_for = 0.0
+        generation = self.queue.wakeup.generation
         for channel, sender in self.senders.items():
             free = self._concurrency[channel] - self._busy[channel]
             if free <= 0 or not self._exclusive.may_dispatch(channel):
+                continue
+            if self._is_idle(channel, generation):
                 continue
             bucket = self._buckets[channel]
             now = self.clock.monotonic()
@@ -139,12 +143,25 @@ class Worker:
                 self._throttle(keys.wait_time(now))
             claimed = await self.queue.claim(channel, allowed, self.id, exclude_keys=blocked)
             bucket.give_back(allowed - len(claimed))
+            if not claimed and not blocked:
+                # Nothing due: skip this channel's (write-locking) claim until work
+                # arrives, one of its sends is recorded, or a poll interval passes.
+                self._idle[channel] = (generation, now + self.poll_interval)
             for delivery in claimed:
                 if keys is not None and delivery.ordering_key:
                     keys.take(delivery.ordering_key, now)
                 self._start(delivery, sender)
             started += len(claimed)
         return started
+
+    def _is_idle(self, channel: str, generation: int) -> bool:
+        mark = self._idle.get(channel)
+        if mark is None:
+            return False
+        if mark[0] == generation and self.clock.monotonic() < mark[1]:
+            return True
+        del self._idle[channel]
+        return False
 
     def _throttle(self, wait: float) -> None:
         """Remember the soonest moment a limit lifts, for the idle wait (and drain)."""
@@ -190,6 +207,7 @@ class Worker:
             raise
         pairs = list(zip(batch, decisions, strict=True))
         for result, decision in pairs:
+            self._idle.pop(result.delivery.channel, None)  # its key is free again
             self._inflight.pop(result.delivery.id, None)
             self._observe(result, decision)
         if self.observer is not None:
@@ -239,6 +257,7 @@ class Worker:
     async def drain(self) -> DrainSummary:
         """Process everything that is due, then return (tests and batch use)."""
         summary = DrainSummary()
+        self._idle.clear()  # time may have moved since the last drain
         summary.rescued = await self._rescue()
         await self._exclusive.hold()
         while True:
