@@ -176,6 +176,8 @@ class Runtime:
                 )
             },
             "leases": Leases(self.db, self.clock),
+            # Telegram counts 30 per bot in any sliding second.
+            "windows": {"telegram": (int(s.telegram.rate_per_second), 1.0)},
             "observer": MessagingEffects(self.notifier, self.recipients, self.metrics),
         }
         if s.telegram_bot_token is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+import pytest
+
 from herald.clock import FakeClock
 from herald.db import Database
 from herald.queue import DeliveryQueue, NewDelivery, RetryAfter, State, admin
@@ -105,3 +107,18 @@ async def test_a_bot_wide_429_pauses_every_chat(queue: DeliveryQueue, clock: Fak
     assert first == "42"
     assert all(t >= t0 + 10 for _, _, t in rest)  # nothing went out during the pause
     assert sorted(r for r, _, _ in rest) == ["42", "43"]
+
+
+async def test_never_more_sends_than_the_window_allows_in_any_second(
+    queue: DeliveryQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue_many(tg(str(i)) for i in range(10))
+    sender = ScriptedSender("telegram", clock)
+    worker = Worker(queue, {"telegram": sender}, windows={"telegram": (3, 1.0)})
+
+    assert (await worker.drain()).sent == 10
+
+    times = [t for _, _, t in sender.calls]
+    for t in times:
+        assert sum(1 for u in times if t - 1.0 < u <= t) <= 3
+    assert times[-1] == pytest.approx(3.0)

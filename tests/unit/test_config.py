@@ -199,7 +199,7 @@ def test_several_problems_are_reported_on_one_line() -> None:
 
 def test_channel_defaults() -> None:
     settings = load_settings(env="dev")
-    assert (settings.telegram.rate_per_second, settings.telegram.burst) == (29.5, 1)
+    assert (settings.telegram.rate_per_second, settings.telegram.burst) == (30, 3)
     assert (settings.email.rate_per_second, settings.email.burst) == (10, 10)
     assert (settings.push.rate_per_second, settings.push.burst) == (100, 100)
     assert settings.channel("telegram") is settings.telegram

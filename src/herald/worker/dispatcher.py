@@ -41,7 +41,13 @@ from herald.queue.policy import Decision
 from herald.queue.wakeup import PostgresListener
 from herald.worker.exclusive import ExclusiveChannels
 from herald.worker.observer import WorkerObserver
-from herald.worker.ratelimit import KeyBuckets, RateLimit, TelegramChatLimits, TokenBucket
+from herald.worker.ratelimit import (
+    KeyBuckets,
+    RateLimit,
+    SlidingWindow,
+    TelegramChatLimits,
+    TokenBucket,
+)
 
 log = structlog.get_logger("herald.worker")
 
@@ -78,6 +84,7 @@ class Worker:
         shutdown_grace: float = 10.0,
         observer: WorkerObserver | None = None,
         key_limits: Mapping[str, TelegramChatLimits] | None = None,
+        windows: Mapping[str, tuple[int, float]] | None = None,
         exclusive: Mapping[str, str] | None = None,
         leases: Leases | None = None,
         lease_ttl: float = 15.0,
@@ -108,6 +115,7 @@ class Worker:
         }
         self._concurrency = {ch: concurrency.get(ch, 32) for ch in self.senders}
         self._key_buckets = {ch: KeyBuckets(lim) for ch, lim in (key_limits or {}).items()}
+        self._windows = {ch: SlidingWindow(n, s) for ch, (n, s) in (windows or {}).items()}
         self._exclusive = ExclusiveChannels(leases, exclusive or {}, self.id, lease_ttl)
         self._busy: Counter[str] = Counter()
         self._inflight: dict[int, Delivery] = {}  # claimed and not yet recorded
@@ -131,10 +139,15 @@ class Worker:
             if self._is_idle(channel, generation):
                 continue
             bucket = self._buckets[channel]
+            window = self._windows.get(channel)
             now = self.clock.monotonic()
             allowed = min(free, bucket.available(now), self.batch_size)
+            if window is not None:
+                allowed = min(allowed, window.available(now))
             if allowed <= 0:
                 self._throttle(bucket.wait_time(now))
+                if window is not None:
+                    self._throttle(window.wait_time(now))
                 continue
             bucket.take(allowed, now)
             keys = self._key_buckets.get(channel)
@@ -143,6 +156,8 @@ class Worker:
                 self._throttle(keys.wait_time(now))
             claimed = await self.queue.claim(channel, allowed, self.id, exclude_keys=blocked)
             bucket.give_back(allowed - len(claimed))
+            if window is not None:
+                window.start(len(claimed))
             if not claimed and not blocked:
                 # Nothing due: skip this channel's (write-locking) claim until work
                 # arrives, one of its sends is recorded, or a poll interval passes.
@@ -188,6 +203,8 @@ class Worker:
             if len(self._results) >= self.record_batch:
                 self._flush_now.set()
         finally:
+            if (window := self._windows.get(delivery.channel)) is not None:
+                window.finish(self.clock.monotonic())
             self.metrics.of(delivery.channel, delivery.lane.label).send_duration.observe(
                 time.perf_counter() - started
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -106,3 +107,39 @@ class KeyBuckets:
 
     def pause(self, key: str, seconds: float, now: float) -> None:
         self._paused[key] = max(self._paused.get(key, now), now + seconds)
+
+
+class SlidingWindow:
+    """At most ``limit`` sends in any ``seconds``, counting sends still in flight.
+
+    Telegram counts messages per bot over a sliding second; a token bucket alone either
+    bursts past that (large burst) or loses every late wake-up for good (burst 1). A
+    send takes a slot when it starts and keeps it until ``seconds`` after it finished.
+    """
+
+    def __init__(self, limit: int, seconds: float = 1.0) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._in_flight = 0
+        self._finished: deque[float] = deque()
+
+    def _expire(self, now: float) -> None:
+        while self._finished and self._finished[0] <= now - self.seconds:
+            self._finished.popleft()
+
+    def available(self, now: float) -> int:
+        self._expire(now)
+        return self.limit - self._in_flight - len(self._finished)
+
+    def start(self, n: int) -> None:
+        self._in_flight += n
+
+    def finish(self, now: float) -> None:
+        self._in_flight -= 1
+        self._finished.append(now)
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until a slot frees up (0 if one is free; in-flight sends free none)."""
+        if self.available(now) > 0 or not self._finished:
+            return 0.0
+        return self._finished[0] + self.seconds - now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from herald.worker.ratelimit import RateLimit, TokenBucket
+from herald.worker.ratelimit import RateLimit, SlidingWindow, TokenBucket
 
 
 def bucket(per_second: float = 10.0, burst: int = 5, now: float = 100.0) -> TokenBucket:
@@ -94,3 +94,18 @@ def test_slow_rate() -> None:
     assert b.wait_time(0.0) == pytest.approx(2.0)
     assert b.available(1.5) == 0
     assert b.available(2.0) == 1
+
+
+def test_sliding_window_counts_sends_in_flight_and_for_a_second_after() -> None:
+    w = SlidingWindow(limit=3, seconds=1.0)
+    assert w.available(0.0) == 3
+    w.start(3)
+    assert (w.available(0.0), w.wait_time(0.0)) == (0, 0.0)  # in flight frees nothing yet
+    w.finish(0.25)
+    w.finish(0.5)
+    assert w.available(1.125) == 0  # both finished less than a second ago
+    assert w.wait_time(1.125) == pytest.approx(0.125)
+    assert w.available(1.25) == 1
+    w.finish(1.25)
+    assert w.available(1.5) == 2  # 0.5 has expired; 1.25 still counts
+    assert w.available(2.25) == 3
