@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, update
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import campaigns, deliveries
-from herald.messaging.notifications import Renderer, push_payload
+from herald.messaging.notifications import Renderer, channel_payload
 from herald.messaging.recipients import Recipient, Recipients
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
@@ -122,11 +122,8 @@ class Campaigns:
                 if address is None or address in capped:
                     skipped += 1
                     continue
-                rendered = self._renderer.render_payload(
-                    request.template, request.channel, request.variables, recipient.locale
-                )
-                payload = (
-                    push_payload(recipient, rendered) if request.channel == "push" else rendered
+                payload = channel_payload(
+                    self._renderer, recipient, request.channel, request.template, request.variables
                 )
                 if request.channel == "email" and request.list_unsubscribe:
                     payload["list_unsubscribe"] = request.list_unsubscribe.replace(

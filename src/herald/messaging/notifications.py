@@ -75,7 +75,18 @@ def channel_order(request_channels: Sequence[str], recipient: Recipient) -> tupl
     return tuple(c for c in order if c not in recipient.opted_out)
 
 
-def push_payload(recipient: Recipient, rendered: dict[str, Any]) -> dict[str, Any]:
+def channel_payload(
+    renderer: Renderer,
+    recipient: Recipient,
+    channel: str,
+    template: str,
+    variables: dict[str, Any],
+) -> dict[str, Any]:
+    """The template rendered for ``recipient`` (its locale) as ``channel``'s sender reads it;
+    a push delivery carries the browser subscription it goes to."""
+    rendered = renderer.render_payload(template, channel, variables, recipient.locale)
+    if channel != "push":
+        return rendered
     subscription = recipient.push_subscriptions[0].as_browser_json()
     return {"subscription": subscription, **rendered}
 
@@ -156,8 +167,7 @@ class Notifier:
     def payload_for(
         self, recipient: Recipient, channel: str, template: str, variables: dict[str, Any]
     ) -> dict[str, Any]:
-        rendered = self._renderer.render_payload(template, channel, variables, recipient.locale)
-        return push_payload(recipient, rendered) if channel == "push" else rendered
+        return channel_payload(self._renderer, recipient, channel, template, variables)
 
     async def _enqueue(
         self,
