@@ -6,12 +6,14 @@ the environment at import time, so tests build their own ``Settings`` freely.
 
 from __future__ import annotations
 
+import json
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -27,6 +29,51 @@ ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
+
+
+_CHAT_ID = re.compile(r"-?[1-9]\d{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def parse_chat_ids(value: object) -> list[str]:
+    """Chat ids from a JSON list or a comma-separated string, as the platform accepted.
+
+    Ids stay strings: a channel may be addressed as ``@name``, and a supergroup id
+    (-100...) does not fit every client's integers.
+    """
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a valid JSON list ({exc.msg})") from None
+        else:
+            items = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(items, list | tuple):
+        raise ValueError("expected a JSON list or comma-separated chat ids")
+    ids: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise ValueError(f"{item!r} is not a chat id")
+        chat = str(item).strip()
+        if not _CHAT_ID.fullmatch(chat):
+            raise ValueError(f"{chat!r} is not a chat id (a number such as -1001234 or @name)")
+        if chat not in ids:
+            ids.append(chat)
+    return ids
+
+
+def parse_user_ids(value: object) -> list[int]:
+    ids = parse_chat_ids(value)
+    bad = [i for i in ids if not i.lstrip("-").isdigit()]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a numeric Telegram user id")
+    return [int(i) for i in ids]
+
+
+ChatIds = Annotated[list[str], NoDecode]
+UserIds = Annotated[list[int], NoDecode]
 
 
 class Environment(StrEnum):
@@ -163,6 +210,34 @@ class Settings(BaseSettings):
     )
     default_locale: str = "en"
 
+    public_url: str | None = Field(
+        None, description="Where herald is reached from outside (tracked links, webhook)."
+    )
+    telegram_updates: Literal["polling", "webhook", "off"] | None = Field(
+        None, description="How bot updates arrive; polling when a bot token is set, else off."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="X-Telegram-Bot-Api-Secret-Token the webhook requires."
+    )
+    telegram_admin_ids: UserIds = Field(
+        default_factory=list,
+        description="Telegram user ids allowed to run bot commands in any chat.",
+    )
+    guide_chat_ids: ChatIds = Field(
+        default_factory=list, description="Chats of the default guide schedule (JSON or a,b)."
+    )
+    promo_chat_ids: ChatIds = Field(
+        default_factory=list, description="Chats of the default promo schedule (JSON or a,b)."
+    )
+    guide_interval_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 4.0
+    promo_interval_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 4.0
+    schedule_grace_seconds: Annotated[float, Field(ge=0)] = Field(
+        3600.0, description="A slot missed by at most this much is posted late, else skipped."
+    )
+    schedule_sync_seconds: Annotated[float, Field(gt=0)] = Field(
+        10.0, description="How often serve re-reads schedules that other processes changed."
+    )
+
     telegram: TelegramChannel = TelegramChannel()
     email: EmailChannel = EmailChannel()
     push: PushChannel = PushChannel()
@@ -172,10 +247,44 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         return normalize_database_url(value)
 
+    @field_validator("guide_chat_ids", "promo_chat_ids", mode="before")
+    @classmethod
+    def _chat_ids(cls, value: object) -> list[str]:
+        return parse_chat_ids(value)
+
+    @field_validator("telegram_admin_ids", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> list[int]:
+        return parse_user_ids(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level_upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Self:
+        if self.telegram_updates == "webhook" and self.telegram_webhook_secret is None:
+            raise ValueError("telegram_updates: webhook mode needs HERALD_TELEGRAM_WEBHOOK_SECRET")
+        return self
 
     @model_validator(mode="after")
     def _secret_key_required_in_prod(self) -> Self:
@@ -203,6 +312,13 @@ class Settings(BaseSettings):
         return LogFormat.CONSOLE if self.env is Environment.DEV else LogFormat.JSON
 
     @property
+    def updates_mode(self) -> str:
+        """How updates arrive: "off" without a token, else the setting or polling."""
+        if self.telegram_bot_token is None:
+            return "off"
+        return self.telegram_updates or "polling"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -223,8 +339,9 @@ def describe_validation_error(exc: ValidationError) -> str:
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
         message = error["msg"].removeprefix("Value error, ")
-        if not loc and message.startswith("secret_key: "):
-            loc, message = ["secret_key"], message.removeprefix("secret_key: ")
+        for field in ("secret_key", "telegram_updates"):
+            if not loc and message.startswith(f"{field}: "):
+                loc, message = [field], message.removeprefix(f"{field}: ")
         variable = "HERALD_" + "__".join(loc).upper() if loc else "configuration"
         parts.append(f"{variable}: {message}")
     return "; ".join(parts)

@@ -85,6 +85,33 @@ class Metrics:
             "Push subscriptions deleted because the push service said 404/410.",
             registry=r,
         )
+        # Scheduled posting, with the platform's names (PR-031, PR-032).
+        self.guides_posts = Counter(
+            "guides_posts", "Guide posts Telegram accepted (one per chat).", registry=r
+        )
+        self.marketing_posts = Counter(
+            "marketing_posts",
+            "Promo posts Telegram accepted (one per chat), by promo.",
+            ("promo_id",),
+            registry=r,
+        )
+        self.scheduled_post_failures = Counter(
+            "scheduled_post_failures",
+            "Scheduled posts that failed for good, by content kind and reason.",
+            ("kind", "reason"),
+            registry=r,
+        )
+        self.callbacks_rejected = Counter(
+            "telegram_callbacks_rejected",
+            "Callback queries whose data was malformed or not signed by us.",
+            registry=r,
+        )
+        self.updates_ignored = Counter(
+            "telegram_updates_ignored",
+            "Updates that were malformed or of no interest, by reason.",
+            ("reason",),
+            registry=r,
+        )
         self.send_duration = Histogram(
             "message_send_duration_seconds",
             "Time one send took, by channel.",

@@ -16,10 +16,15 @@ from typing import Any
 import structlog
 
 from herald.auth import ApiKeys
+from herald.bot.callbacks import Callbacks
+from herald.bot.commands import Commands
+from herald.bot.replies import Replies
+from herald.bot.updates import UpdateHandler
 from herald.channels import SandboxSender, Sender
 from herald.channels.email import EmailSender
 from herald.channels.push import PushSender
 from herald.channels.telegram import TelegramSender
+from herald.channels.telegram.client import BotApi
 from herald.clock import Clock, SystemClock
 from herald.config import ConfigError, Settings
 from herald.db import Database
@@ -31,7 +36,15 @@ from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
+from herald.scheduling.content import ContentStore
+from herald.scheduling.effects import PostingEffects
+from herald.scheduling.runner import SlotRunner
+from herald.scheduling.runs import RunLog
+from herald.scheduling.schedules import ScheduleStore
+from herald.scheduling.service import SchedulerService
+from herald.tracking.signing import CallbackSigner
 from herald.worker import RateLimit, Worker
+from herald.worker.observer import Observers
 from herald.worker.ratelimit import TelegramChatLimits
 
 CHANNELS = ("telegram", "email", "push")
@@ -105,7 +118,15 @@ class Runtime:
     templates: TemplateRegistry
     notifier: Notifier
     campaigns: Campaigns
+    content: ContentStore
+    schedules: ScheduleStore
+    runner: SlotRunner
+    signer: CallbackSigner
+    scheduler: SchedulerService
+    runs: RunLog
     senders: dict[str, Sender] = field(default_factory=dict)
+    bot: BotApi | None = None  # None without a bot token: no updates to receive
+    updates: UpdateHandler | None = None
 
     @classmethod
     def build(
@@ -131,7 +152,17 @@ class Runtime:
             )
         metrics = Metrics()
         recipients = Recipients(db, clock)
-        return cls(
+        signer = CallbackSigner(settings.secret_key.get_secret_value())
+        schedule_store = ScheduleStore(db, clock)
+        runner = SlotRunner(
+            db,
+            clock,
+            queue,
+            signer,
+            metrics,
+            grace=timedelta(seconds=settings.schedule_grace_seconds),
+        )
+        runtime = cls(
             settings=settings,
             db=db,
             clock=clock,
@@ -150,8 +181,33 @@ class Runtime:
                 metrics,
                 email_cap_per_hour=settings.email_campaign_cap_per_hour,
             ),
+            content=ContentStore(db, clock),
+            schedules=schedule_store,
+            runner=runner,
+            signer=signer,
+            scheduler=SchedulerService(
+                schedule_store, runner, clock, sync_seconds=settings.schedule_sync_seconds
+            ),
+            runs=RunLog(db),
             senders=chosen,
         )
+        if settings.telegram_bot_token is not None:
+            with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
+                runtime.bot = BotApi(
+                    settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url
+                )
+            runtime.updates = UpdateHandler(
+                Commands(
+                    schedule_store,
+                    Replies(queue),
+                    runtime.bot,
+                    admin_ids=settings.telegram_admin_ids,
+                ),
+                Callbacks(signer, runtime.content, runtime.bot, metrics),
+                runtime.bot,
+                metrics,
+            )
+        return runtime
 
     @property
     def sandbox_channels(self) -> list[str]:
@@ -178,7 +234,10 @@ class Runtime:
             "leases": Leases(self.db, self.clock),
             # Telegram counts 30 per bot in any sliding second.
             "windows": {"telegram": (int(s.telegram.rate_per_second), 1.0)},
-            "observer": MessagingEffects(self.notifier, self.recipients, self.metrics),
+            "observer": Observers(
+                MessagingEffects(self.notifier, self.recipients, self.metrics),
+                PostingEffects(self.db, self.clock, self.schedules, self.metrics),
+            ),
         }
         if s.telegram_bot_token is not None:
             # One dispatcher per bot token across all processes, so the limits hold.
@@ -199,4 +258,6 @@ class Runtime:
     async def close(self) -> None:
         for sender in self.senders.values():
             await sender.close()
+        if self.bot is not None:
+            await self.bot.close()
         await self.db.dispose()

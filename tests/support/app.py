@@ -24,7 +24,13 @@ async def serve(
 ) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
     """The app over ASGI; the client carries a key of ``role`` (none if None)."""
     runtime = Runtime.build(settings, clock=clock)
-    app: FastAPI = create_app(settings, runtime=runtime, run_worker=False, **app_kw)  # type: ignore[arg-type]
+    options: dict[str, object] = {
+        "run_worker": False,
+        "run_scheduler": False,
+        "poll_updates": False,
+        **app_kw,
+    }
+    app: FastAPI = create_app(settings, runtime=runtime, **options)  # type: ignore[arg-type]
     try:
         async with (
             app.router.lifespan_context(app),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -178,4 +180,97 @@ campaigns = Table(
     Column("skipped", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("cancelled_at", UTCDateTime),
+)
+
+# Scheduled posting. Guides and promos are one table: the same title, body and buttons,
+# and a playlist may mix them.
+content = Table(
+    "content",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # guide, promo
+    Column("seed_key", String(64), unique=True),  # set on the seeded defaults
+    Column("title", String(256), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("footer", String(512)),
+    Column("buttons", JSON, nullable=False),  # [{text, url} | {text, action: "click"}]
+    Column("alert_text", String(200)),  # a promo's answer to a tracked click
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_content_kind_id", "kind", "id"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # guides, promos, playlist
+    Column("items", JSON),  # a playlist's content ids, in order
+    Column("interval_seconds", Integer),
+    Column("cron", String(128)),
+    Column("timezone", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("post_on_start", Boolean, nullable=False),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    Column("anchor_at", UTCDateTime, nullable=False),  # interval slots: anchor + k * interval
+    Column("next_slot_at", UTCDateTime),  # the next slot to claim (null when paused)
+    Column("last_slot_at", UTCDateTime),
+    Column("last_result", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+schedule_chats = Table(
+    "schedule_chats",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("schedule_id", BigId, nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("inactive_reason", String(255)),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("schedule_id", "chat_id"),
+)
+
+# One row per slot claimed: the unique (schedule, slot) is what makes a slot post once.
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("schedule_id", BigId, nullable=False),
+    Column("slot_at", UTCDateTime, nullable=False),
+    Column("trigger", String(16), nullable=False),  # scheduled, manual, start
+    Column("status", String(16), nullable=False),  # queued, done, skipped, empty, no_chats
+    Column("content_id", BigId),
+    Column("content_kind", String(16)),
+    Column("position", Integer),
+    Column("chats", Integer, nullable=False, server_default=text("0")),
+    Column("posted_to", Integer, nullable=False, server_default=text("0")),
+    Column("failed", Integer, nullable=False, server_default=text("0")),
+    Column("detail", Text),
+    Column("claimed_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    UniqueConstraint("schedule_id", "slot_at"),
+    Index("ix_schedule_runs_status", "status"),
+)
+
+# The post log: one row per (run, chat); the platform's MarketingPromoLog details.
+schedule_posts = Table(
+    "schedule_posts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigId, nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("delivery_id", BigId),
+    Column("status", String(16), nullable=False),  # queued, sent, failed
+    Column("message_id", String(64)),
+    Column("error", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("run_id", "chat_id"),
+    Index("ix_schedule_posts_delivery_id", "delivery_id"),
+    Index("ix_schedule_posts_status", "status"),
 )

@@ -133,6 +133,20 @@ class DeliveryQueue:
             self.wakeup.work_arrived()
         return created
 
+    async def enqueue_in(self, conn: AsyncConnection, items: Sequence[NewDelivery]) -> int:
+        """Queue ``items`` inside the caller's transaction (committed with the rest of it).
+
+        For callers whose own rows must exist if and only if the deliveries do (a
+        claimed schedule slot and its posts). Call ``wakeup.work_arrived()`` after the
+        commit; other processes are told by the commit itself.
+        """
+        if not items:
+            return 0
+        now = self.clock.now()
+        created = await bulk.insert_rows(conn, [self._row(new, now) for new in items])
+        await self.announce(conn)
+        return created
+
     async def announce(self, conn: AsyncConnection) -> None:
         """Tell other processes' workers (inside ``conn``'s transaction) that work is due."""
         if self.db.dialect == "postgresql":

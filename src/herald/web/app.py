@@ -10,9 +10,12 @@ import structlog
 from fastapi import FastAPI
 
 from herald import __version__
+from herald.bot.polling import Poller
 from herald.config import Settings
 from herald.db import migrate
 from herald.runtime import Runtime
+from herald.scheduling.defaults import bootstrap_schedules, seed_content
+from herald.web import telegram
 from herald.web.api import api_router, health
 
 log = structlog.get_logger("herald.web")
@@ -24,11 +27,14 @@ def create_app(
     runtime: Runtime | None = None,
     run_worker: bool = True,
     auto_migrate: bool = True,
+    run_scheduler: bool = True,
+    poll_updates: bool = True,
 ) -> FastAPI:
-    """Build the app. ``herald serve`` runs the worker in the same process.
+    """Build the app. ``herald serve`` runs the worker, the schedules and (in polling
+    mode) the bot's long polling in the same process.
 
     Tests pass their own ``runtime`` (fake clock, scripted senders) and decide
-    whether a worker runs beside the API.
+    which of those run beside the API.
     """
     owned = runtime is None
     rt = runtime or Runtime.build(settings)
@@ -39,14 +45,25 @@ def create_app(
             await rt.db.ping()
             await migrate.upgrade(rt.db)
         rt.log_channels()
+        await seed_content(rt.db, rt.content)
+        await bootstrap_schedules(rt.settings, rt.schedules)
         stop = asyncio.Event()
-        worker_task = asyncio.create_task(rt.worker().run(stop)) if run_worker else None
+        tasks = []
+        if run_worker:
+            tasks.append(asyncio.create_task(rt.worker().run(stop)))
+        polling = rt.settings.updates_mode == "polling"
+        if poll_updates and polling and rt.updates is not None and rt.bot is not None:
+            poller = Poller(rt.bot, rt.updates, rt.clock)
+            tasks.append(asyncio.create_task(poller.run(stop)))
+        if run_scheduler:
+            await rt.scheduler.start()
         try:
             yield
         finally:
+            await rt.scheduler.stop()
             stop.set()
-            if worker_task is not None:
-                await worker_task
+            for task in tasks:
+                await task
             if owned:
                 await rt.close()
 
@@ -59,4 +76,5 @@ def create_app(
     app.state.runtime = rt
     app.include_router(health.router)
     app.include_router(api_router)
+    app.include_router(telegram.router)
     return app

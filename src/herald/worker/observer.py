@@ -20,3 +20,26 @@ class WorkerObserver(Protocol):
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None: ...
 
     async def maintain(self) -> None: ...
+
+
+class Observers:
+    """Several observers as one; each hears every batch, one failing stops no other."""
+
+    def __init__(self, *observers: WorkerObserver) -> None:
+        self._observers = observers
+
+    async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
+        await self._each("recorded", outcomes)
+
+    async def maintain(self) -> None:
+        await self._each("maintain")
+
+    async def _each(self, method: str, *args: object) -> None:
+        errors: list[BaseException] = []
+        for observer in self._observers:
+            try:
+                await getattr(observer, method)(*args)
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]

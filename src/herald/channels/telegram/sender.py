@@ -33,7 +33,7 @@ DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_PARSE_MODE = "MarkdownV2"
 # Loggers of our dependencies that write request URLs, which hold the token: httpx logs
 # every request at INFO, python-telegram-bot its base URL at DEBUG.
-_URL_LOGGERS = ("httpx", "telegram.Bot")
+URL_LOGGERS = ("httpx", "telegram.Bot")
 _CHAT_ID = re.compile(r"-?\d+")
 
 log = structlog.get_logger("herald.channels.telegram")
@@ -91,7 +91,7 @@ def _chat_id(recipient: str) -> int | str:
     return int(recipient) if _CHAT_ID.fullmatch(recipient) else recipient
 
 
-class _ScrubToken(logging.Filter):
+class ScrubToken(logging.Filter):
     """Rewrites a record that quotes the token; a filter on the logger, so it runs
     before any handler (ours, pytest's, an operator's) sees the record."""
 
@@ -126,8 +126,8 @@ class TelegramSender:
         if not token:
             raise ValueError("a Telegram bot token is required")
         self._token = token
-        self._log_filter = _ScrubToken(token)
-        for name in _URL_LOGGERS:  # before Bot(), which logs its URL as it is built
+        self._log_filter = ScrubToken(token)
+        for name in URL_LOGGERS:  # before Bot(), which logs its URL as it is built
             logging.getLogger(name).addFilter(self._log_filter)
         api_url = api_url.rstrip("/")
         # One pool sized above the worker's default concurrency (32), so a send waits for
@@ -173,7 +173,7 @@ class TelegramSender:
 
     async def close(self) -> None:
         await self._request.shutdown()
-        for name in _URL_LOGGERS:
+        for name in URL_LOGGERS:
             logging.getLogger(name).removeFilter(self._log_filter)
 
     async def _send(self, chat_id: int | str, message: _Message) -> Message:

@@ -7,12 +7,14 @@ from fastapi import APIRouter, Depends
 from herald.auth import Role
 from herald.web.api import (
     campaigns,
+    content,
     deliveries,
     health,
     notifications,
     queue,
     recipients,
     sandbox,
+    schedules,
     templates,
 )
 from herald.web.deps import require
@@ -26,5 +28,8 @@ api_router.include_router(recipients.router)
 api_router.include_router(notifications.router)
 api_router.include_router(templates.router)
 api_router.include_router(campaigns.router)
+api_router.include_router(content.guides_router)
+api_router.include_router(content.promos_router)
+api_router.include_router(schedules.router)
 
 __all__ = ["api_router", "health"]

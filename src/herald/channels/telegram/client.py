@@ -1,0 +1,103 @@
+"""The Bot API calls other than sending: updates, chat members, callback answers, webhook.
+
+Behind one small class so the update handling above it can be tested against the
+fake Bot API server, and so every failure comes out as a ``TelegramCallError`` whose
+text never holds the token (the error map in ``errors.py`` decides what it means).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from herald.channels.telegram.errors import TelegramCallError, outcome_for
+from herald.channels.telegram.sender import DEFAULT_API_URL, URL_LOGGERS, ScrubToken
+
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
+
+
+class BotApi:
+    def __init__(
+        self, token: str, api_url: str = DEFAULT_API_URL, *, poll_timeout: float = 30.0
+    ) -> None:
+        if not token:
+            raise ValueError("a Telegram bot token is required")
+        self._token = token
+        self._filter = ScrubToken(token)
+        for name in URL_LOGGERS:
+            logging.getLogger(name).addFilter(self._filter)
+        api_url = api_url.rstrip("/")
+        self._request = HTTPXRequest(connection_pool_size=8, read_timeout=10.0)
+        # Long polls hold their connection for poll_timeout: a pool of their own.
+        self._poll_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10)
+        self._poll_timeout = poll_timeout
+        self._bot = Bot(
+            token,
+            base_url=f"{api_url}/bot",
+            base_file_url=f"{api_url}/file/bot",
+            request=self._request,
+            get_updates_request=self._poll_request,
+        )
+        self._username: str | None = None
+
+    async def _call(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except Exception as exc:
+            raise TelegramCallError(outcome_for(exc, token=self._token)) from None
+
+    async def username(self) -> str:
+        """The bot's @username without the @ (getMe once, then remembered)."""
+        if self._username is None:
+            user = await self._call(self._bot.get_me())
+            self._username = user.username or ""
+        return self._username
+
+    async def get_updates(self, offset: int | None, wait: float | None = None) -> list[Any]:
+        """The next updates as Telegram's JSON objects (dicts)."""
+        updates = await self._call(
+            self._bot.get_updates(
+                offset=offset,
+                timeout=int(self._poll_timeout if wait is None else wait),
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        )
+        return [u.to_dict() for u in updates]
+
+    async def is_chat_admin(self, chat_id: int | str, user_id: int) -> bool:
+        member = await self._call(self._bot.get_chat_member(chat_id, user_id))
+        return member.status in ADMIN_STATUSES
+
+    async def answer_callback(
+        self,
+        callback_query_id: str,
+        *,
+        text: str | None = None,
+        url: str | None = None,
+        show_alert: bool = False,
+    ) -> None:
+        await self._call(
+            self._bot.answer_callback_query(
+                callback_query_id, text=text, url=url, show_alert=show_alert
+            )
+        )
+
+    async def set_webhook(self, url: str, secret_token: str | None) -> None:
+        await self._call(
+            self._bot.set_webhook(
+                url, secret_token=secret_token, allowed_updates=list(ALLOWED_UPDATES)
+            )
+        )
+
+    async def delete_webhook(self) -> None:
+        await self._call(self._bot.delete_webhook())
+
+    async def close(self) -> None:
+        await self._request.shutdown()
+        await self._poll_request.shutdown()
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(self._filter)

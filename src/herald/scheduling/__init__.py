@@ -1,0 +1,1 @@
+"""Scheduled posting: guides and promos, schedules, slots claimed once, rotation."""

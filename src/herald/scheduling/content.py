@@ -1,0 +1,168 @@
+"""Guides and promos: what schedules post, stored in one table.
+
+A guide and a promo have the same shape (a title, a body, buttons); a promo's buttons
+are its calls to action, and one of them may be a tracked click (a callback button)
+instead of a link. Keeping them in one table lets a playlist mix the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import content
+
+
+class Kind(StrEnum):
+    GUIDE = "guide"
+    PROMO = "promo"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A link (``url``) or, for a promo, a tracked click (``url`` is None)."""
+
+    text: str
+    url: str | None = None
+
+    @property
+    def tracked(self) -> bool:
+        return self.url is None
+
+    def to_json(self) -> dict[str, str]:
+        return {"text": self.text, "url": self.url} if self.url else {"text": self.text}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Button:
+        return cls(text=str(data["text"]), url=data.get("url") or None)
+
+
+@dataclass(frozen=True, slots=True)
+class ContentItem:
+    id: int
+    kind: Kind
+    title: str
+    body: str
+    footer: str | None
+    buttons: tuple[Button, ...]
+    alert_text: str | None
+    enabled: bool
+    seed_key: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> ContentItem:
+        m = row._mapping
+        return cls(
+            id=int(m["id"]),
+            kind=Kind(m["kind"]),
+            title=m["title"],
+            body=m["body"],
+            footer=m["footer"],
+            buttons=tuple(Button.from_json(b) for b in m["buttons"] or ()),
+            alert_text=m["alert_text"],
+            enabled=bool(m["enabled"]),
+            seed_key=m["seed_key"],
+            created_at=m["created_at"],
+            updated_at=m["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDraft:
+    """The fields a user writes; ids and times are the store's."""
+
+    title: str
+    body: str
+    footer: str | None = None
+    buttons: Sequence[Button] = ()
+    alert_text: str | None = None
+    enabled: bool = True
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "body": self.body,
+            "footer": self.footer,
+            "buttons": [b.to_json() for b in self.buttons],
+            "alert_text": self.alert_text,
+            "enabled": self.enabled,
+        }
+
+
+class ContentStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create(self, kind: Kind, draft: ContentDraft, *, seed_key: str | None = None) -> int:
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            new_id = await conn.scalar(
+                insert(content)
+                .values(kind=kind.value, seed_key=seed_key, created_at=now, updated_at=now)
+                .values(draft.values())
+                .returning(content.c.id)
+            )
+        assert new_id is not None
+        return int(new_id)
+
+    async def get(self, item_id: int, kind: Kind | None = None) -> ContentItem | None:
+        query = select(content).where(content.c.id == item_id)
+        if kind is not None:
+            query = query.where(content.c.kind == kind.value)
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return ContentItem.from_row(row) if row else None
+
+    async def all(
+        self, kind: Kind | None = None, *, enabled_only: bool = False
+    ) -> list[ContentItem]:
+        query = select(content).order_by(content.c.id)
+        if kind is not None:
+            query = query.where(content.c.kind == kind.value)
+        if enabled_only:
+            query = query.where(content.c.enabled.is_(True))
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [ContentItem.from_row(r) for r in rows]
+
+    async def many(self, ids: Sequence[int]) -> dict[int, ContentItem]:
+        if not ids:
+            return {}
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(content).where(content.c.id.in_(ids)))).all()
+        return {int(r.id): ContentItem.from_row(r) for r in rows}
+
+    async def update(self, item_id: int, kind: Kind, changes: Mapping[str, Any]) -> bool:
+        values = dict(changes)
+        if "buttons" in values:
+            values["buttons"] = [b.to_json() for b in values["buttons"]]
+        values["updated_at"] = self._clock.now()
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                update(content)
+                .where(content.c.id == item_id, content.c.kind == kind.value)
+                .values(values)
+            )
+        return bool(done.rowcount)
+
+    async def delete(self, item_id: int, kind: Kind) -> bool:
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                delete(content).where(content.c.id == item_id, content.c.kind == kind.value)
+            )
+        return bool(done.rowcount)
+
+    async def seeded_keys(self) -> set[str]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(content.c.seed_key))).all()
+        return {r.seed_key for r in rows if r.seed_key}

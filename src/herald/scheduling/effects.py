@@ -1,0 +1,171 @@
+"""What the worker's outcomes mean for scheduled posts: the post log, chats, metrics.
+
+A post's row is finished (sent with its message id, or failed with the error) when its
+delivery ends. ``recorded`` does it right after the worker commits outcomes; the
+periodic ``maintain`` finishes whatever a crash in between left behind, reading the
+deliveries themselves, so nothing depends on this observer having run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import deliveries, schedule_posts, schedule_runs, schedules
+from herald.metrics import Metrics
+from herald.queue import Permanent, Result, Sent, State
+from herald.queue.policy import Decision
+from herald.scheduling.runner import CAMPAIGN_PREFIX
+from herald.scheduling.schedules import ScheduleStore
+
+# Telegram reasons after which a chat gets no more posts until someone re-adds it.
+CHAT_GONE = frozenset({"blocked", "kicked", "deactivated", "chat_not_found"})
+log = structlog.get_logger("herald.scheduling")
+
+
+@dataclass(frozen=True, slots=True)
+class PostEnd:
+    delivery_id: int
+    sent: bool
+    message_id: str | None
+    error: str | None
+    reason: str
+
+
+class PostingEffects:
+    def __init__(self, db: Database, clock: Clock, store: ScheduleStore, metrics: Metrics) -> None:
+        self._db = db
+        self._clock = clock
+        self._store = store
+        self._metrics = metrics
+
+    async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
+        ends = []
+        for result, decision in outcomes:
+            delivery, outcome = result.delivery, result.outcome
+            if not (delivery.campaign or "").startswith(CAMPAIGN_PREFIX):
+                continue
+            if isinstance(outcome, Sent) and (new := outcome.meta.get("migrated_to_chat_id")):
+                moved = await self._store.migrate_chat(delivery.recipient, str(new))
+                log.info("schedule_chat_migrated", old=delivery.recipient, new=str(new), n=moved)
+            if (
+                isinstance(outcome, Permanent)
+                and outcome.reason in CHAT_GONE
+                and await self._store.deactivate_chat(delivery.recipient, outcome.reason)
+            ):
+                log.warning(
+                    "schedule_chat_inactive", chat_id=delivery.recipient, reason=outcome.reason
+                )
+            if decision.state is State.SENT:
+                ends.append(PostEnd(delivery.id, True, decision.provider_message_id, None, "sent"))
+            elif decision.state is State.DEAD:
+                reason = getattr(outcome, "reason", "dead")
+                ends.append(PostEnd(delivery.id, False, None, decision.error, reason))
+        if ends:
+            await self._finish(ends)
+
+    async def maintain(self) -> None:
+        """Finish posts whose deliveries ended while nobody was listening."""
+        p, d = schedule_posts, deliveries
+        async with self._db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(d.c.id, d.c.state, d.c.provider_message_id, d.c.last_error)
+                    .join(p, p.c.delivery_id == d.c.id)
+                    .where(
+                        p.c.status == "queued",
+                        d.c.state.in_([State.SENT, State.DEAD, State.CANCELLED]),
+                    )
+                    .limit(1000)
+                )
+            ).all()
+        ends = [
+            PostEnd(
+                r.id,
+                r.state == State.SENT,
+                r.provider_message_id,
+                r.last_error,
+                "sent" if r.state == State.SENT else str(r.state),
+            )
+            for r in rows
+        ]
+        if ends:
+            await self._finish(ends)
+
+    async def _finish(self, ends: Sequence[PostEnd]) -> None:
+        p, runs = schedule_posts, schedule_runs
+        now = self._clock.now()
+        touched: set[int] = set()
+        async with self._db.write() as conn:
+            for end in ends:
+                row = (
+                    await conn.execute(
+                        update(p)
+                        .where(p.c.delivery_id == end.delivery_id, p.c.status == "queued")
+                        .values(
+                            status="sent" if end.sent else "failed",
+                            message_id=end.message_id,
+                            error=end.error,
+                            updated_at=now,
+                        )
+                        .returning(p.c.run_id)
+                    )
+                ).first()
+                if row is None:
+                    continue  # finished already (by the other path)
+                touched.add(int(row.run_id))
+                run = (
+                    await conn.execute(
+                        select(runs.c.content_kind, runs.c.content_id).where(
+                            runs.c.id == row.run_id
+                        )
+                    )
+                ).one()
+                self._count(run.content_kind, run.content_id, end)
+            for run_id in touched:
+                await self._summarize(conn, run_id, now)
+
+    def _count(self, kind: str | None, content_id: int | None, end: PostEnd) -> None:
+        if not end.sent:
+            self._metrics.scheduled_post_failures.labels(kind or "unknown", end.reason).inc()
+        elif kind == "promo":
+            self._metrics.marketing_posts.labels(str(content_id)).inc()
+        else:
+            self._metrics.guides_posts.inc()
+
+    async def _summarize(self, conn: AsyncConnection, run_id: int, now: datetime) -> None:
+        """The run's counts (the platform's posted_to / failed); done when none is queued."""
+        p, runs = schedule_posts, schedule_runs
+        query = select(p.c.status, func.count()).where(p.c.run_id == run_id)
+        rows = (await conn.execute(query.group_by(p.c.status))).all()
+        counts: dict[str, int] = {str(status): int(n) for status, n in rows}
+        done = not counts.get("queued")
+        values: dict[str, object] = {
+            "posted_to": counts.get("sent", 0),
+            "failed": counts.get("failed", 0),
+        }
+        if done:
+            values.update(status="done", finished_at=now)
+        await conn.execute(update(runs).where(runs.c.id == run_id).values(values))
+        if done:
+            schedule_id, last = (
+                await conn.execute(
+                    select(runs.c.schedule_id, schedules.c.last_result)
+                    .join(schedules, schedules.c.id == runs.c.schedule_id)
+                    .where(runs.c.id == run_id)
+                )
+            ).one()
+            if (last or {}).get("run_id") == run_id:
+                await conn.execute(
+                    update(schedules)
+                    .where(schedules.c.id == schedule_id)
+                    .values(last_result={**last, **values, "status": "done"})
+                )
+            log.info("schedule_run_done", run_id=run_id, **values)

@@ -1,0 +1,76 @@
+"""One safe MarkdownV2 message builder for every scheduled post.
+
+Everything given to the builder is plain text and is escaped here, so a title or a
+body full of ``_*[]()~`>#+-=|{}.!\\`` reaches the chat exactly as written, and no
+content can add formatting or links of its own. The result is a Telegram payload
+the TelegramSender sends as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald.messaging.templates.markdown import Markdown, markdown_escape
+from herald.scheduling.content import ContentItem
+from herald.tracking.signing import CallbackSigner
+
+PARSE_MODE = "MarkdownV2"
+
+
+class SafeMarkdownV2Message:
+    """Bold title, body, italic footer and a column of buttons, all escaped."""
+
+    def __init__(self) -> None:
+        self._blocks: list[Markdown] = []
+        self._buttons: list[dict[str, str]] = []
+
+    def title(self, text: str) -> SafeMarkdownV2Message:
+        if text.strip():
+            self._blocks.append(Markdown("*") + text.strip() + Markdown("*"))
+        return self
+
+    def body(self, text: str) -> SafeMarkdownV2Message:
+        if text.strip():
+            self._blocks.append(markdown_escape(text.strip()))
+        return self
+
+    def footer(self, text: str | None) -> SafeMarkdownV2Message:
+        if text and text.strip():
+            self._blocks.append(Markdown("_") + text.strip() + Markdown("_"))
+        return self
+
+    def link_button(self, text: str, url: str) -> SafeMarkdownV2Message:
+        self._buttons.append({"text": text, "url": url})
+        return self
+
+    def callback_button(self, text: str, data: str) -> SafeMarkdownV2Message:
+        self._buttons.append({"text": text, "callback_data": data})
+        return self
+
+    @property
+    def text(self) -> str:
+        return str(Markdown("\n\n").join(self._blocks))
+
+    def payload(self) -> dict[str, Any]:
+        """The sender's payload: button texts are not markup, so they stay as written."""
+        payload: dict[str, Any] = {"text": self.text, "parse_mode": PARSE_MODE}
+        if self._buttons:
+            payload["buttons"] = [[button] for button in self._buttons]
+        return payload
+
+
+def render_post(item: ContentItem, signer: CallbackSigner) -> dict[str, Any]:
+    """The Telegram payload of a guide or promo; tracked CTAs get signed callback data."""
+    message = SafeMarkdownV2Message().title(item.title).body(item.body).footer(item.footer)
+    for index, button in enumerate(item.buttons):
+        if button.url is not None:
+            message.link_button(button.text, button.url)
+        else:
+            message.callback_button(button.text, signer.sign(item.id, index))
+    return message.payload()
+
+
+def preview(item: ContentItem, signer: CallbackSigner) -> dict[str, Any]:
+    """The payload, and the text as a chat shows it once Telegram has parsed the markup."""
+    shown = [p.strip() for p in (item.title, item.body, item.footer or "") if p.strip()]
+    return {**render_post(item, signer), "plain_text": "\n\n".join(shown)}

@@ -1,0 +1,322 @@
+"""Claim a schedule's due slot and post it: exactly once, whichever process asks.
+
+Everything a run decides happens in one write transaction: the schedule row is read
+under lock, the slot is claimed by inserting the unique ``(schedule_id, slot_at)`` run
+row, the rotation moves on, and one delivery per active chat is queued in the campaign
+lane together with its post-log row. Either all of it commits or none of it does, so
+a crash never leaves a slot claimed with nothing posted, nor posted twice. A process
+that loses the race finds the slot taken (or the schedule already moved on) and does
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import (
+    content,
+    deliveries,
+    schedule_chats,
+    schedule_posts,
+    schedule_runs,
+    schedules,
+)
+from herald.metrics import Metrics
+from herald.queue import DeliveryQueue, Lane, NewDelivery
+from herald.scheduling.cadence import plan
+from herald.scheduling.content import ContentItem, Kind
+from herald.scheduling.post import render_post
+from herald.scheduling.schedules import Schedule, ScheduleChat, ScheduleKind, locked
+from herald.tracking.signing import CallbackSigner
+
+log = structlog.get_logger("herald.scheduling")
+
+CAMPAIGN_PREFIX = "schedule:"
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run_id: int
+    status: str  # queued, skipped, empty, no_chats
+    content_id: int | None = None
+    chats: int = 0
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def schedule_campaign(schedule_id: int) -> str:
+    """The deliveries' ``campaign`` tag, so the queue's filters find a schedule's posts."""
+    return f"{CAMPAIGN_PREFIX}{schedule_id}"
+
+
+class SlotRunner:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        queue: DeliveryQueue,
+        signer: CallbackSigner,
+        metrics: Metrics,
+        *,
+        grace: timedelta,
+        holder: str | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._queue = queue
+        self._signer = signer
+        self._metrics = metrics
+        self._grace = grace
+        self._holder = holder or default_holder()
+
+    async def run_due(self, schedule_id: int) -> RunResult | None:
+        """Post the schedule's due slot if it has one and nobody took it; else None."""
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            schedule = await _locked_schedule(conn, schedule_id)
+            if schedule is None or not schedule.enabled or schedule.next_slot_at is None:
+                return None
+            decided = plan(
+                schedule.cadence, schedule.anchor_at, schedule.next_slot_at, now, self._grace
+            )
+            if decided is None:
+                return None
+            await conn.execute(
+                update(schedules)
+                .where(schedules.c.id == schedule_id)
+                .values(next_slot_at=decided.next_slot)
+            )
+            if decided.slot is None:
+                result = await self._skip(conn, schedule, decided.latest_missed or now, now)
+            else:
+                if decided.missed:
+                    log.warning(
+                        "schedule_slots_missed",
+                        schedule=schedule.name,
+                        missed=decided.missed,
+                        posting_late=decided.slot.isoformat(),
+                    )
+                trigger = "start" if decided.slot == schedule.anchor_at else "scheduled"
+                result = await self._post(conn, schedule, decided.slot, trigger, now)
+        self._announce(result)
+        return result
+
+    async def run_now(self, schedule_id: int) -> RunResult | None:
+        """Post the next item now, outside the cadence (``POST /schedules/{id}/run``)."""
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            schedule = await _locked_schedule(conn, schedule_id)
+            if schedule is None:
+                return None
+            result = await self._post(conn, schedule, now, "manual", now)
+        self._announce(result)
+        return result
+
+    async def playlist(self, schedule: Schedule) -> list[ContentItem]:
+        """What the schedule rotates through, in order (for status and previews)."""
+        async with self._db.read() as conn:
+            return await _playlist(conn, schedule)
+
+    def _announce(self, result: RunResult | None) -> None:
+        if result is not None and result.chats:
+            self._queue.wakeup.work_arrived()
+
+    async def _claim(
+        self, conn: AsyncConnection, schedule: Schedule, slot: datetime, trigger: str, status: str
+    ) -> int | None:
+        """The unique run row: None when another process claimed this slot first."""
+        t = schedule_runs
+        exists = await conn.scalar(
+            select(t.c.id).where(t.c.schedule_id == schedule.id, t.c.slot_at == slot)
+        )
+        if exists is not None:
+            return None
+        run_id = await conn.scalar(
+            insert(t)
+            .values(
+                schedule_id=schedule.id,
+                slot_at=slot,
+                trigger=trigger,
+                status=status,
+                claimed_by=self._holder,
+                created_at=self._clock.now(),
+            )
+            .returning(t.c.id)
+        )
+        return int(run_id) if run_id is not None else None
+
+    async def _skip(
+        self, conn: AsyncConnection, schedule: Schedule, slot: datetime, now: datetime
+    ) -> RunResult | None:
+        late = (now - slot).total_seconds()
+        run_id = await self._claim(conn, schedule, slot, "scheduled", "skipped")
+        if run_id is None:
+            return None
+        detail = (
+            f"missed while no process was running: {late:.0f} s late, "
+            f"beyond the grace period of {self._grace.total_seconds():.0f} s"
+        )
+        await self._finish(conn, schedule, run_id, slot, "skipped", detail)
+        log.warning("schedule_slot_skipped", schedule=schedule.name, slot=slot.isoformat())
+        return RunResult(run_id, "skipped")
+
+    async def _post(
+        self, conn: AsyncConnection, schedule: Schedule, slot: datetime, trigger: str, now: datetime
+    ) -> RunResult | None:
+        run_id = await self._claim(conn, schedule, slot, trigger, "queued")
+        if run_id is None:
+            return None
+        playlist = await _playlist(conn, schedule)
+        if not playlist:
+            await self._finish(conn, schedule, run_id, slot, "empty", "the playlist is empty")
+            _log_once(schedule, "empty", "schedule_playlist_empty")
+            return RunResult(run_id, "empty")
+        chats = schedule.active_chats
+        if not chats:
+            await self._finish(conn, schedule, run_id, slot, "no_chats", "no active chats")
+            _log_once(schedule, "no_chats", "schedule_has_no_chats")
+            return RunResult(run_id, "no_chats")
+        index = schedule.position % len(playlist)
+        item = playlist[index]
+        payload = render_post(item, self._signer)
+        keys = {chat: f"post:{run_id}:{chat}" for chat in chats}
+        await self._queue.enqueue_in(
+            conn,
+            [
+                NewDelivery(
+                    channel="telegram",
+                    recipient=chat,
+                    payload=payload,
+                    lane=Lane.CAMPAIGN,
+                    campaign=schedule_campaign(schedule.id),
+                    idempotency_key=key,
+                )
+                for chat, key in keys.items()
+            ],
+        )
+        ids = dict(
+            (
+                await conn.execute(
+                    select(deliveries.c.idempotency_key, deliveries.c.id).where(
+                        deliveries.c.idempotency_key.in_(list(keys.values()))
+                    )
+                )
+            ).all()
+        )
+        await conn.execute(
+            insert(schedule_posts),
+            [
+                {
+                    "run_id": run_id,
+                    "chat_id": chat,
+                    "delivery_id": ids[key],
+                    "status": "queued",
+                    "updated_at": now,
+                }
+                for chat, key in keys.items()
+            ],
+        )
+        await conn.execute(
+            update(schedule_runs)
+            .where(schedule_runs.c.id == run_id)
+            .values(
+                content_id=item.id,
+                content_kind=item.kind.value,
+                position=index,
+                chats=len(chats),
+            )
+        )
+        await conn.execute(
+            update(schedules)
+            .where(schedules.c.id == schedule.id)
+            .values(
+                position=(index + 1) % len(playlist),
+                last_slot_at=slot,
+                last_result={
+                    "run_id": run_id,
+                    "status": "queued",
+                    "content_id": item.id,
+                    "title": item.title,
+                    "chats": len(chats),
+                },
+            )
+        )
+        log.info(
+            "schedule_posted",
+            schedule=schedule.name,
+            run_id=run_id,
+            trigger=trigger,
+            content_id=item.id,
+            chats=len(chats),
+        )
+        return RunResult(run_id, "queued", item.id, len(chats))
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        schedule: Schedule,
+        run_id: int,
+        slot: datetime,
+        status: str,
+        detail: str,
+    ) -> None:
+        now = self._clock.now()
+        await conn.execute(
+            update(schedule_runs)
+            .where(schedule_runs.c.id == run_id)
+            .values(status=status, detail=detail, finished_at=now)
+        )
+        await conn.execute(
+            update(schedules)
+            .where(schedules.c.id == schedule.id)
+            .values(
+                last_slot_at=slot,
+                last_result={"run_id": run_id, "status": status, "detail": detail},
+            )
+        )
+
+
+def _log_once(schedule: Schedule, status: str, event: str) -> None:
+    """Say it when it starts, not at every slot while it lasts."""
+    previous = (schedule.last_result or {}).get("status")
+    if previous != status:
+        log.warning(event, schedule=schedule.name)
+
+
+async def _locked_schedule(conn: AsyncConnection, schedule_id: int) -> Schedule | None:
+    row = (
+        await conn.execute(locked(conn, select(schedules).where(schedules.c.id == schedule_id)))
+    ).first()
+    if row is None:
+        return None
+    c = schedule_chats
+    chats = (
+        await conn.execute(
+            select(c.c.chat_id).where(c.c.schedule_id == schedule_id, c.c.active.is_(True))
+        )
+    ).all()
+    at = row.updated_at
+    return Schedule.from_row(row, [ScheduleChat(r.chat_id, True, None, at, at) for r in chats])
+
+
+async def _playlist(conn: AsyncConnection, schedule: Schedule) -> list[ContentItem]:
+    """The items a schedule rotates through, read in the run's own transaction."""
+    query = select(content).where(content.c.enabled.is_(True)).order_by(content.c.id)
+    if schedule.kind is ScheduleKind.PLAYLIST:
+        rows = (await conn.execute(query.where(content.c.id.in_(schedule.items)))).all()
+        by_id = {int(r.id): ContentItem.from_row(r) for r in rows}
+        return [by_id[i] for i in schedule.items if i in by_id]
+    kind = Kind.GUIDE if schedule.kind is ScheduleKind.GUIDES else Kind.PROMO
+    rows = (await conn.execute(query.where(content.c.kind == kind.value))).all()
+    return [ContentItem.from_row(r) for r in rows]

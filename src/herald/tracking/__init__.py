@@ -1,0 +1,1 @@
+"""Click tracking: signed callback data and links, the clicks store, analytics."""

@@ -1,0 +1,208 @@
+"""Guides and promos: list, create, update, delete, preview.
+
+Both kinds share one router factory: same fields, except that only a promo's
+buttons may be tracked clicks (a button without a url) and only a promo has an
+alert text (the answer shown when its tracked button is pressed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response, status
+from pydantic import BaseModel, Field, model_validator
+
+from herald.runtime import Runtime
+from herald.scheduling.content import Button, ContentDraft, ContentItem, Kind
+from herald.scheduling.post import preview
+from herald.web.deps import Admin, RuntimeDep
+
+MAX_TEXT = 4000  # Telegram allows 4096 characters once the markup is parsed
+Url = Annotated[str, Field(max_length=2048, pattern=r"^(https?|tg)://\S+$")]
+
+
+class ButtonIn(BaseModel):
+    text: str = Field(min_length=1, max_length=64)
+    url: Url | None = Field(None, description="a link; omit for a tracked click (promos only)")
+
+
+class ContentIn(BaseModel):
+    title: str = Field(min_length=1, max_length=256)
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+    footer: str | None = Field(None, max_length=512)
+    buttons: list[ButtonIn] = Field(default_factory=list, max_length=8)
+    alert_text: str | None = Field(
+        None, max_length=200, description="promos: the answer to a tracked click"
+    )
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _fits(self) -> ContentIn:
+        total = len(self.title) + len(self.body) + len(self.footer or "")
+        if total > MAX_TEXT:
+            raise ValueError(f"title, body and footer together exceed {MAX_TEXT} characters")
+        return self
+
+
+class ContentPatch(BaseModel):
+    title: str | None = Field(None, min_length=1, max_length=256)
+    body: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    footer: str | None = Field(None, max_length=512)
+    buttons: list[ButtonIn] | None = Field(None, max_length=8)
+    alert_text: str | None = Field(None, max_length=200)
+    enabled: bool | None = None
+
+
+class ButtonOut(BaseModel):
+    text: str
+    url: str | None
+    tracked: bool
+
+
+class ContentOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    body: str
+    footer: str | None
+    buttons: list[ButtonOut]
+    alert_text: str | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PreviewOut(BaseModel):
+    text: str = Field(description="the MarkdownV2 text sent to Telegram")
+    parse_mode: str
+    buttons: list[list[dict[str, str]]] = Field(default_factory=list)
+    plain_text: str = Field(description="the text as the chat shows it")
+
+
+def _out(item: ContentItem) -> ContentOut:
+    return ContentOut(
+        id=item.id,
+        kind=item.kind.value,
+        title=item.title,
+        body=item.body,
+        footer=item.footer,
+        buttons=[ButtonOut(text=b.text, url=b.url, tracked=b.tracked) for b in item.buttons],
+        alert_text=item.alert_text,
+        enabled=item.enabled,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _buttons(kind: Kind, buttons: list[ButtonIn]) -> tuple[Button, ...]:
+    if kind is Kind.GUIDE:
+        for index, button in enumerate(buttons):
+            if button.url is None:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                    [
+                        {
+                            "loc": ["body", "buttons", index, "url"],
+                            "msg": "a guide's buttons are links: url is required",
+                            "type": "missing",
+                        }
+                    ],
+                )
+    return tuple(Button(b.text, b.url) for b in buttons)
+
+
+def content_router(kind: Kind) -> APIRouter:
+    plural = f"{kind.value}s"
+    router = APIRouter(prefix=f"/{plural}", tags=[plural])
+    ItemId = Annotated[int, Path(ge=1, le=2**62)]
+
+    async def found(runtime: Runtime, item_id: int) -> ContentItem:
+        item = await runtime.content.get(item_id, kind)
+        if item is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind.value} {item_id} not found")
+        return item
+
+    def draft(body: ContentIn) -> ContentDraft:
+        return ContentDraft(
+            title=body.title,
+            body=body.body,
+            footer=body.footer,
+            buttons=_buttons(kind, body.buttons),
+            alert_text=body.alert_text,
+            enabled=body.enabled,
+        )
+
+    @router.get("", summary=f"List {plural}")
+    async def list_items(runtime: RuntimeDep) -> list[ContentOut]:
+        return [_out(i) for i in await runtime.content.all(kind)]
+
+    @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {kind.value}")
+    async def create_item(body: ContentIn, runtime: RuntimeDep, _: Admin) -> ContentOut:
+        new_id = await runtime.content.create(kind, draft(body))
+        return _out(await found(runtime, new_id))
+
+    @router.post("/preview", summary=f"Preview an unsaved {kind.value}")
+    async def preview_draft(body: ContentIn, runtime: RuntimeDep) -> PreviewOut:
+        item = draft(body)
+        now = runtime.clock.now()
+        unsaved = ContentItem(
+            0, kind, item.title, item.body, item.footer, tuple(item.buttons),
+            item.alert_text, item.enabled, None, now, now,
+        )  # fmt: skip
+        return PreviewOut(**preview(unsaved, runtime.signer))
+
+    @router.get("/{item_id}", summary=f"One {kind.value}")
+    async def get_item(item_id: ItemId, runtime: RuntimeDep) -> ContentOut:
+        return _out(await found(runtime, item_id))
+
+    @router.get("/{item_id}/preview", summary=f"Preview a {kind.value} as it would be posted")
+    async def preview_item(item_id: ItemId, runtime: RuntimeDep) -> PreviewOut:
+        return PreviewOut(**preview(await found(runtime, item_id), runtime.signer))
+
+    @router.patch("/{item_id}", summary=f"Change a {kind.value}")
+    async def update_item(
+        item_id: ItemId, body: ContentPatch, runtime: RuntimeDep, _: Admin
+    ) -> ContentOut:
+        current = await found(runtime, item_id)
+        changes = body.model_dump(exclude_unset=True)
+        for required in ("title", "body", "buttons", "enabled"):
+            if required in changes and changes[required] is None:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                    [{"loc": ["body", required], "msg": "may not be null", "type": "value_error"}],
+                )
+        if body.buttons is not None:
+            changes["buttons"] = _buttons(kind, body.buttons)
+        merged = (
+            len(changes.get("title", current.title))
+            + len(changes.get("body", current.body))
+            + len(changes.get("footer", current.footer) or "")
+        )
+        if merged > MAX_TEXT:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                [
+                    {
+                        "loc": ["body"],
+                        "msg": f"title, body and footer together exceed {MAX_TEXT} characters",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        await runtime.content.update(item_id, kind, changes)
+        return _out(await found(runtime, item_id))
+
+    @router.delete(
+        "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {kind.value}"
+    )
+    async def delete_item(item_id: ItemId, runtime: RuntimeDep, _: Admin) -> Response:
+        if not await runtime.content.delete(item_id, kind):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind.value} {item_id} not found")
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
+guides_router = content_router(Kind.GUIDE)
+promos_router = content_router(Kind.PROMO)

@@ -1,0 +1,360 @@
+"""Schedules: list, inspect, create, change (pause, resume, chats, cadence), run now,
+and the post log of their runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from herald.config import parse_chat_ids
+from herald.runtime import Runtime
+from herald.scheduling.cadence import Cadence, zone
+from herald.scheduling.runs import Run
+from herald.scheduling.schedules import (
+    DEFAULT_INTERVAL_SECONDS,
+    Schedule,
+    ScheduleChanges,
+    ScheduleExists,
+    ScheduleKind,
+    ScheduleSpec,
+)
+from herald.web.deps import Admin, RuntimeDep
+
+router = APIRouter(prefix="/schedules", tags=["schedules"])
+ScheduleId = Annotated[int, Path(ge=1, le=2**62)]
+UPCOMING = 5
+
+
+class CadenceFields(BaseModel):
+    interval_seconds: int | None = Field(
+        None, ge=1, le=366 * 86400, description="every this many seconds (default 4 hours)"
+    )
+    cron: str | None = Field(None, max_length=128, description='e.g. "0 */4 * * *"')
+    timezone: str | None = Field(None, max_length=64, description="IANA zone for cron; UTC")
+
+    def cadence(self, current: Cadence | None = None) -> Cadence | None:
+        if self.interval_seconds is None and self.cron is None:
+            if self.timezone is None or current is None:
+                return None
+            return Cadence(current.interval_seconds, current.cron, self.timezone)
+        return Cadence(self.interval_seconds, self.cron, self.timezone or "UTC")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            Cadence(cron=value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_cadence(self) -> Any:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("give interval_seconds or cron, not both")
+        return self
+
+
+class ChatIdsField(BaseModel):
+    @field_validator("chat_ids", mode="before", check_fields=False)
+    @classmethod
+    def _chat_ids(cls, value: object) -> object:
+        return None if value is None else parse_chat_ids(value)
+
+
+class ScheduleIn(CadenceFields, ChatIdsField):
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[\w.-]+$")
+    kind: Literal["guides", "promos", "playlist"]
+    items: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, max_length=500, description="playlist: content ids in order"
+    )
+    chat_ids: list[str] = Field(default_factory=list, max_length=1000)
+    enabled: bool = True
+    post_on_start: bool = Field(False, description="post once as soon as created or resumed")
+
+    @model_validator(mode="after")
+    def _playlist(self) -> ScheduleIn:
+        if self.kind == "playlist" and not self.items:
+            raise ValueError("a playlist schedule needs items (content ids)")
+        return self
+
+
+class SchedulePatch(CadenceFields, ChatIdsField):
+    name: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\w.-]+$")
+    items: list[Annotated[int, Field(ge=1)]] | None = Field(None, max_length=500)
+    chat_ids: list[str] | None = Field(None, max_length=1000)
+    enabled: bool | None = Field(None, description="false pauses, true resumes")
+    post_on_start: bool | None = None
+
+
+class ChatOut(BaseModel):
+    chat_id: str
+    active: bool
+    inactive_reason: str | None
+    added_at: datetime
+
+
+class ItemRef(BaseModel):
+    id: int
+    kind: str
+    title: str
+
+
+class RotationOut(BaseModel):
+    position: int = Field(description="index of the next item in the playlist")
+    length: int
+    upcoming: list[ItemRef] = Field(description="the next items, in the order they will post")
+
+
+class JobOut(BaseModel):
+    state: str = Field(description="scheduled, paused, or not_running (in this process)")
+    next_fire_time: datetime | None
+
+
+class ScheduleOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    items: list[int]
+    interval_seconds: int | None
+    cron: str | None
+    timezone: str
+    enabled: bool
+    post_on_start: bool
+    chats: list[ChatOut]
+    next_run_time: datetime | None
+    last_run_time: datetime | None
+    last_result: dict[str, Any] | None
+    rotation: RotationOut
+    job: JobOut
+
+
+class PostOut(BaseModel):
+    chat_id: str
+    status: str
+    delivery_id: int | None
+    message_id: str | None
+    error: str | None
+
+
+class RunOut(BaseModel):
+    id: int
+    schedule_id: int
+    slot_at: datetime
+    trigger: str
+    status: str = Field(description="queued, done, skipped, empty, no_chats")
+    content_id: int | None
+    content_kind: str | None
+    chats: int
+    posted_to: int
+    failed: int
+    detail: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    details: list[PostOut] = Field(description="one entry per chat")
+
+
+def run_out(run: Run) -> RunOut:
+    return RunOut(
+        id=run.id,
+        schedule_id=run.schedule_id,
+        slot_at=run.slot_at,
+        trigger=run.trigger,
+        status=run.status,
+        content_id=run.content_id,
+        content_kind=run.content_kind,
+        chats=run.chats,
+        posted_to=run.posted_to,
+        failed=run.failed,
+        detail=run.detail,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+        details=[
+            PostOut(
+                chat_id=p.chat_id,
+                status=p.status,
+                delivery_id=p.delivery_id,
+                message_id=p.message_id,
+                error=p.error,
+            )
+            for p in run.posts
+        ],
+    )
+
+
+async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
+    playlist = await runtime.runner.playlist(schedule)
+    position = schedule.position % len(playlist) if playlist else 0
+    upcoming = (
+        [playlist[(position + i) % len(playlist)] for i in range(UPCOMING)][: len(playlist)]
+        if playlist
+        else []
+    )
+    job = runtime.scheduler.job_status(schedule.id)
+    return ScheduleOut(
+        id=schedule.id,
+        name=schedule.name,
+        kind=schedule.kind.value,
+        items=list(schedule.items),
+        interval_seconds=schedule.cadence.interval_seconds,
+        cron=schedule.cadence.cron,
+        timezone=schedule.cadence.timezone,
+        enabled=schedule.enabled,
+        post_on_start=schedule.post_on_start,
+        chats=[
+            ChatOut(
+                chat_id=c.chat_id,
+                active=c.active,
+                inactive_reason=c.inactive_reason,
+                added_at=c.added_at,
+            )
+            for c in schedule.chats
+        ],
+        next_run_time=schedule.next_slot_at,
+        last_run_time=schedule.last_slot_at,
+        last_result=schedule.last_result,
+        rotation=RotationOut(
+            position=position,
+            length=len(playlist),
+            upcoming=[ItemRef(id=i.id, kind=i.kind.value, title=i.title) for i in upcoming],
+        ),
+        job=JobOut(state=job.state, next_fire_time=job.next_fire_time),
+    )
+
+
+def _unprocessable(loc: list[str | int], msg: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": msg, "type": "value_error"}]
+    )
+
+
+async def _check_items(runtime: Runtime, items: list[int] | None) -> None:
+    if not items:
+        return
+    known = await runtime.content.many(items)
+    for index, item in enumerate(items):
+        if item not in known:
+            raise _unprocessable(["body", "items", index], f"no guide or promo with id {item}")
+
+
+async def _found(runtime: Runtime, schedule_id: int) -> Schedule:
+    schedule = await runtime.schedules.get(schedule_id)
+    if schedule is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
+    return schedule
+
+
+async def _changed(runtime: Runtime) -> None:
+    """Let this process's scheduler see the change now (others see it at their next sync)."""
+    if runtime.scheduler.running:
+        await runtime.scheduler.sync()
+
+
+@router.get("", summary="List schedules")
+async def list_schedules(runtime: RuntimeDep) -> list[ScheduleOut]:
+    return [await schedule_out(runtime, s) for s in await runtime.schedules.all()]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a schedule")
+async def create_schedule(body: ScheduleIn, runtime: RuntimeDep, _: Admin) -> ScheduleOut:
+    await _check_items(runtime, body.items)
+    spec = ScheduleSpec(
+        name=body.name,
+        kind=ScheduleKind(body.kind),
+        cadence=body.cadence() or Cadence(interval_seconds=DEFAULT_INTERVAL_SECONDS),
+        chat_ids=body.chat_ids,
+        items=body.items,
+        enabled=body.enabled,
+        post_on_start=body.post_on_start,
+    )
+    try:
+        new_id = await runtime.schedules.create(spec)
+    except ScheduleExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    await _changed(runtime)
+    return await schedule_out(runtime, await _found(runtime, new_id))
+
+
+@router.get("/{schedule_id}", summary="One schedule: next and last run, rotation, job")
+async def get_schedule(schedule_id: ScheduleId, runtime: RuntimeDep) -> ScheduleOut:
+    return await schedule_out(runtime, await _found(runtime, schedule_id))
+
+
+@router.patch("/{schedule_id}", summary="Pause, resume, change chats, items or cadence")
+async def update_schedule(
+    schedule_id: ScheduleId, body: SchedulePatch, runtime: RuntimeDep, _: Admin
+) -> ScheduleOut:
+    current = await _found(runtime, schedule_id)
+    for field in ("enabled", "post_on_start", "chat_ids", "items", "name"):
+        if field in body.model_fields_set and getattr(body, field) is None:
+            raise _unprocessable(["body", field], "may not be null")
+    if body.items is not None:
+        if current.kind is not ScheduleKind.PLAYLIST:
+            raise _unprocessable(["body", "items"], "only a playlist schedule has items")
+        if not body.items:
+            raise _unprocessable(["body", "items"], "a playlist needs at least one item")
+        await _check_items(runtime, body.items)
+    changes = ScheduleChanges(
+        name=body.name,
+        cadence=body.cadence(current.cadence),
+        chat_ids=body.chat_ids,
+        items=body.items,
+        enabled=body.enabled,
+        post_on_start=body.post_on_start,
+    )
+    try:
+        updated = await runtime.schedules.update(schedule_id, changes)
+    except ScheduleExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    if updated is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
+    await _changed(runtime)
+    return await schedule_out(runtime, updated)
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_schedule(schedule_id: ScheduleId, runtime: RuntimeDep, _: Admin) -> Response:
+    if not await runtime.schedules.delete(schedule_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
+    await _changed(runtime)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED, summary="Post the next item now"
+)
+async def run_schedule(schedule_id: ScheduleId, runtime: RuntimeDep, _: Admin) -> RunOut:
+    result = await runtime.runner.run_now(schedule_id)
+    if result is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
+    run = await runtime.runs.run(result.run_id)
+    assert run is not None
+    return run_out(run)
+
+
+@router.get("/{schedule_id}/runs", summary="The post log: runs, newest first")
+async def list_runs(
+    schedule_id: ScheduleId,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[RunOut]:
+    await _found(runtime, schedule_id)
+    return [run_out(r) for r in await runtime.runs.runs(schedule_id, limit=limit)]
+
+
+@router.get("/{schedule_id}/runs/{run_id}", summary="One run with its per-chat details")
+async def get_run(
+    schedule_id: ScheduleId, run_id: Annotated[int, Path(ge=1, le=2**62)], runtime: RuntimeDep
+) -> RunOut:
+    run = await runtime.runs.run(run_id)
+    if run is None or run.schedule_id != schedule_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} not found")
+    return run_out(run)

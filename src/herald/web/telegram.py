@@ -1,0 +1,53 @@
+"""``POST /telegram/webhook``: Telegram's updates, when HERALD_TELEGRAM_UPDATES=webhook.
+
+A request without the right ``X-Telegram-Bot-Api-Secret-Token`` is refused (401) and
+nothing in it is read. Anything else is answered 200, even an update that is
+malformed, oversized or fails: Telegram retries non-2xx answers for hours, and a bad
+update would otherwise block every update behind it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Header, HTTPException, Request, status
+
+from herald.web.deps import RuntimeDep
+
+MAX_UPDATE_BYTES = 1 << 20
+router = APIRouter(tags=["telegram"])
+log = structlog.get_logger("herald.bot")
+
+
+@router.post("/telegram/webhook", include_in_schema=True, summary="Telegram Bot API updates")
+async def telegram_webhook(
+    request: Request,
+    runtime: RuntimeDep,
+    secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
+) -> dict[str, Any]:
+    settings = runtime.settings
+    expected = settings.telegram_webhook_secret
+    if settings.updates_mode != "webhook" or runtime.updates is None or expected is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the Telegram webhook is not enabled")
+    if secret is None or not hmac.compare_digest(
+        secret.encode(), expected.get_secret_value().encode()
+    ):
+        log.warning("telegram_webhook_refused", reason="bad secret token")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "X-Telegram-Bot-Api-Secret-Token: missing or wrong"
+        )
+    body = await request.body()
+    if len(body) > MAX_UPDATE_BYTES:
+        runtime.metrics.updates_ignored.labels("oversized").inc()
+        log.warning("telegram_update_ignored", reason="oversized", size=len(body))
+        return {"ok": True, "handled": "ignored:oversized"}
+    try:
+        update = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        runtime.metrics.updates_ignored.labels("not_json").inc()
+        log.warning("telegram_update_ignored", reason="not_json", size=len(body))
+        return {"ok": True, "handled": "ignored:not_json"}
+    return {"ok": True, "handled": await runtime.updates.handle(update)}
