@@ -225,6 +225,8 @@ class FakeTelegram:
     missing_chats: set[str] = field(default_factory=set)
     migrated_chats: dict[str, int] = field(default_factory=dict)
     channel_chats: set[str] = field(default_factory=set)  # negative ids that are channels
+    # Who administers which chat (getChatMember answers "administrator" for them).
+    chat_admins: dict[str, set[int]] = field(default_factory=dict)
     # What the server saw and did.
     requests: list[RecordedRequest] = field(default_factory=list)
     messages: list[Body] = field(default_factory=list)  # every Message sent, in order
@@ -251,6 +253,7 @@ class FakeTelegram:
         self._methods: dict[str, Handler] = {
             "sendmessage": self._send_message,
             "getme": self._get_me,
+            "getchatmember": self._get_chat_member,
             "answercallbackquery": self._answer_callback_query,
             "getupdates": self._get_updates,
             "setwebhook": self._set_webhook,
@@ -310,6 +313,35 @@ class FakeTelegram:
             "message": self._message(str(chat_id), message_id, "..."),
         }
         return self.push_update({"callback_query": query})
+
+    def push_message(
+        self, chat_id: int, text: str, *, user_id: int | None = None, as_chat: bool = False
+    ) -> Body:
+        """A message in a chat: from user ``user_id``, or (``as_chat``) from the chat itself,
+        as a channel post or a group's anonymous administrator writes."""
+        chat = str(chat_id)
+        self._message_ids[chat] += 1
+        message = self._message(chat, self._message_ids[chat], text)
+        message.pop("from", None)
+        message.pop("sender_chat", None)
+        if text.startswith("/"):
+            length = len(text.split(" ", 1)[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if message["chat"]["type"] == "channel":
+            message["sender_chat"] = message["chat"]
+            return self.push_update({"channel_post": message})
+        if as_chat:
+            message["from"] = {
+                "id": 1087968824,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+            message["sender_chat"] = message["chat"]
+        else:
+            uid = user_id if user_id is not None else chat_id
+            message["from"] = {"id": uid, "is_bot": False, "first_name": "Test"}
+        return self.push_update({"message": message})
 
     def requests_for(self, method: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method.lower() == method.lower()]
@@ -452,6 +484,20 @@ class FakeTelegram:
         user.update(can_join_groups=True, can_read_all_group_messages=False)
         return 200, ok({**user, "supports_inline_queries": False})
 
+    async def _get_chat_member(self, _token: str, params: Body) -> tuple[int, Body]:
+        chat, user = str(params.get("chat_id") or ""), params.get("user_id")
+        if chat in self.missing_chats or not CHAT_ID.fullmatch(chat):
+            return 400, error_body(400, "Bad Request: chat not found")
+        if not str(user or "").isdigit():
+            return 400, error_body(400, "Bad Request: invalid user_id specified")
+        user_obj = {"id": int(str(user)), "is_bot": False, "first_name": "Test"}
+        if int(str(user)) in self.chat_admins.get(chat, set()):
+            rights = dict.fromkeys(_ADMIN_RIGHTS, True)
+            member = {"status": "administrator", "user": user_obj, "can_be_edited": False}
+            member.update(rights, is_anonymous=False)
+            return 200, ok(member)
+        return 200, ok({"status": "member", "user": user_obj})
+
     async def _answer_callback_query(self, _token: str, params: Body) -> tuple[int, Body]:
         if str(params.get("callback_query_id")) not in self._callback_ids:
             description = (
@@ -493,6 +539,20 @@ class FakeTelegram:
         url = (self.webhook or {}).get("url", "")
         info = {"url": url, "has_custom_certificate": False}
         return 200, ok({**info, "pending_update_count": len(self.updates)})
+
+
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 
 
 def _flag(value: Any) -> bool:
