@@ -15,10 +15,13 @@ from typer._click import exceptions as click_errors
 
 from herald.cli import keys as keys_cli
 from herald.cli import queue as queue_cli
+from herald.cli import schedules as schedules_cli
+from herald.cli import telegram as telegram_cli
 from herald.cli import vapid as vapid_cli
 from herald.cli.common import err_console, out_console, run_with_runtime, settings_or_exit
 from herald.db import migrate as db_migrate
 from herald.runtime import Runtime
+from herald.scheduling.defaults import install_defaults
 
 app = typer.Typer(
     name="herald",
@@ -31,14 +34,17 @@ app.add_typer(queue_cli.queue_app, name="queue")
 app.add_typer(queue_cli.dlq_app, name="dlq")
 app.add_typer(keys_cli.keys_app, name="keys")
 app.add_typer(vapid_cli.vapid_app, name="vapid")
+app.add_typer(schedules_cli.schedules_app, name="schedules")
+app.add_typer(telegram_cli.telegram_app, name="telegram")
 
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (and add the default content and schedules)."""
 
     async def action(runtime: Runtime) -> None:
         await db_migrate.upgrade(runtime.db)
+        await install_defaults(runtime.settings, runtime.db, runtime.content, runtime.schedules)
         revisions = ", ".join(sorted(await db_migrate.current_revisions(runtime.db)))
         out_console.print(f"database migrated to {revisions}")
 

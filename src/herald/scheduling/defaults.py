@@ -167,3 +167,11 @@ async def bootstrap_schedules(settings: Settings, store: ScheduleStore) -> None:
         if interval_field in settings.model_fields_set and existing.cadence != cadence:
             await store.update(existing.id, ScheduleChanges(cadence=cadence))
             log.info("schedule_retimed", schedule=name, interval_seconds=cadence.interval_seconds)
+
+
+async def install_defaults(
+    settings: Settings, db: Database, store: ContentStore, schedules: ScheduleStore
+) -> None:
+    """What ``herald migrate`` and ``herald serve`` do after the schema is current."""
+    await seed_content(db, store)
+    await bootstrap_schedules(settings, schedules)

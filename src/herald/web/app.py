@@ -14,7 +14,7 @@ from herald.bot.polling import Poller
 from herald.config import Settings
 from herald.db import migrate
 from herald.runtime import Runtime
-from herald.scheduling.defaults import bootstrap_schedules, seed_content
+from herald.scheduling.defaults import install_defaults
 from herald.web import telegram
 from herald.web.api import api_router, health
 
@@ -45,8 +45,7 @@ def create_app(
             await rt.db.ping()
             await migrate.upgrade(rt.db)
         rt.log_channels()
-        await seed_content(rt.db, rt.content)
-        await bootstrap_schedules(rt.settings, rt.schedules)
+        await install_defaults(rt.settings, rt.db, rt.content, rt.schedules)
         stop = asyncio.Event()
         tasks = []
         if run_worker:
