@@ -147,10 +147,8 @@ class PostingEffects:
         rows = (await conn.execute(query.group_by(p.c.status))).all()
         counts: dict[str, int] = {str(status): int(n) for status, n in rows}
         done = not counts.get("queued")
-        values: dict[str, object] = {
-            "posted_to": counts.get("sent", 0),
-            "failed": counts.get("failed", 0),
-        }
+        summary = {"posted_to": counts.get("sent", 0), "failed": counts.get("failed", 0)}
+        values: dict[str, object] = dict(summary)
         if done:
             values.update(status="done", finished_at=now)
         await conn.execute(update(runs).where(runs.c.id == run_id).values(values))
@@ -166,6 +164,6 @@ class PostingEffects:
                 await conn.execute(
                     update(schedules)
                     .where(schedules.c.id == schedule_id)
-                    .values(last_result={**last, **values, "status": "done"})
+                    .values(last_result={**last, **summary, "status": "done"})
                 )
-            log.info("schedule_run_done", run_id=run_id, **values)
+            log.info("schedule_run_done", run_id=run_id, **summary)
