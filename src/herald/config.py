@@ -31,7 +31,7 @@ ASYNC_DRIVERS = {
 }
 
 
-_CHAT_ID = re.compile(r"-?[1-9]\d{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
 def parse_chat_ids(value: object) -> list[str]:

@@ -61,7 +61,8 @@ class Command:
         chat = message.get("chat")
         if not isinstance(text, str) or not text.startswith("/") or not isinstance(chat, dict):
             return None
-        head, _, args = text.partition(" ")
+        head, *rest = text.split(maxsplit=1)  # a command ends at any whitespace
+        args = rest[0] if rest else ""
         name, _, addressee = head[1:].partition("@")
         if addressee and addressee.lower() != bot_username.lower():
             return None

@@ -89,25 +89,36 @@ def plan(
     """
     if due_at > now:
         return None
-    floor = now - grace
-    candidates = [due_at]
-    slot = cadence.next_after(anchor, max(due_at, floor) - TICK)
-    steps = 0
-    while slot <= now and steps < MAX_STEPS:
-        if slot > due_at:
-            candidates.append(slot)
+    count, last, before_last = _grid_between(cadence, anchor, due_at, now)
+    latest = last or due_at
+    previous = before_last if count >= 2 else (due_at if count == 1 else None)
+    next_slot = cadence.next_after(anchor, now)
+    if latest < now - grace:
+        return SlotPlan(slot=None, missed=count + 1, latest_missed=latest, next_slot=next_slot)
+    return SlotPlan(slot=latest, missed=count, latest_missed=previous, next_slot=next_slot)
+
+
+def _grid_between(
+    cadence: Cadence, anchor: datetime, after: datetime, until: datetime
+) -> tuple[int, datetime | None, datetime | None]:
+    """How many slots fall in ``(after, until]``, the last of them and the one before it.
+
+    Arithmetic for intervals, so a long outage costs nothing; a walk for cron (bounded).
+    """
+    if cadence.interval_seconds is not None:
+        step = timedelta(seconds=cadence.interval_seconds)
+        first = (after - anchor) // step + 1
+        last = (until - anchor) // step
+        count = max(0, last - first + 1)
+        if not count:
+            return 0, None, None
+        return count, anchor + last * step, anchor + (last - 1) * step if count >= 2 else None
+    count, last_slot, before = 0, None, None
+    slot = cadence.next_after(anchor, after)
+    while slot <= until and count < MAX_STEPS:
+        count, before, last_slot = count + 1, last_slot, slot
         slot = cadence.next_after(anchor, slot)
-        steps += 1
-    latest = candidates[-1]
-    if latest < floor:
-        return SlotPlan(slot=None, missed=len(candidates), latest_missed=latest, next_slot=slot)
-    passed_over = candidates[:-1]
-    return SlotPlan(
-        slot=latest,
-        missed=len(passed_over),
-        latest_missed=passed_over[-1] if passed_over else None,
-        next_slot=slot,
-    )
+    return count, last_slot, before
 
 
 def first_slot(

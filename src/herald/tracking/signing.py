@@ -17,7 +17,7 @@ from dataclasses import dataclass
 PREFIX = "c1"
 SIGNATURE_CHARS = 16  # 96 bits of base64url: forging one is out of reach
 MAX_CALLBACK_BYTES = 64
-_FORMAT = re.compile(r"c1:(\d{1,18}):(\d{1,3}):([A-Za-z0-9_-]{16})")
+_FORMAT = re.compile(r"c1:(0|[1-9][0-9]{0,17}):(0|[1-9][0-9]{0,2}):([A-Za-z0-9_-]{16})")
 
 
 @dataclass(frozen=True, slots=True)

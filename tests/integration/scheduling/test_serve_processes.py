@@ -1,0 +1,133 @@
+"""Two real `herald serve` processes on one PostgreSQL database: every slot of a
+schedule is posted exactly once, counted at the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from herald.auth import ApiKeys, Role
+from herald.clock import SystemClock
+from herald.db import Database
+from herald.db.tables import schedule_runs
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.postgres import PostgresServer, free_port
+
+pytestmark = pytest.mark.slow
+HERALD = str(Path(sys.executable).parent / "herald")
+CHATS = ["-1001", "-1002"]
+
+
+def serve_env(database_url: str, telegram: FakeTelegram, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env.update(
+        HERALD_ENV="dev",
+        HERALD_DATABASE_URL=database_url,
+        HERALD_LOG_LEVEL="INFO",
+        HERALD_LOG_FORMAT="json",
+        HERALD_PORT=str(port),
+        HERALD_TELEGRAM_BOT_TOKEN=telegram.token,
+        HERALD_TELEGRAM_API_URL=telegram.url,
+        HERALD_TELEGRAM_UPDATES="off",
+        HERALD_SCHEDULE_SYNC_SECONDS="0.5",
+        HERALD_POLL_INTERVAL_SECONDS="0.2",
+        HERALD_TELEGRAM_GROUP_PER_MINUTE="600",
+    )
+    return env
+
+
+async def wait_ready(port: int, seconds: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    async with httpx.AsyncClient() as client:
+        while True:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "serve never became ready"
+            await asyncio.sleep(0.2)
+
+
+async def test_two_serve_processes_post_each_slot_once(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    database_url = postgres_server.create_database("herald_two_serves")
+    subprocess.run(
+        [HERALD, "migrate"],
+        env={**os.environ, "HERALD_ENV": "dev", "HERALD_DATABASE_URL": database_url},
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    async with FakeTelegram() as telegram:
+        ports = [free_port(), free_port()]
+        logs = [tmp_path / f"serve-{port}.log" for port in ports]
+        procs = [
+            subprocess.Popen(
+                [HERALD, "serve"],
+                env=serve_env(database_url, telegram, port),
+                cwd=tmp_path,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            for port, log in zip(ports, logs, strict=True)
+        ]
+        db = Database(database_url)
+        _, key = await ApiKeys(db, SystemClock()).create("test", Role.OWNER)
+        try:
+            for port in ports:
+                await wait_ready(port)
+            base, auth = f"http://127.0.0.1:{ports[0]}", {"Authorization": f"Bearer {key}"}
+            async with httpx.AsyncClient(base_url=base, headers=auth) as api:
+                created = await api.post(
+                    "/api/v1/schedules",
+                    json={
+                        "name": "every-two-seconds",
+                        "kind": "guides",
+                        "interval_seconds": 2,
+                        "chat_ids": CHATS,
+                        "post_on_start": True,
+                    },
+                )
+                assert created.status_code == 201, created.text
+                schedule_id = created.json()["id"]
+                await asyncio.sleep(11)  # about six slots, each raced by both processes
+                paused = await api.patch(
+                    f"/api/v1/schedules/{schedule_id}", json={"enabled": False}
+                )
+                assert paused.status_code == 200
+                await asyncio.sleep(3)  # let the last posts go out
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            codes = [proc.wait(timeout=30) for proc in procs]
+        try:
+            async with db.read() as conn:
+                runs = (
+                    await conn.execute(
+                        select(schedule_runs).where(schedule_runs.c.schedule_id == schedule_id)
+                    )
+                ).all()
+        finally:
+            await db.dispose()
+
+    # uvicorn re-raises SIGTERM once its graceful shutdown is done, hence -15.
+    assert set(codes) <= {0, -signal.SIGTERM}
+    for log in logs:
+        assert '"worker_stopped"' in log.read_text()  # shut down cleanly, not killed
+    posted = [r for r in runs if r.status in ("queued", "done")]
+    assert len(posted) >= 4, runs
+    assert len({r.slot_at for r in runs}) == len(runs)  # one row per slot
+    # Each posted slot reached each chat exactly once, whoever claimed it.
+    per_chat = Counter(str(m["chat"]["id"]) for m in telegram.messages)
+    assert per_chat == {chat: len(posted) for chat in CHATS}

@@ -1,0 +1,138 @@
+"""Signed callback data: Telegram clients can send any callback_data, so only data this
+server signed may count as a click, and it must fit the Bot API's 64 bytes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from herald.tracking.signing import MAX_CALLBACK_BYTES, CallbackSigner, Click
+
+SIGNER = CallbackSigner("unit-test-secret-key")
+MAX_PROMO_ID = 10**18 - 1
+
+
+@pytest.mark.parametrize(
+    ("promo_id", "cta"), [(0, 0), (1, 0), (7, 3), (123456, 42), (MAX_PROMO_ID, 999)]
+)
+def test_sign_then_verify_round_trips(promo_id: int, cta: int) -> None:
+    data = SIGNER.sign(promo_id, cta)
+    assert data.startswith(f"c1:{promo_id}:{cta}:")
+    assert SIGNER.verify(data) == Click(promo_id=promo_id, cta=cta)
+
+
+@given(
+    promo_id=st.integers(min_value=0, max_value=MAX_PROMO_ID),
+    cta=st.integers(min_value=0, max_value=999),
+)
+def test_round_trip_and_size_for_any_id(promo_id: int, cta: int) -> None:
+    data = SIGNER.sign(promo_id, cta)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert SIGNER.verify(data) == Click(promo_id, cta)
+
+
+def test_largest_data_fits_the_bot_api_limit() -> None:
+    """Telegram refuses callback_data over 64 bytes."""
+    data = SIGNER.sign(MAX_PROMO_ID, 999)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES == 64
+
+
+def test_signing_is_deterministic_across_instances() -> None:
+    """Every replica with the same key must accept data another replica signed."""
+    other = CallbackSigner("unit-test-secret-key")
+    assert other.sign(7, 1) == SIGNER.sign(7, 1)
+    assert other.verify(SIGNER.sign(7, 1)) == Click(7, 1)
+
+
+def test_a_different_key_does_not_verify() -> None:
+    data = SIGNER.sign(7, 1)
+    assert CallbackSigner("another-secret-key").verify(data) is None
+    assert CallbackSigner("unit-test-secret-key ").verify(data) is None
+
+
+def test_tampered_promo_id_fails() -> None:
+    _, promo, cta, sig = SIGNER.sign(7, 1).split(":")
+    assert SIGNER.verify(f"c1:8:{cta}:{sig}") is None
+    assert SIGNER.verify(f"c1:{promo}7:{cta}:{sig}") is None
+
+
+def test_tampered_cta_fails() -> None:
+    _, promo, _cta, sig = SIGNER.sign(7, 1).split(":")
+    assert SIGNER.verify(f"c1:{promo}:2:{sig}") is None
+    assert SIGNER.verify(f"c1:{promo}:0:{sig}") is None
+
+
+def test_tampered_signature_fails() -> None:
+    data = SIGNER.sign(7, 1)
+    head, sig = data.rsplit(":", 1)
+    for i in range(len(sig)):
+        swapped = "A" if sig[i] != "A" else "B"
+        assert SIGNER.verify(f"{head}:{sig[:i]}{swapped}{sig[i + 1 :]}") is None
+    assert SIGNER.verify(f"{head}:{sig[:-1]}") is None
+    assert SIGNER.verify(f"{head}:{sig}A") is None
+    if sig != sig.lower():
+        assert SIGNER.verify(f"{head}:{sig.lower()}") is None
+
+
+def test_signature_of_one_click_does_not_verify_another() -> None:
+    sig = SIGNER.sign(7, 1).rsplit(":", 1)[1]
+    assert SIGNER.verify(f"c1:1:7:{sig}") is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        ":",
+        ":::",
+        "c1",
+        "c1:",
+        "c1:7",
+        "c1:7:1",
+        "c1:7:1:",
+        "garbage",
+        "c2:7:1:AAAAAAAAAAAAAAAA",
+        "C1:7:1:AAAAAAAAAAAAAAAA",
+        "c1:-7:1:AAAAAAAAAAAAAAAA",
+        "c1:7:-1:AAAAAAAAAAAAAAAA",
+        "c1:7:1:AAAAAAAAAAAAAAA=",
+        "c1:7:1:AAAAAAAAAAAAAAAA:extra",
+        "c1:7::1:AAAAAAAAAAAAAAAA",
+        "c1:x:1:AAAAAAAAAAAAAAAA",
+        "c1:7:1000:AAAAAAAAAAAAAAAA",
+        "c1:1000000000000000000:1:AAAAAAAAAAAAAAAA",
+        "c1:7:1:ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ",
+        "c1:7:1:🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂",
+        "\x00c1:7:1:AAAAAAAAAAAAAAAA",
+        "c1:7:1:" + "A" * 10_000,
+        "x" * 100_000,
+        "c1:" + "9" * 5000 + ":1:AAAAAAAAAAAAAAAA",
+    ],
+)
+def test_malformed_data_is_none(data: str) -> None:
+    """Anything a client makes up is refused quietly, never an exception."""
+    assert SIGNER.verify(data) is None
+
+
+@pytest.mark.parametrize("wrap", ["{} ", " {}", "{}\n", "\n{}", "{}\x00"])
+def test_valid_data_with_extra_characters_around_it_fails(wrap: str) -> None:
+    assert SIGNER.verify(wrap.format(SIGNER.sign(7, 1))) is None
+
+
+@given(st.text())
+def test_arbitrary_text_never_raises_and_is_not_a_click(data: str) -> None:
+    assert SIGNER.verify(data) is None
+
+
+def test_non_ascii_digits_are_refused() -> None:
+    """Only the canonical ASCII form this server produces should verify."""
+    sig = SIGNER.sign(7, 1).rsplit(":", 1)[1]
+    assert SIGNER.verify(f"c1:\u0667:1:{sig}") is None  # ARABIC-INDIC DIGIT SEVEN
+
+
+@pytest.mark.parametrize("key", ["", None])
+def test_empty_key_is_refused(key: str | None) -> None:
+    """Signing with no key would let anyone forge clicks."""
+    with pytest.raises(ValueError, match="secret key is required"):
+        CallbackSigner(key)  # type: ignore[arg-type]
