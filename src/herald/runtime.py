@@ -18,6 +18,7 @@ import structlog
 from herald.auth import ApiKeys
 from herald.bot.callbacks import Callbacks
 from herald.bot.commands import Commands
+from herald.bot.polling import Poller, PollLease
 from herald.bot.replies import Replies
 from herald.bot.updates import UpdateHandler
 from herald.channels import SandboxSender, Sender
@@ -38,7 +39,7 @@ from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
 from herald.scheduling.effects import PostingEffects
-from herald.scheduling.runner import SlotRunner
+from herald.scheduling.runner import SlotRunner, default_holder
 from herald.scheduling.runs import RunLog
 from herald.scheduling.schedules import ScheduleStore
 from herald.scheduling.service import SchedulerService
@@ -210,6 +211,23 @@ class Runtime:
         return runtime
 
     @property
+    def bot_key(self) -> str | None:
+        """A short, stable, secret-free name for the bot (its token's hash), for leases."""
+        if self.settings.telegram_bot_token is None:
+            return None
+        token = self.settings.telegram_bot_token.get_secret_value()
+        return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+    def poller(self) -> Poller | None:
+        """Long polling for this bot, run by one process at a time (a database lease)."""
+        if self.bot is None or self.updates is None or self.settings.updates_mode != "polling":
+            return None
+        lease = PollLease(
+            Leases(self.db, self.clock), f"telegram-updates:{self.bot_key}", default_holder()
+        )
+        return Poller(self.bot, self.updates, self.clock, lease=lease)
+
+    @property
     def sandbox_channels(self) -> list[str]:
         return sorted(name for name, s in self.senders.items() if s.sandbox)
 
@@ -239,10 +257,8 @@ class Runtime:
                 PostingEffects(self.db, self.clock, self.schedules, self.metrics),
             ),
         }
-        if s.telegram_bot_token is not None:
+        if (bot := self.bot_key) is not None:
             # One dispatcher per bot token across all processes, so the limits hold.
-            token = s.telegram_bot_token.get_secret_value()
-            bot = hashlib.sha256(token.encode()).hexdigest()[:16]
             options["exclusive"] = {"telegram": f"telegram:{bot}"}
         options.update(overrides)
         return Worker(self.queue, self.senders, **options)

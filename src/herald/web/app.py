@@ -10,7 +10,6 @@ import structlog
 from fastapi import FastAPI
 
 from herald import __version__
-from herald.bot.polling import Poller
 from herald.config import Settings
 from herald.db import migrate
 from herald.runtime import Runtime
@@ -50,9 +49,7 @@ def create_app(
         tasks = []
         if run_worker:
             tasks.append(asyncio.create_task(rt.worker().run(stop)))
-        polling = rt.settings.updates_mode == "polling"
-        if poll_updates and polling and rt.updates is not None and rt.bot is not None:
-            poller = Poller(rt.bot, rt.updates, rt.clock)
+        if poll_updates and (poller := rt.poller()) is not None:
             tasks.append(asyncio.create_task(poller.run(stop)))
         if run_scheduler:
             await rt.scheduler.start()

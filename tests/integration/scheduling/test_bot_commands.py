@@ -3,6 +3,7 @@ polling and by webhook, the admin check with getChatMember, replies through the 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from httpx import AsyncClient
@@ -11,7 +12,9 @@ from sqlalchemy import select
 
 from herald.bot.callbacks import REJECTED_ANSWER
 from herald.bot.commands import REFUSAL
+from herald.bot.polling import Poller, PollLease
 from herald.db.tables import deliveries
+from herald.queue.leases import Leases
 from herald.runtime import Runtime
 from herald.scheduling.content import Kind
 from tests.integration.scheduling.conftest import WEBHOOK_SECRET, eventually, telegram_settings
@@ -150,3 +153,44 @@ async def test_the_webhook_is_not_there_in_polling_mode(
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
     response = await client.post("/telegram/webhook", json={"update_id": 1}, headers=headers)
     assert response.status_code == 404
+
+
+async def test_only_one_replica_polls_and_another_takes_over_when_it_stops(
+    bot_app: tuple[AsyncClient, Runtime], telegram: FakeTelegram
+) -> None:
+    """Telegram answers a second getUpdates consumer with 409, so replicas take turns."""
+    _, runtime = bot_app
+    assert runtime.updates is not None and runtime.bot is not None
+    leases = Leases(runtime.db, runtime.clock)
+
+    def replica(name: str) -> Poller:
+        lease = PollLease(leases, "telegram-updates:test", name, ttl=1.5)
+        assert runtime.updates is not None and runtime.bot is not None
+        return Poller(runtime.bot, runtime.updates, runtime.clock, lease=lease, poll_seconds=0.5)
+
+    first, second = replica("first"), replica("second")
+    stop_first, stop_second = asyncio.Event(), asyncio.Event()
+    tasks = [
+        asyncio.create_task(first.run(stop_first)),
+        asyncio.create_task(second.run(stop_second)),
+    ]
+    try:
+        await asyncio.sleep(0.3)
+        assert first.holding != second.holding  # exactly one of them polls
+        holder, other, stop_holder = (
+            (first, second, stop_first) if first.holding else (second, first, stop_second)
+        )
+        stop_holder.set()
+
+        async def taken_over() -> bool:
+            return other.holding
+
+        await eventually(taken_over, seconds=5)
+        assert not holder.holding
+        telegram.chat_admins[str(GROUP)] = {ADMIN}
+        replies = await run_command(telegram, runtime, "/start_marketing", user_id=ADMIN)
+        assert replies[-1].startswith("Done: this chat will receive promos.")
+    finally:
+        stop_first.set()
+        stop_second.set()
+        await asyncio.gather(*tasks)

@@ -45,6 +45,18 @@ def serve_env(database_url: str, telegram: FakeTelegram, port: int) -> dict[str,
     return env
 
 
+def migrate(database_url: str, cwd: Path) -> None:
+    env = {**os.environ, "HERALD_ENV": "dev", "HERALD_DATABASE_URL": database_url}
+    subprocess.run([HERALD, "migrate"], env=env, cwd=cwd, check=True, capture_output=True)
+
+
+def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [HERALD, "serve"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
 async def wait_ready(port: int, seconds: float = 60) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     async with httpx.AsyncClient() as client:
@@ -62,24 +74,12 @@ async def test_two_serve_processes_post_each_slot_once(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     database_url = postgres_server.create_database("herald_two_serves")
-    subprocess.run(
-        [HERALD, "migrate"],
-        env={**os.environ, "HERALD_ENV": "dev", "HERALD_DATABASE_URL": database_url},
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
+    migrate(database_url, tmp_path)
     async with FakeTelegram() as telegram:
         ports = [free_port(), free_port()]
         logs = [tmp_path / f"serve-{port}.log" for port in ports]
         procs = [
-            subprocess.Popen(
-                [HERALD, "serve"],
-                env=serve_env(database_url, telegram, port),
-                cwd=tmp_path,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-            )
+            start_serve(serve_env(database_url, telegram, port), tmp_path, log)
             for port, log in zip(ports, logs, strict=True)
         ]
         db = Database(database_url)
