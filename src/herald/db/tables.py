@@ -241,7 +241,7 @@ schedule_runs = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("schedule_id", BigId, nullable=False),
-    Column("slot_at", UTCDateTime, nullable=False),
+    Column("slot_at", UTCDateTime),  # null: a manual run, not a slot
     Column("trigger", String(16), nullable=False),  # scheduled, manual, start
     Column("status", String(16), nullable=False),  # queued, done, skipped, empty, no_chats
     Column("content_id", BigId),

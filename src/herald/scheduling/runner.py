@@ -119,7 +119,7 @@ class SlotRunner:
             schedule = await _locked_schedule(conn, schedule_id)
             if schedule is None:
                 return None
-            result = await self._post(conn, schedule, now, "manual", now)
+            result = await self._post(conn, schedule, None, "manual", now)
         self._announce(result)
         return result
 
@@ -133,15 +133,25 @@ class SlotRunner:
             self._queue.wakeup.work_arrived()
 
     async def _claim(
-        self, conn: AsyncConnection, schedule: Schedule, slot: datetime, trigger: str, status: str
+        self,
+        conn: AsyncConnection,
+        schedule: Schedule,
+        slot: datetime | None,
+        trigger: str,
+        status: str,
     ) -> int | None:
-        """The unique run row: None when another process claimed this slot first."""
+        """The unique run row: None when another process claimed this slot first.
+
+        A manual run (``slot`` None) claims no slot: it never collides with another
+        manual run nor takes the place of a scheduled one.
+        """
         t = schedule_runs
-        exists = await conn.scalar(
-            select(t.c.id).where(t.c.schedule_id == schedule.id, t.c.slot_at == slot)
-        )
-        if exists is not None:
-            return None
+        if slot is not None:
+            exists = await conn.scalar(
+                select(t.c.id).where(t.c.schedule_id == schedule.id, t.c.slot_at == slot)
+            )
+            if exists is not None:
+                return None
         run_id = await conn.scalar(
             insert(t)
             .values(
@@ -172,7 +182,12 @@ class SlotRunner:
         return RunResult(run_id, "skipped")
 
     async def _post(
-        self, conn: AsyncConnection, schedule: Schedule, slot: datetime, trigger: str, now: datetime
+        self,
+        conn: AsyncConnection,
+        schedule: Schedule,
+        slot: datetime | None,
+        trigger: str,
+        now: datetime,
     ) -> RunResult | None:
         run_id = await self._claim(conn, schedule, slot, trigger, "queued")
         if run_id is None:
@@ -242,7 +257,7 @@ class SlotRunner:
             .where(schedules.c.id == schedule.id)
             .values(
                 position=(index + 1) % len(playlist),
-                last_slot_at=slot,
+                last_slot_at=slot or now,
                 last_result={
                     "run_id": run_id,
                     "status": "queued",
@@ -267,7 +282,7 @@ class SlotRunner:
         conn: AsyncConnection,
         schedule: Schedule,
         run_id: int,
-        slot: datetime,
+        slot: datetime | None,
         status: str,
         detail: str,
     ) -> None:
@@ -281,7 +296,7 @@ class SlotRunner:
             update(schedules)
             .where(schedules.c.id == schedule.id)
             .values(
-                last_slot_at=slot,
+                last_slot_at=slot or now,
                 last_result={"run_id": run_id, "status": status, "detail": detail},
             )
         )

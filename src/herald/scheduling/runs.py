@@ -26,7 +26,7 @@ class PostEntry:
 class Run:
     id: int
     schedule_id: int
-    slot_at: datetime
+    slot_at: datetime | None  # None: a manual run
     trigger: str
     status: str
     content_id: int | None

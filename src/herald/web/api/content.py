@@ -19,6 +19,7 @@ from herald.scheduling.post import preview
 from herald.web.deps import Admin, RuntimeDep
 
 MAX_TEXT = 4000  # Telegram allows 4096 characters once the markup is parsed
+ItemId = Annotated[int, Path(ge=1, le=2**62)]
 Url = Annotated[str, Field(max_length=2048, pattern=r"^(https?|tg)://\S+$")]
 
 
@@ -95,6 +96,20 @@ def _out(item: ContentItem) -> ContentOut:
     )
 
 
+def _guide_fields(kind: Kind, alert_text: str | None) -> None:
+    if kind is Kind.GUIDE and alert_text is not None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [
+                {
+                    "loc": ["body", "alert_text"],
+                    "msg": "only a promo has an alert text (the answer to a tracked click)",
+                    "type": "value_error",
+                }
+            ],
+        )
+
+
 def _buttons(kind: Kind, buttons: list[ButtonIn]) -> tuple[Button, ...]:
     if kind is Kind.GUIDE:
         for index, button in enumerate(buttons):
@@ -115,7 +130,6 @@ def _buttons(kind: Kind, buttons: list[ButtonIn]) -> tuple[Button, ...]:
 def content_router(kind: Kind) -> APIRouter:
     plural = f"{kind.value}s"
     router = APIRouter(prefix=f"/{plural}", tags=[plural])
-    ItemId = Annotated[int, Path(ge=1, le=2**62)]
 
     async def found(runtime: Runtime, item_id: int) -> ContentItem:
         item = await runtime.content.get(item_id, kind)
@@ -124,6 +138,7 @@ def content_router(kind: Kind) -> APIRouter:
         return item
 
     def draft(body: ContentIn) -> ContentDraft:
+        _guide_fields(kind, body.alert_text)
         return ContentDraft(
             title=body.title,
             body=body.body,
@@ -172,6 +187,7 @@ def content_router(kind: Kind) -> APIRouter:
                     status.HTTP_422_UNPROCESSABLE_CONTENT,
                     [{"loc": ["body", required], "msg": "may not be null", "type": "value_error"}],
                 )
+        _guide_fields(kind, changes.get("alert_text"))
         if body.buttons is not None:
             changes["buttons"] = _buttons(kind, body.buttons)
         merged = (

@@ -14,7 +14,7 @@ from herald.runtime import Runtime
 from herald.scheduling.cadence import Cadence, zone
 from herald.scheduling.runs import Run
 from herald.scheduling.schedules import (
-    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_CADENCE,
     Schedule,
     ScheduleChanges,
     ScheduleExists,
@@ -35,12 +35,14 @@ class CadenceFields(BaseModel):
     cron: str | None = Field(None, max_length=128, description='e.g. "0 */4 * * *"')
     timezone: str | None = Field(None, max_length=64, description="IANA zone for cron; UTC")
 
-    def cadence(self, current: Cadence | None = None) -> Cadence | None:
+    def cadence(self, current: Cadence) -> Cadence | None:
+        """The cadence asked for, keeping what was not given from ``current``; None if
+        nothing about it was given."""
         if self.interval_seconds is None and self.cron is None:
-            if self.timezone is None or current is None:
+            if self.timezone is None:
                 return None
             return Cadence(current.interval_seconds, current.cron, self.timezone)
-        return Cadence(self.interval_seconds, self.cron, self.timezone or "UTC")
+        return Cadence(self.interval_seconds, self.cron, self.timezone or current.timezone)
 
     @field_validator("cron")
     @classmethod
@@ -148,7 +150,7 @@ class PostOut(BaseModel):
 class RunOut(BaseModel):
     id: int
     schedule_id: int
-    slot_at: datetime
+    slot_at: datetime | None = Field(description="the slot posted (null for a manual run)")
     trigger: str
     status: str = Field(description="queued, done, skipped, empty, no_chats")
     content_id: int | None
@@ -269,7 +271,7 @@ async def create_schedule(body: ScheduleIn, runtime: RuntimeDep, _: Admin) -> Sc
     spec = ScheduleSpec(
         name=body.name,
         kind=ScheduleKind(body.kind),
-        cadence=body.cadence() or Cadence(interval_seconds=DEFAULT_INTERVAL_SECONDS),
+        cadence=body.cadence(DEFAULT_CADENCE) or DEFAULT_CADENCE,
         chat_ids=body.chat_ids,
         items=body.items,
         enabled=body.enabled,

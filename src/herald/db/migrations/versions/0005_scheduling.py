@@ -73,7 +73,7 @@ def upgrade() -> None:
         "schedule_runs",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
         sa.Column("schedule_id", BigId, nullable=False),
-        sa.Column("slot_at", UTCDateTime, nullable=False),
+        sa.Column("slot_at", UTCDateTime),  # null: a manual run, not a slot
         sa.Column("trigger", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("content_id", BigId),
