@@ -63,6 +63,7 @@ def serve(
 
     async def migrate_first(runtime: Runtime) -> None:
         await db_migrate.upgrade(runtime.db)
+        await install_defaults(runtime.settings, runtime.db, runtime.content, runtime.schedules)
 
     run_with_runtime(migrate_first, require_migrated=False)
     config = uvicorn.Config(

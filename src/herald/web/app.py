@@ -40,11 +40,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if auto_migrate:
+        if auto_migrate:  # else the caller did both (`herald serve` before it starts)
             await rt.db.ping()
             await migrate.upgrade(rt.db)
+            await install_defaults(rt.settings, rt.db, rt.content, rt.schedules)
         rt.log_channels()
-        await install_defaults(rt.settings, rt.db, rt.content, rt.schedules)
         stop = asyncio.Event()
         tasks = []
         if run_worker:
