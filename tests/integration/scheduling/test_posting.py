@@ -75,6 +75,8 @@ async def test_rotation_over_a_full_cycle_and_across_a_restart(
             clock.advance(4 * HOUR)
         await send_all(runtime)
         runs = await runtime.runs.runs(guides.id)
+        metrics = generate_latest(runtime.metrics.registry).decode()
+        assert "guides_posts_total 6.0" in metrics  # this process: 3 runs x 2 chats
 
     expected = [*guide_titles, guide_titles[0]]
     for chat in (A, B):

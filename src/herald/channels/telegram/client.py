@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from herald.channels.telegram.errors import TelegramCallError, outcome_for
-from herald.channels.telegram.sender import DEFAULT_API_URL, URL_LOGGERS, ScrubToken
+from herald.channels.telegram.sender import DEFAULT_API_URL, URL_LOGGERS, ScrubToken, make_bot
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
@@ -30,18 +29,11 @@ class BotApi:
         self._filter = ScrubToken(token)
         for name in URL_LOGGERS:
             logging.getLogger(name).addFilter(self._filter)
-        api_url = api_url.rstrip("/")
         self._request = HTTPXRequest(connection_pool_size=8, read_timeout=10.0)
         # Long polls hold their connection for poll_timeout: a pool of their own.
         self._poll_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10)
         self._poll_timeout = poll_timeout
-        self._bot = Bot(
-            token,
-            base_url=f"{api_url}/bot",
-            base_file_url=f"{api_url}/file/bot",
-            request=self._request,
-            get_updates_request=self._poll_request,
-        )
+        self._bot = make_bot(token, api_url, self._request, self._poll_request)
         self._username: str | None = None
 
     async def _call(self, coro: Any) -> Any:

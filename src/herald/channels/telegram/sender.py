@@ -91,6 +91,20 @@ def _chat_id(recipient: str) -> int | str:
     return int(recipient) if _CHAT_ID.fullmatch(recipient) else recipient
 
 
+def make_bot(
+    token: str, api_url: str, request: HTTPXRequest, updates_request: HTTPXRequest | None = None
+) -> Bot:
+    """A python-telegram-bot ``Bot`` at ``api_url`` on our own HTTP client(s)."""
+    api_url = api_url.rstrip("/")
+    return Bot(
+        token,
+        base_url=f"{api_url}/bot",
+        base_file_url=f"{api_url}/file/bot",
+        request=request,
+        get_updates_request=updates_request or request,
+    )
+
+
 class ScrubToken(logging.Filter):
     """Rewrites a record that quotes the token; a filter on the logger, so it runs
     before any handler (ours, pytest's, an operator's) sees the record."""
@@ -139,13 +153,7 @@ class TelegramSender:
             connect_timeout=request_timeout,
             pool_timeout=request_timeout,
         )
-        self._bot = Bot(
-            token,
-            base_url=f"{api_url}/bot",
-            base_file_url=f"{api_url}/file/bot",
-            request=self._request,
-            get_updates_request=self._request,
-        )
+        self._bot = make_bot(token, api_url, self._request)
 
     async def send(self, delivery: Delivery) -> Outcome:
         try:

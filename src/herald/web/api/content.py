@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 from herald.runtime import Runtime
 from herald.scheduling.content import Button, ContentDraft, ContentItem, Kind
 from herald.scheduling.post import preview
+from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
 
 MAX_TEXT = 4000  # Telegram allows 4096 characters once the markup is parsed
@@ -98,15 +99,8 @@ def _out(item: ContentItem) -> ContentOut:
 
 def _guide_fields(kind: Kind, alert_text: str | None) -> None:
     if kind is Kind.GUIDE and alert_text is not None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [
-                {
-                    "loc": ["body", "alert_text"],
-                    "msg": "only a promo has an alert text (the answer to a tracked click)",
-                    "type": "value_error",
-                }
-            ],
+        raise unprocessable(
+            ["body", "alert_text"], "only a promo has an alert text (the answer to a tracked click)"
         )
 
 
@@ -114,15 +108,9 @@ def _buttons(kind: Kind, buttons: list[ButtonIn]) -> tuple[Button, ...]:
     if kind is Kind.GUIDE:
         for index, button in enumerate(buttons):
             if button.url is None:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    [
-                        {
-                            "loc": ["body", "buttons", index, "url"],
-                            "msg": "a guide's buttons are links: url is required",
-                            "type": "missing",
-                        }
-                    ],
+                raise unprocessable(
+                    ["body", "buttons", index, "url"],
+                    "a guide's buttons are links: url is required",
                 )
     return tuple(Button(b.text, b.url) for b in buttons)
 
@@ -183,10 +171,7 @@ def content_router(kind: Kind) -> APIRouter:
         changes = body.model_dump(exclude_unset=True)
         for required in ("title", "body", "buttons", "enabled"):
             if required in changes and changes[required] is None:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    [{"loc": ["body", required], "msg": "may not be null", "type": "value_error"}],
-                )
+                raise unprocessable(["body", required], "may not be null")
         _guide_fields(kind, changes.get("alert_text"))
         if body.buttons is not None:
             changes["buttons"] = _buttons(kind, body.buttons)
@@ -196,15 +181,8 @@ def content_router(kind: Kind) -> APIRouter:
             + len(changes.get("footer", current.footer) or "")
         )
         if merged > MAX_TEXT:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                [
-                    {
-                        "loc": ["body"],
-                        "msg": f"title, body and footer together exceed {MAX_TEXT} characters",
-                        "type": "value_error",
-                    }
-                ],
+            raise unprocessable(
+                ["body"], f"title, body and footer together exceed {MAX_TEXT} characters"
             )
         await runtime.content.update(item_id, kind, changes)
         return _out(await found(runtime, item_id))

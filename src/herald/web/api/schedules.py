@@ -3,6 +3,7 @@ and the post log of their runs."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from herald.scheduling.schedules import (
     ScheduleKind,
     ScheduleSpec,
 )
+from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
@@ -165,31 +167,8 @@ class RunOut(BaseModel):
 
 
 def run_out(run: Run) -> RunOut:
-    return RunOut(
-        id=run.id,
-        schedule_id=run.schedule_id,
-        slot_at=run.slot_at,
-        trigger=run.trigger,
-        status=run.status,
-        content_id=run.content_id,
-        content_kind=run.content_kind,
-        chats=run.chats,
-        posted_to=run.posted_to,
-        failed=run.failed,
-        detail=run.detail,
-        created_at=run.created_at,
-        finished_at=run.finished_at,
-        details=[
-            PostOut(
-                chat_id=p.chat_id,
-                status=p.status,
-                delivery_id=p.delivery_id,
-                message_id=p.message_id,
-                error=p.error,
-            )
-            for p in run.posts
-        ],
-    )
+    fields = asdict(run)
+    return RunOut.model_validate({**fields, "details": fields.pop("posts")})
 
 
 async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
@@ -232,19 +211,13 @@ async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
     )
 
 
-def _unprocessable(loc: list[str | int], msg: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": msg, "type": "value_error"}]
-    )
-
-
 async def _check_items(runtime: Runtime, items: list[int] | None) -> None:
     if not items:
         return
     known = await runtime.content.many(items)
     for index, item in enumerate(items):
         if item not in known:
-            raise _unprocessable(["body", "items", index], f"no guide or promo with id {item}")
+            raise unprocessable(["body", "items", index], f"no guide or promo with id {item}")
 
 
 async def _found(runtime: Runtime, schedule_id: int) -> Schedule:
@@ -297,12 +270,12 @@ async def update_schedule(
     current = await _found(runtime, schedule_id)
     for field in ("enabled", "post_on_start", "chat_ids", "items", "name"):
         if field in body.model_fields_set and getattr(body, field) is None:
-            raise _unprocessable(["body", field], "may not be null")
+            raise unprocessable(["body", field], "may not be null")
     if body.items is not None:
         if current.kind is not ScheduleKind.PLAYLIST:
-            raise _unprocessable(["body", "items"], "only a playlist schedule has items")
+            raise unprocessable(["body", "items"], "only a playlist schedule has items")
         if not body.items:
-            raise _unprocessable(["body", "items"], "a playlist needs at least one item")
+            raise unprocessable(["body", "items"], "a playlist needs at least one item")
         await _check_items(runtime, body.items)
     changes = ScheduleChanges(
         name=body.name,
