@@ -101,6 +101,17 @@ class Metrics:
             ("kind", "reason"),
             registry=r,
         )
+        self.marketing_clicks = Counter(
+            "marketing_clicks",
+            "Clicks on tracked CTAs (callback buttons and /r/ links), by promo.",
+            ("promo_id",),
+            registry=r,
+        )
+        self.links_rejected = Counter(
+            "tracked_links_rejected",
+            "/r/ requests whose token was malformed, forged or named nothing stored.",
+            registry=r,
+        )
         self.callbacks_rejected = Counter(
             "telegram_callbacks_rejected",
             "Callback queries whose data was malformed or not signed by us.",

@@ -18,6 +18,7 @@ import structlog
 from herald.auth import ApiKeys
 from herald.bot.callbacks import Callbacks
 from herald.bot.commands import Commands
+from herald.bot.offers import Offers
 from herald.bot.polling import Poller, PollLease
 from herald.bot.replies import Replies
 from herald.bot.updates import UpdateHandler
@@ -43,7 +44,10 @@ from herald.scheduling.runner import SlotRunner, default_holder
 from herald.scheduling.runs import RunLog
 from herald.scheduling.schedules import ScheduleStore
 from herald.scheduling.service import SchedulerService
-from herald.tracking.signing import CallbackSigner
+from herald.tracking.analytics import Analytics
+from herald.tracking.clicks import ClickStore
+from herald.tracking.signing import Signer
+from herald.tracking.targets import Targets
 from herald.worker import RateLimit, Worker
 from herald.worker.observer import Observers
 from herald.worker.ratelimit import TelegramChatLimits
@@ -122,9 +126,12 @@ class Runtime:
     content: ContentStore
     schedules: ScheduleStore
     runner: SlotRunner
-    signer: CallbackSigner
+    signer: Signer
     scheduler: SchedulerService
     runs: RunLog
+    clicks: ClickStore
+    targets: Targets
+    analytics: Analytics
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -153,8 +160,11 @@ class Runtime:
             )
         metrics = Metrics()
         recipients = Recipients(db, clock)
-        signer = CallbackSigner(settings.secret_key.get_secret_value())
+        signer = Signer(settings.secret_key.get_secret_value())
         schedule_store = ScheduleStore(db, clock)
+        content = ContentStore(db, clock)
+        targets = Targets(db, content, clock)
+        clicks = ClickStore(db, metrics)
         runner = SlotRunner(
             db,
             clock,
@@ -162,6 +172,7 @@ class Runtime:
             signer,
             metrics,
             grace=timedelta(seconds=settings.schedule_grace_seconds),
+            public_url=settings.public_url,
         )
         runtime = cls(
             settings=settings,
@@ -182,7 +193,7 @@ class Runtime:
                 metrics,
                 email_cap_per_hour=settings.email_campaign_cap_per_hour,
             ),
-            content=ContentStore(db, clock),
+            content=content,
             schedules=schedule_store,
             runner=runner,
             signer=signer,
@@ -190,6 +201,9 @@ class Runtime:
                 schedule_store, runner, clock, sync_seconds=settings.schedule_sync_seconds
             ),
             runs=RunLog(db),
+            clicks=clicks,
+            targets=targets,
+            analytics=Analytics(db),
             senders=chosen,
         )
         if settings.telegram_bot_token is not None:
@@ -202,9 +216,10 @@ class Runtime:
                     schedule_store,
                     Replies(queue),
                     runtime.bot,
+                    Offers(signer, targets, settings.public_url),
                     admin_ids=settings.telegram_admin_ids,
                 ),
-                Callbacks(signer, runtime.content, runtime.bot, metrics),
+                Callbacks(signer, targets, clicks, runtime.bot, runtime.bot, metrics, clock),
                 runtime.bot,
                 metrics,
             )
@@ -272,6 +287,7 @@ class Runtime:
             )
 
     async def close(self) -> None:
+        await self.clicks.close()  # buffered clicks are written before the database goes
         for sender in self.senders.values():
             await sender.close()
         if self.bot is not None:

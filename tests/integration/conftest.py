@@ -32,6 +32,13 @@ def smtp() -> Iterator[SMTPTestServer]:
 
 
 @pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API alone, for tests that need no other peer."""
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
 async def peers(smtp: SMTPTestServer) -> AsyncIterator[Peers]:
     async with FakeTelegram() as telegram, PushService() as push:
         yield Peers(telegram, smtp, push)

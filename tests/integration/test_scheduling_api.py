@@ -81,7 +81,7 @@ async def test_a_fresh_install_has_four_guides_four_promos_and_two_schedules(
     assert {g["kind"] for g in guides} == {"guide"}
     promos = (await client.get(PROMOS)).json()
     assert len(promos) == 4
-    assert all(p["buttons"][0]["tracked"] and p["alert_text"] for p in promos)
+    assert all(p["buttons"][0]["click"] and p["alert_text"] for p in promos)
 
     schedules = {s["name"]: s for s in (await client.get(SCHEDULES)).json()}
     assert set(schedules) == {"guides", "promos"}
@@ -106,7 +106,7 @@ async def test_content_create_get_patch_delete(
     created = await make(client, base, "Stops", footer="Part 1", buttons=LINK)
     item_id = created["id"]
     assert (created["kind"], created["title"], created["body"]) == (kind, "Stops", "Stops body")
-    assert created["buttons"] == [{**LINK[0], "tracked": False}]
+    assert created["buttons"] == [{**LINK[0], "click": False}]
     assert (created["footer"], created["enabled"]) == ("Part 1", True)
 
     assert (await client.get(f"{base}/{item_id}")).json() == created
@@ -164,7 +164,7 @@ async def test_a_promo_button_without_url_is_a_signed_tracked_click(
 ) -> None:
     client, runtime = api
     promo = await make(client, PROMOS, "Free week", buttons=[{"text": "Start"}], alert_text="Hi")
-    assert promo["buttons"] == [{"text": "Start", "url": None, "tracked": True}]
+    assert promo["buttons"] == [{"text": "Start", "url": None, "click": True}]
     assert promo["alert_text"] == "Hi"
 
     preview = (await client.get(f"{PROMOS}/{promo['id']}/preview")).json()

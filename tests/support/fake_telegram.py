@@ -302,9 +302,20 @@ class FakeTelegram:
         self._update_pushed.set()
         return update
 
-    def push_callback(self, chat_id: int, data: str, message_id: int = 1) -> Body:
-        """A user pressing an inline button with ``callback_data=data``."""
-        user = {"id": chat_id, "is_bot": False, "first_name": "Test"}
+    def push_callback(
+        self,
+        chat_id: int,
+        data: str,
+        message_id: int = 1,
+        *,
+        user_id: int | None = None,
+        username: str | None = None,
+    ) -> Body:
+        """A user pressing an inline button with ``callback_data=data`` (in a private chat
+        with the bot unless ``user_id`` says who pressed it in ``chat_id``)."""
+        user: Body = {"id": user_id or chat_id, "is_bot": False, "first_name": "Test"}
+        if username:
+            user["username"] = username
         query = {
             "id": str(next(self._callback_seq)),
             "from": user,

@@ -1,8 +1,10 @@
-"""Presses of tracked CTA buttons (callback queries).
+"""Presses of tracked CTA buttons (callback queries): stored, then answered.
 
 The callback data is verified before anything is believed (Telegram clients can send
-any data they like); a forged or malformed one is counted and answered politely. Every
-query is answered, promptly, so the user's client stops its spinner.
+any data they like); a forged or malformed one is counted and answered politely.
+Every query is answered at once, so the user's client stops its spinner: with the
+promo's alert text, or, for a CTA with an offer link, with a deep link to the bot
+(``https://t.me/<bot>?start=<signed payload>``) whose /start sends the offer privately.
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ from typing import Any, Protocol
 import structlog
 
 from herald.channels.telegram.errors import TelegramCallError
+from herald.clock import Clock
 from herald.metrics import Metrics
-from herald.scheduling.content import ContentStore, Kind
-from herald.tracking.signing import CallbackSigner
+from herald.scheduling.content import Kind
+from herald.tracking.clicks import ClickStore, NewClick
+from herald.tracking.signing import Signer
+from herald.tracking.targets import Targets
 
 DEFAULT_ANSWER = "Thanks! We'll be in touch."
 REJECTED_ANSWER = "Sorry, this button is no longer valid."
+KEPT = ("id", "chat_instance", "data", "inline_message_id", "game_short_name")
 log = structlog.get_logger("herald.bot")
+
+
+class BotIdentity(Protocol):
+    async def username(self) -> str: ...
 
 
 class CallbackAnswerer(Protocol):
@@ -36,37 +46,85 @@ class CallbackAnswerer(Protocol):
 class Callbacks:
     def __init__(
         self,
-        signer: CallbackSigner,
-        content: ContentStore,
+        signer: Signer,
+        targets: Targets,
+        clicks: ClickStore,
         answerer: CallbackAnswerer,
+        identity: BotIdentity,
         metrics: Metrics,
+        clock: Clock,
     ) -> None:
         self._signer = signer
-        self._content = content
+        self._targets = targets
+        self._clicks = clicks
         self._answerer = answerer
+        self._identity = identity
         self._metrics = metrics
+        self._clock = clock
 
     async def handle(self, query: Mapping[str, Any]) -> str:
-        """Answer the query; returns what it was: clicked, rejected or unknown_promo."""
+        """Store and answer the query; returns what it was: clicked, rejected, unknown."""
         query_id = str(query.get("id") or "")
         data = query.get("data")
         click = self._signer.verify(data) if isinstance(data, str) else None
         if click is None:
             self._metrics.callbacks_rejected.inc()
             log.warning("callback_rejected", reason="bad_signature_or_format")
-            await self._answer(query_id, REJECTED_ANSWER)
+            await self._answer(query_id, text=REJECTED_ANSWER)
             return "rejected"
-        promo = await self._content.get(click.promo_id, Kind.PROMO)
-        if promo is None or click.cta >= len(promo.buttons):
-            await self._answer(query_id, REJECTED_ANSWER)
-            return "unknown_promo"
-        await self._answer(query_id, promo.alert_text or DEFAULT_ANSWER)
+        promo = await self._targets.content(click.promo_id)
+        if promo is None or promo.kind is not Kind.PROMO or click.cta >= len(promo.buttons):
+            await self._answer(query_id, text=REJECTED_ANSWER)
+            return "unknown"
+        button = promo.buttons[click.cta]
+        sender, message = _object(query.get("from")), _object(query.get("message"))
+        chat = _object(message.get("chat"))
+        await self._clicks.record(
+            NewClick(
+                source="callback",
+                clicked_at=self._clock.now(),
+                promo_id=promo.id,
+                cta=click.cta,
+                cta_text=button.text,
+                telegram_user_id=_int(sender.get("id")),
+                username=_str(sender.get("username"), 64),
+                chat_id=str(chat["id"]) if _int(chat.get("id")) is not None else None,
+                message_id=_int(message.get("message_id")),
+                meta={k: query[k] for k in KEPT if k in query},
+            )
+        )
+        link = await self._deep_link(promo.id, click.cta) if button.url is not None else None
+        await self._answer(query_id, text=promo.alert_text or DEFAULT_ANSWER, url=link)
         return "clicked"
 
-    async def _answer(self, query_id: str, text: str) -> None:
+    async def _deep_link(self, promo_id: int, cta: int) -> str | None:
+        try:
+            username = await self._identity.username()
+        except TelegramCallError as exc:
+            log.warning("telegram_get_me_failed", error=str(exc))
+            return None
+        return f"https://t.me/{username}?start={self._signer.start_payload(promo_id, cta)}"
+
+    async def _answer(
+        self, query_id: str, *, text: str | None = None, url: str | None = None
+    ) -> None:
         if not query_id:
             return
         try:
-            await self._answerer.answer_callback(query_id, text=text)
+            await self._answerer.answer_callback(
+                query_id, text=text if url is None else None, url=url
+            )
         except TelegramCallError as exc:  # too old, or Telegram is away: nothing to retry
             log.warning("callback_answer_failed", error=str(exc))
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: object, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) else None

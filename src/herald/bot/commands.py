@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from herald.bot.offers import Offers
 from herald.bot.replies import Replies
 from herald.channels.telegram.errors import TelegramCallError
 from herald.scheduling.defaults import GUIDES_SCHEDULE, PROMOS_SCHEDULE
@@ -88,19 +89,24 @@ class Commands:
         schedules: ScheduleStore,
         replies: Replies,
         admins: AdminCheck,
+        offers: Offers,
         admin_ids: Collection[int] = (),
     ) -> None:
         self._schedules = schedules
+        self._offers = offers
         self._replies = replies
         self._admins = admins
         self._admin_ids = frozenset(admin_ids)
 
-    async def handle(self, command: Command) -> str | None:
+    async def handle(self, command: Command) -> str | dict[str, Any] | None:
         """Run the command; returns the reply sent (None for commands we do not know)."""
+        reply: str | dict[str, Any]
         if command.name in SUBSCRIPTIONS:
             reply = await self._subscription(command, SUBSCRIPTIONS[command.name])
         elif command.name == "status":
             reply = await self._status(command)
+        elif command.name == "start" and command.chat_type == "private":
+            reply = await self._offers.reply(command.args, command.user_id)
         else:
             return None
         await self._replies.send(

@@ -90,13 +90,26 @@ class Poller:
                 if updates is None:
                     break
                 backoff = 1.0
-                for update in updates:
-                    await self._handler.handle(update)
-                    if isinstance(update, dict) and isinstance(update.get("update_id"), int):
-                        self.offset = update["update_id"] + 1
+                await self._handle_batch(updates)
         finally:
             await self._let_go()
             log.info("telegram_polling_stopped")
+
+    async def _handle_batch(self, updates: list[Any]) -> None:
+        """Button presses at once (a burst after a popular post), messages in order;
+        then confirm the whole batch."""
+        presses = [u for u in updates if isinstance(u, dict) and "callback_query" in u]
+        rest = [u for u in updates if not (isinstance(u, dict) and "callback_query" in u)]
+
+        async def in_order() -> None:
+            for update in rest:
+                await self._handler.handle(update)
+
+        await asyncio.gather(in_order(), *(self._handler.handle(u) for u in presses))
+        ids = [u.get("update_id") for u in updates if isinstance(u, dict)]
+        numbers = [i for i in ids if isinstance(i, int)]
+        if numbers:
+            self.offset = max(numbers) + 1
 
     @property
     def holding(self) -> bool:

@@ -7,19 +7,15 @@ webhook answers 200 whatever happens, so Telegram does not retry it forever.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
-from herald.bot.callbacks import Callbacks
+from herald.bot.callbacks import BotIdentity, Callbacks
 from herald.bot.commands import Command, Commands
 from herald.metrics import Metrics
 
 log = structlog.get_logger("herald.bot")
-
-
-class BotIdentity(Protocol):
-    async def username(self) -> str: ...
 
 
 class UpdateHandler:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Index,
@@ -273,4 +274,40 @@ schedule_posts = Table(
     UniqueConstraint("run_id", "chat_id"),
     Index("ix_schedule_posts_delivery_id", "delivery_id"),
     Index("ix_schedule_posts_status", "status"),
+)
+
+# Every click on a tracked CTA (callback button or /r/ link), kept as it came: marketing
+# counts totals and unique clickers from these rows, so nothing is de-duplicated.
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("promo_id", BigId),  # the content item (promo or guide); null: a bare link
+    Column("link_id", BigId),  # a link registered through the API
+    Column("cta", SmallInteger),
+    Column("cta_text", String(256)),
+    Column("source", String(16), nullable=False),  # callback, start, link
+    Column("telegram_user_id", BigInteger),
+    Column("username", String(64)),
+    Column("recipient", String(255)),  # a link sent to one recipient
+    Column("chat_id", String(64)),
+    Column("message_id", BigInteger),
+    Column("clicked_at", UTCDateTime, nullable=False),
+    Column("meta", JSON),
+    Index("ix_clicks_telegram_user_id", "telegram_user_id"),
+    Index("ix_clicks_promo_id_clicked_at", "promo_id", "clicked_at"),
+    Index("ix_clicks_telegram_user_id_promo_id", "telegram_user_id", "promo_id"),
+    Index("ix_clicks_clicked_at", "clicked_at"),
+)
+
+# Links registered through the API (for emails and other messages): /r/ redirects only
+# to a target stored here or in a content button.
+tracked_links = Table(
+    "tracked_links",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("target_url", String(2048), nullable=False),
+    Column("promo_id", BigId),
+    Column("label", String(256)),
+    Column("created_at", UTCDateTime, nullable=False),
 )

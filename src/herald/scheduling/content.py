@@ -27,21 +27,35 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A link (``url``) or, for a promo, a tracked click (``url`` is None)."""
+    """A call to action: a link, or (promos) a tracked click, a callback button.
+
+    A callback button without a ``url`` is answered with the promo's alert text; one
+    with a ``url`` (``click=True``) is answered with a deep link to the bot, whose
+    /start sends the user the offer and that link privately. Links are tracked through
+    ``/r/`` when ``HERALD_PUBLIC_URL`` is set.
+    """
 
     text: str
     url: str | None = None
+    click: bool = False
 
     @property
-    def tracked(self) -> bool:
-        return self.url is None
+    def callback(self) -> bool:
+        return self.click or self.url is None
 
-    def to_json(self) -> dict[str, str]:
-        return {"text": self.text, "url": self.url} if self.url else {"text": self.text}
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        if self.url:
+            data["url"] = self.url
+        if self.click and self.url:
+            data["click"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Button:
-        return cls(text=str(data["text"]), url=data.get("url") or None)
+        return cls(
+            text=str(data["text"]), url=data.get("url") or None, click=bool(data.get("click"))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from herald.messaging.templates.markdown import Markdown, markdown_escape
 from herald.scheduling.content import ContentItem
-from herald.tracking.signing import CallbackSigner
+from herald.tracking.signing import Signer
 
 PARSE_MODE = "MarkdownV2"
 
@@ -59,18 +59,26 @@ class SafeMarkdownV2Message:
         return payload
 
 
-def render_post(item: ContentItem, signer: CallbackSigner) -> dict[str, Any]:
-    """The Telegram payload of a guide or promo; tracked CTAs get signed callback data."""
+def render_post(item: ContentItem, signer: Signer, public_url: str | None = None) -> dict[str, Any]:
+    """The Telegram payload of a guide or promo.
+
+    Callback CTAs get signed callback data; with a ``public_url`` links go through
+    ``{public_url}/r/<token>``, so their clicks are counted too.
+    """
     message = SafeMarkdownV2Message().title(item.title).body(item.body).footer(item.footer)
     for index, button in enumerate(item.buttons):
-        if button.url is not None:
-            message.link_button(button.text, button.url)
-        else:
+        if button.callback:
             message.callback_button(button.text, signer.sign(item.id, index))
+        elif public_url and item.id:
+            token = signer.link_token(content_id=item.id, cta=index)
+            message.link_button(button.text, f"{public_url}/r/{token}")
+        else:
+            assert button.url is not None
+            message.link_button(button.text, button.url)
     return message.payload()
 
 
-def preview(item: ContentItem, signer: CallbackSigner) -> dict[str, Any]:
+def preview(item: ContentItem, signer: Signer, public_url: str | None = None) -> dict[str, Any]:
     """The payload, and the text as a chat shows it once Telegram has parsed the markup."""
     shown = [p.strip() for p in (item.title, item.body, item.footer or "") if p.strip()]
-    return {**render_post(item, signer), "plain_text": "\n\n".join(shown)}
+    return {**render_post(item, signer, public_url), "plain_text": "\n\n".join(shown)}

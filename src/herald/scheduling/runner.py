@@ -36,7 +36,7 @@ from herald.scheduling.cadence import plan
 from herald.scheduling.content import ContentItem, Kind
 from herald.scheduling.post import render_post
 from herald.scheduling.schedules import Schedule, ScheduleChat, ScheduleKind, locked
-from herald.tracking.signing import CallbackSigner
+from herald.tracking.signing import Signer
 
 log = structlog.get_logger("herald.scheduling")
 
@@ -66,11 +66,12 @@ class SlotRunner:
         db: Database,
         clock: Clock,
         queue: DeliveryQueue,
-        signer: CallbackSigner,
+        signer: Signer,
         metrics: Metrics,
         *,
         grace: timedelta,
         holder: str | None = None,
+        public_url: str | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -79,6 +80,7 @@ class SlotRunner:
         self._metrics = metrics
         self._grace = grace
         self._holder = holder or default_holder()
+        self._public_url = public_url
 
     async def run_due(self, schedule_id: int) -> RunResult | None:
         """Post the schedule's due slot if it has one and nobody took it; else None."""
@@ -204,7 +206,7 @@ class SlotRunner:
             return RunResult(run_id, "no_chats")
         index = schedule.position % len(playlist)
         item = playlist[index]
-        payload = render_post(item, self._signer)
+        payload = render_post(item, self._signer, self._public_url)
         keys = {chat: f"post:{run_id}:{chat}" for chat in chats}
         await self._queue.enqueue_in(
             conn,

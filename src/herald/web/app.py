@@ -14,7 +14,7 @@ from herald.config import Settings
 from herald.db import migrate
 from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
-from herald.web import telegram
+from herald.web import redirect, telegram
 from herald.web.api import api_router, health
 
 log = structlog.get_logger("herald.web")
@@ -45,6 +45,7 @@ def create_app(
             await migrate.upgrade(rt.db)
             await install_defaults(rt.settings, rt.db, rt.content, rt.schedules)
         rt.log_channels()
+        rt.clicks.start()
         stop = asyncio.Event()
         tasks = []
         if run_worker:
@@ -60,6 +61,7 @@ def create_app(
             stop.set()
             for task in tasks:
                 await task
+            await rt.clicks.close()
             if owned:
                 await rt.close()
 
@@ -73,4 +75,5 @@ def create_app(
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(telegram.router)
+    app.include_router(redirect.router)
     return app

@@ -17,9 +17,9 @@ from herald.db.tables import deliveries
 from herald.queue.leases import Leases
 from herald.runtime import Runtime
 from herald.scheduling.content import Kind
-from tests.integration.scheduling.conftest import WEBHOOK_SECRET, eventually, telegram_settings
 from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_app import WEBHOOK_SECRET, eventually, telegram_settings
 
 GROUP = -1001234567890
 ADMIN, MEMBER, GLOBAL_ADMIN = 501, 502, 777

@@ -19,9 +19,9 @@ from herald.scheduling.cadence import Cadence
 from herald.scheduling.content import Kind
 from herald.scheduling.defaults import install_defaults
 from herald.scheduling.schedules import ScheduleChanges, ScheduleKind, ScheduleSpec
-from tests.integration.scheduling.conftest import telegram_settings
 from tests.support.fake_telegram import FakeTelegram, server_error
 from tests.support.logs import log_lines
+from tests.support.telegram_app import telegram_settings
 
 HOUR = 3600
 A, B, C, D = "-1001", "-1002", "-1003", "-1004"

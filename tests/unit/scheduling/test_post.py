@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from herald.scheduling.content import Button, ContentItem, Kind
 from herald.scheduling.post import PARSE_MODE, SafeMarkdownV2Message, preview, render_post
-from herald.tracking.signing import MAX_CALLBACK_BYTES, CallbackSigner, Click
+from herald.tracking.signing import MAX_CALLBACK_BYTES, Click, Signer
 from tests.support.fake_telegram import MarkupError, parse_markdown_v2
 
 RESERVED = "_*[]()~`>#+-=|{}.!\\"
@@ -23,7 +23,7 @@ NASTY = (
 TITLE = f"Title {NASTY} 🚀"
 BODY = f"> quote?\n**> expandable?\n# heading?\n- item 1.\n+ 2!\n{NASTY}\n\nemoji 🎉👍🏽 é ß\n\\"
 FOOTER = f"_{NASTY}_ 🏁"
-SIGNER = CallbackSigner("unit-test-secret-key")
+SIGNER = Signer("unit-test-secret-key")
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -155,7 +155,7 @@ def test_tracked_button_gets_signed_callback_data() -> None:
     assert claim["text"] == "Claim!"
     assert claim["callback_data"] == SIGNER.sign(7, 1)
     assert SIGNER.verify(claim["callback_data"]) == Click(promo_id=7, cta=1)
-    assert CallbackSigner("another-key").verify(claim["callback_data"]) is None
+    assert Signer("another-key").verify(claim["callback_data"]) is None
 
 
 def test_callback_data_fits_telegrams_limit_for_huge_ids() -> None:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from herald.tracking.signing import MAX_CALLBACK_BYTES, CallbackSigner, Click
+from herald.tracking.signing import MAX_CALLBACK_BYTES, Click, Signer
 
-SIGNER = CallbackSigner("unit-test-secret-key")
+SIGNER = Signer("unit-test-secret-key")
 MAX_PROMO_ID = 10**18 - 1
 
 
@@ -40,15 +40,15 @@ def test_largest_data_fits_the_bot_api_limit() -> None:
 
 def test_signing_is_deterministic_across_instances() -> None:
     """Every replica with the same key must accept data another replica signed."""
-    other = CallbackSigner("unit-test-secret-key")
+    other = Signer("unit-test-secret-key")
     assert other.sign(7, 1) == SIGNER.sign(7, 1)
     assert other.verify(SIGNER.sign(7, 1)) == Click(7, 1)
 
 
 def test_a_different_key_does_not_verify() -> None:
     data = SIGNER.sign(7, 1)
-    assert CallbackSigner("another-secret-key").verify(data) is None
-    assert CallbackSigner("unit-test-secret-key ").verify(data) is None
+    assert Signer("another-secret-key").verify(data) is None
+    assert Signer("unit-test-secret-key ").verify(data) is None
 
 
 def test_tampered_promo_id_fails() -> None:
@@ -135,4 +135,4 @@ def test_non_ascii_digits_are_refused() -> None:
 def test_empty_key_is_refused(key: str | None) -> None:
     """Signing with no key would let anyone forge clicks."""
     with pytest.raises(ValueError, match="secret key is required"):
-        CallbackSigner(key)  # type: ignore[arg-type]
+        Signer(key)  # type: ignore[arg-type]

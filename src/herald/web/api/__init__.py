@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from herald.auth import Role
 from herald.web.api import (
+    analytics,
     campaigns,
     content,
     deliveries,
@@ -31,5 +32,6 @@ api_router.include_router(campaigns.router)
 api_router.include_router(content.guides_router)
 api_router.include_router(content.promos_router)
 api_router.include_router(schedules.router)
+api_router.include_router(analytics.router)
 
 __all__ = ["api_router", "health"]

@@ -27,6 +27,11 @@ Url = Annotated[str, Field(max_length=2048, pattern=r"^(https?|tg)://\S+$")]
 class ButtonIn(BaseModel):
     text: str = Field(min_length=1, max_length=64)
     url: Url | None = Field(None, description="a link; omit for a tracked click (promos only)")
+    click: bool = Field(
+        False,
+        description="promos: a callback button even with a url; the click is answered "
+        "with a deep link to the bot, which sends the offer and the url privately",
+    )
 
 
 class ContentIn(BaseModel):
@@ -59,7 +64,7 @@ class ContentPatch(BaseModel):
 class ButtonOut(BaseModel):
     text: str
     url: str | None
-    tracked: bool
+    click: bool = Field(description="a callback button (its clicks are stored)")
 
 
 class ContentOut(BaseModel):
@@ -89,7 +94,7 @@ def _out(item: ContentItem) -> ContentOut:
         title=item.title,
         body=item.body,
         footer=item.footer,
-        buttons=[ButtonOut(text=b.text, url=b.url, tracked=b.tracked) for b in item.buttons],
+        buttons=[ButtonOut(text=b.text, url=b.url, click=b.callback) for b in item.buttons],
         alert_text=item.alert_text,
         enabled=item.enabled,
         created_at=item.created_at,
@@ -153,7 +158,7 @@ def content_router(kind: Kind) -> APIRouter:
             0, kind, item.title, item.body, item.footer, tuple(item.buttons),
             item.alert_text, item.enabled, None, now, now,
         )  # fmt: skip
-        return PreviewOut(**preview(unsaved, runtime.signer))
+        return PreviewOut(**preview(unsaved, runtime.signer, runtime.settings.public_url))
 
     @router.get("/{item_id}", summary=f"One {kind.value}")
     async def get_item(item_id: ItemId, runtime: RuntimeDep) -> ContentOut:
@@ -161,7 +166,9 @@ def content_router(kind: Kind) -> APIRouter:
 
     @router.get("/{item_id}/preview", summary=f"Preview a {kind.value} as it would be posted")
     async def preview_item(item_id: ItemId, runtime: RuntimeDep) -> PreviewOut:
-        return PreviewOut(**preview(await found(runtime, item_id), runtime.signer))
+        return PreviewOut(
+            **preview(await found(runtime, item_id), runtime.signer, runtime.settings.public_url)
+        )
 
     @router.patch("/{item_id}", summary=f"Change a {kind.value}")
     async def update_item(
@@ -185,6 +192,7 @@ def content_router(kind: Kind) -> APIRouter:
                 ["body"], f"title, body and footer together exceed {MAX_TEXT} characters"
             )
         await runtime.content.update(item_id, kind, changes)
+        runtime.targets.forget(item_id)
         return _out(await found(runtime, item_id))
 
     @router.delete(
@@ -193,6 +201,7 @@ def content_router(kind: Kind) -> APIRouter:
     async def delete_item(item_id: ItemId, runtime: RuntimeDep, _: Admin) -> Response:
         if not await runtime.content.delete(item_id, kind):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind.value} {item_id} not found")
+        runtime.targets.forget(item_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

@@ -1,0 +1,178 @@
+"""Per-promo analytics: posts, deliveries, clicks, unique clickers, click-through rate,
+and clicks over time, from the post log and the clicks store.
+
+Click-through rate is unique clickers divided by recipients reached, where a recipient
+reached is a chat that got the post (Telegram says nothing of who read a group post):
+for posts to groups and channels it can exceed 1, and reads best as clickers per chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select, text
+
+from herald.db import Database
+from herald.db.tables import clicks, content, schedule_posts, schedule_runs
+from herald.tracking.clicks import clicker
+
+Bucket = Literal["hour", "day"]
+POSTED = ("queued", "done")
+
+
+@dataclass(frozen=True, slots=True)
+class PromoStats:
+    promo_id: int
+    title: str
+    kind: str
+    posts: int  # runs that posted it
+    deliveries: int  # chats that got it
+    clicks: int
+    unique_clickers: int
+    click_through_rate: float | None
+    first_click: datetime | None
+    last_click: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    start: datetime
+    clicks: int
+    unique_clickers: int
+
+
+class Analytics:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def promos(self, kind: str = "promo") -> list[PromoStats]:
+        r, p, c = schedule_runs, schedule_posts, clicks
+        async with self._db.read() as conn:
+            items = (
+                await conn.execute(
+                    select(content.c.id, content.c.title, content.c.kind)
+                    .where(content.c.kind == kind)
+                    .order_by(content.c.id)
+                )
+            ).all()
+            ids = [int(i.id) for i in items]
+            posts: dict[int, int] = dict(
+                (
+                    await conn.execute(
+                        select(r.c.content_id, func.count())
+                        .where(r.c.content_id.in_(ids), r.c.status.in_(POSTED))
+                        .group_by(r.c.content_id)
+                    )
+                ).all()
+            )
+            delivered: dict[int, int] = dict(
+                (
+                    await conn.execute(
+                        select(r.c.content_id, func.count())
+                        .join(p, p.c.run_id == r.c.id)
+                        .where(r.c.content_id.in_(ids), p.c.status == "sent")
+                        .group_by(r.c.content_id)
+                    )
+                ).all()
+            )
+            clicked = {
+                row.promo_id: row
+                for row in await conn.execute(
+                    select(
+                        c.c.promo_id,
+                        func.count().label("n"),
+                        func.count(clicker().distinct()).label("unique"),
+                        func.min(c.c.clicked_at).label("first"),
+                        func.max(c.c.clicked_at).label("last"),
+                    )
+                    .where(c.c.promo_id.in_(ids))
+                    .group_by(c.c.promo_id)
+                )
+            }
+        stats = []
+        for item in items:
+            reached = int(delivered.get(item.id, 0))
+            row = clicked.get(item.id)
+            unique = int(row.unique) if row else 0
+            stats.append(
+                PromoStats(
+                    promo_id=int(item.id),
+                    title=item.title,
+                    kind=item.kind,
+                    posts=int(posts.get(item.id, 0)),
+                    deliveries=reached,
+                    clicks=int(row.n) if row else 0,
+                    unique_clickers=unique,
+                    click_through_rate=round(unique / reached, 4) if reached else None,
+                    first_click=_aware(row.first) if row else None,
+                    last_click=_aware(row.last) if row else None,
+                )
+            )
+        return stats
+
+    async def series(
+        self,
+        promo_id: int,
+        bucket: Bucket,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SeriesPoint]:
+        """Clicks per hour or day (UTC), oldest first; buckets without clicks are left out."""
+        c = clicks.c
+        start = _bucket_start(self._db.dialect, bucket)
+        query = select(
+            start.label("start"), func.count().label("n"), func.count(clicker().distinct())
+        ).where(c.promo_id == promo_id)
+        if since is not None:
+            query = query.where(c.clicked_at >= since)
+        if until is not None:
+            query = query.where(c.clicked_at < until)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query.group_by(start).order_by(start))).all()
+        return [SeriesPoint(_parse(row[0]), int(row[1]), int(row[2])) for row in rows]
+
+    async def export(
+        self,
+        promo_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page: int = 1000,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching click, oldest first, read a page at a time (for CSV)."""
+        c = clicks.c
+        after = 0
+        while True:
+            query = select(clicks).where(c.id > after)
+            if promo_id is not None:
+                query = query.where(c.promo_id == promo_id)
+            if since is not None:
+                query = query.where(c.clicked_at >= since)
+            if until is not None:
+                query = query.where(c.clicked_at < until)
+            async with self._db.read() as conn:
+                rows = (await conn.execute(query.order_by(c.id).limit(page))).all()
+            for row in rows:
+                yield dict(row._mapping)
+            if len(rows) < page:
+                return
+            after = int(rows[-1].id)
+
+
+def _bucket_start(dialect: str, bucket: Bucket) -> Any:
+    if dialect == "postgresql":
+        return func.date_trunc(bucket, func.timezone("UTC", clicks.c.clicked_at))
+    pattern = "%Y-%m-%dT%H:00:00" if bucket == "hour" else "%Y-%m-%dT00:00:00"
+    return func.strftime(text(f"'{pattern}'"), clicks.c.clicked_at)
+
+
+def _parse(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return _aware(value)
+    return _aware(datetime.fromisoformat(str(value)))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

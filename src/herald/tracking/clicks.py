@@ -1,0 +1,199 @@
+"""The clicks store: every click as it came, written in small batches.
+
+The platform's semantics (ClicksStore): every click is kept, with no de-duplication at
+write time, and is queryable by user and by promo. Writing is batched because a popular
+post brings a burst of clicks: ``record`` only appends to a buffer (and makes the caller
+wait only when the buffer is full), and one task writes it out every few milliseconds
+as one multi-row INSERT. ``close`` writes what is left, so a shutdown loses nothing; a
+failed write keeps its batch and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import String, cast, func, insert, literal, select
+
+from herald.db import Database
+from herald.db.tables import clicks
+from herald.metrics import Metrics
+
+log = structlog.get_logger("herald.tracking")
+
+
+@dataclass(frozen=True, slots=True)
+class NewClick:
+    source: str  # callback, link
+    clicked_at: datetime
+    promo_id: int | None = None
+    cta: int | None = None
+    cta_text: str | None = None
+    link_id: int | None = None
+    telegram_user_id: int | None = None
+    username: str | None = None
+    recipient: str | None = None
+    chat_id: str | None = None
+    message_id: int | None = None
+    meta: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ClickRow:
+    id: int
+    source: str
+    clicked_at: datetime
+    promo_id: int | None
+    cta: int | None
+    cta_text: str | None
+    link_id: int | None
+    telegram_user_id: int | None
+    username: str | None
+    recipient: str | None
+    chat_id: str | None
+    message_id: int | None
+    meta: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ClickRow:
+        return cls(**{name: row._mapping[name] for name in cls.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class ClickQuery:
+    promo_id: int | None = None
+    telegram_user_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None  # newest first: the page after this id
+
+    def where(self) -> list[Any]:
+        c = clicks.c
+        conditions: list[Any] = []
+        if self.promo_id is not None:
+            conditions.append(c.promo_id == self.promo_id)
+        if self.telegram_user_id is not None:
+            conditions.append(c.telegram_user_id == self.telegram_user_id)
+        if self.since is not None:
+            conditions.append(c.clicked_at >= self.since)
+        if self.until is not None:
+            conditions.append(c.clicked_at < self.until)
+        if self.before_id is not None:
+            conditions.append(c.id < self.before_id)
+        return conditions
+
+
+class ClickStore:
+    def __init__(
+        self,
+        db: Database,
+        metrics: Metrics,
+        *,
+        batch_size: int = 500,
+        flush_seconds: float = 0.02,
+        max_buffer: int = 20_000,
+    ) -> None:
+        self._db = db
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._flush_seconds = flush_seconds
+        self._max_buffer = max_buffer
+        self._buffer: list[NewClick] = []
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- writing --------------------------------------------------------------------
+
+    async def record(self, click: NewClick) -> None:
+        """Keep the click; it is written within ``flush_seconds`` (or at ``close``)."""
+        self._buffer.append(click)
+        if len(self._buffer) >= self._batch_size:
+            self._wake.set()
+        if len(self._buffer) >= self._max_buffer or self._task is None:
+            await self.flush()  # back-pressure, or no writer running: write now
+
+    def start(self) -> None:
+        if self._task is None:
+            self._closing = False
+            self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        """Stop the writer and write everything still buffered."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        backoff = self._flush_seconds
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), backoff)
+            self._wake.clear()
+            try:
+                await self.flush()
+                backoff = self._flush_seconds
+            except Exception as exc:  # the database is away: keep the clicks, try again
+                log.warning(
+                    "clicks_write_failed", buffered=len(self._buffer), error=_first_line(exc)
+                )
+                backoff = min(max(backoff * 2, 0.1), 5.0)
+
+    async def flush(self) -> int:
+        """Write everything buffered now; returns how many clicks were written."""
+        written = 0
+        async with self._lock:
+            while self._buffer:
+                batch = self._buffer[: self._batch_size]
+                async with self._db.write() as conn:
+                    await conn.execute(insert(clicks), [asdict(c) for c in batch])
+                del self._buffer[: len(batch)]
+                written += len(batch)
+                for click in batch:
+                    self._metrics.marketing_clicks.labels(_label(click.promo_id)).inc()
+        return written
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    # -- reading --------------------------------------------------------------------
+
+    async def find(self, query: ClickQuery, *, limit: int = 100) -> list[ClickRow]:
+        """Matching clicks, newest first."""
+        statement = select(clicks).where(*query.where()).order_by(clicks.c.id.desc())
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement.limit(limit))).all()
+        return [ClickRow.from_row(r) for r in rows]
+
+    async def counts(self, query: ClickQuery) -> tuple[int, int]:
+        """(clicks, unique clickers) of the matching clicks."""
+        statement = select(func.count(), func.count(clicker().distinct())).where(*query.where())
+        async with self._db.read() as conn:
+            total, unique = (await conn.execute(statement)).one()
+        return int(total), int(unique)
+
+
+def clicker() -> Any:
+    """Who clicked, as one comparable value: the Telegram user, else the recipient a
+    link was sent to (an anonymous link click has none and counts in no unique total)."""
+    c = clicks.c
+    return func.coalesce(
+        literal("t:") + cast(c.telegram_user_id, String), literal("r:") + c.recipient
+    )
+
+
+def _label(promo_id: int | None) -> str:
+    return str(promo_id) if promo_id is not None else "none"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,199 @@
+"""Click analytics: per promo, over time, per user, CSV; and registering tracked links."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, BaseModel, Field
+
+from herald.runtime import Runtime
+from herald.scheduling.content import Kind
+from herald.tracking.clicks import ClickQuery, ClickRow
+from herald.web.api.content import Url
+from herald.web.api.errors import unprocessable
+from herald.web.deps import Admin, RuntimeDep
+
+router = APIRouter(tags=["analytics"])
+Id = Annotated[int, Path(ge=1, le=2**62)]
+Since = Annotated[AwareDatetime | None, Query(description="clicked at or after (ISO 8601)")]
+Until = Annotated[AwareDatetime | None, Query(description="clicked before (ISO 8601)")]
+CSV_COLUMNS = (
+    "id", "clicked_at", "source", "promo_id", "cta", "cta_text", "link_id",
+    "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta",
+)  # fmt: skip
+
+
+class PromoStatsOut(BaseModel):
+    promo_id: int
+    title: str
+    kind: str
+    posts: int = Field(description="runs that posted it")
+    deliveries: int = Field(description="chats that got it (recipients reached)")
+    clicks: int
+    unique_clickers: int
+    click_through_rate: float | None = Field(description="unique clickers / deliveries")
+    first_click: datetime | None
+    last_click: datetime | None
+
+
+class ClickOut(BaseModel):
+    id: int
+    source: str
+    clicked_at: datetime
+    promo_id: int | None
+    cta: int | None
+    cta_text: str | None
+    link_id: int | None
+    telegram_user_id: int | None
+    username: str | None
+    recipient: str | None
+    chat_id: str | None
+    message_id: int | None
+    meta: dict[str, Any] | None
+
+
+class ClickPage(BaseModel):
+    total: int = Field(description="every click matching the filters")
+    unique_clickers: int
+    items: list[ClickOut] = Field(description="newest first")
+    next_before_id: int | None = Field(description="pass as before_id for the next page")
+
+
+class PointOut(BaseModel):
+    start: datetime
+    clicks: int
+    unique_clickers: int
+
+
+class LinkIn(BaseModel):
+    target_url: Url
+    promo_id: int | None = Field(None, ge=1, description="the promo the clicks count for")
+    label: str | None = Field(None, max_length=256)
+    recipient: str | None = Field(
+        None, min_length=1, max_length=255, description="for a message to one recipient"
+    )
+
+
+class LinkOut(BaseModel):
+    id: int
+    url: str = Field(description="the tracked URL to put in the message")
+
+
+def _out(row: ClickRow) -> ClickOut:
+    return ClickOut.model_validate(row, from_attributes=True)
+
+
+async def _page(runtime: Runtime, query: ClickQuery, limit: int) -> ClickPage:
+    rows = await runtime.clicks.find(query, limit=limit)
+    unpaged = ClickQuery(query.promo_id, query.telegram_user_id, query.since, query.until)
+    total, unique = await runtime.clicks.counts(unpaged)
+    return ClickPage(
+        total=total,
+        unique_clickers=unique,
+        items=[_out(r) for r in rows],
+        next_before_id=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+@router.get("/analytics/promos", summary="Per promo: posts, deliveries, clicks, CTR")
+async def promo_stats(
+    runtime: RuntimeDep, kind: Literal["promo", "guide"] = "promo"
+) -> list[PromoStatsOut]:
+    stats = await runtime.analytics.promos(kind)
+    return [PromoStatsOut.model_validate(s, from_attributes=True) for s in stats]
+
+
+@router.get("/analytics/promos/{promo_id}/series", summary="Clicks over time, for charts")
+async def promo_series(
+    promo_id: Id,
+    runtime: RuntimeDep,
+    bucket: Literal["hour", "day"] = "hour",
+    since: Since = None,
+    until: Until = None,
+) -> list[PointOut]:
+    points = await runtime.analytics.series(promo_id, bucket, since, until)
+    return [PointOut.model_validate(p, from_attributes=True) for p in points]
+
+
+@router.get(
+    "/analytics/clicks.csv",
+    response_class=StreamingResponse,
+    summary="Every click as CSV",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def clicks_csv(
+    runtime: RuntimeDep,
+    promo_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    since: Since = None,
+    until: Until = None,
+) -> StreamingResponse:
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        async for click in runtime.analytics.export(promo_id, since, until):
+            values = {**click, "meta": json.dumps(click["meta"]) if click["meta"] else ""}
+            writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    headers = {"Content-Disposition": 'attachment; filename="clicks.csv"'}
+    return StreamingResponse(rows(), media_type="text/csv", headers=headers)
+
+
+@router.get("/promos/{promo_id}/clicks", summary="A promo's clicks, newest first")
+async def promo_clicks(
+    promo_id: Id,
+    runtime: RuntimeDep,
+    since: Since = None,
+    until: Until = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ClickPage:
+    if await runtime.content.get(promo_id, Kind.PROMO) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"promo {promo_id} not found")
+    return await _page(runtime, ClickQuery(promo_id, None, since, until, before_id), limit)
+
+
+@router.get("/users/{telegram_user_id}/clicks", summary="One Telegram user's clicks")
+async def user_clicks(
+    telegram_user_id: Annotated[int, Path(ge=1, le=2**62)],
+    runtime: RuntimeDep,
+    since: Since = None,
+    until: Until = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ClickPage:
+    query = ClickQuery(None, telegram_user_id, since, until, before_id)
+    return await _page(runtime, query, limit)
+
+
+@router.post("/links", status_code=status.HTTP_201_CREATED, summary="A tracked link")
+async def create_link(body: LinkIn, runtime: RuntimeDep, _: Admin) -> LinkOut:
+    """Store a target and get the ``/r/`` URL to put in an email or any message."""
+    public_url = runtime.settings.public_url
+    if not public_url:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "HERALD_PUBLIC_URL is not set: tracked links need it"
+        )
+    if body.promo_id is not None and await runtime.content.get(body.promo_id) is None:
+        raise unprocessable(["body", "promo_id"], f"no guide or promo with id {body.promo_id}")
+    link_id = await runtime.targets.register(body.target_url, body.promo_id, body.label)
+    token = runtime.signer.link_token(link_id=link_id, recipient=body.recipient)
+    return LinkOut(id=link_id, url=f"{public_url}/r/{token}")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else value
