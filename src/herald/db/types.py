@@ -36,3 +36,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores, for inserts that bypass it."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

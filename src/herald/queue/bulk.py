@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.db.types import sqlite_time
 
 # Column order shared by both statements; state and attempts are constants.
 COLUMNS = (
@@ -53,11 +55,6 @@ def _sqlite_sql(rows: int) -> str:
     return _INSERT_HEAD + "VALUES " + ", ".join([one] * rows) + _CONFLICT_TAIL
 
 
-def _sqlite_time(value: datetime) -> str:
-    # The text format SQLAlchemy's SQLite DateTime uses, so both paths compare equal.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 async def insert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert ``rows`` (dicts with COLUMNS) in one statement; returns how many were new."""
     if not rows:
@@ -78,10 +75,10 @@ async def insert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> 
                 r["ordering_key"],
                 json.dumps(r["payload"]),
                 r["max_attempts"],
-                _sqlite_time(r["run_at"]),
+                sqlite_time(r["run_at"]),
                 r["idempotency_key"],
                 r["campaign"],
-                _sqlite_time(r["created_at"]),
+                sqlite_time(r["created_at"]),
                 r["notification_id"],
             )
         result = await conn.exec_driver_sql(_sqlite_sql(len(rows)), tuple(params))
@@ -156,11 +153,11 @@ async def update_outcomes(
         params += (
             u.id,
             u.state,
-            _sqlite_time(u.run_at),
+            sqlite_time(u.run_at),
             u.attempts_delta,
             u.error,
             u.provider_message_id,
-            _sqlite_time(u.finished_at) if u.finished_at else None,
+            sqlite_time(u.finished_at) if u.finished_at else None,
         )
     params.append(worker)
     await conn.exec_driver_sql(_sqlite_update_sql(len(updates)), tuple(params))

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import asdict, dataclass, field
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import structlog
 from sqlalchemy import String, cast, func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.db import Database
 from herald.db.tables import clicks
+from herald.db.types import sqlite_time
 from herald.metrics import Metrics
 
 log = structlog.get_logger("herald.tracking")
@@ -93,8 +98,8 @@ class ClickStore:
         db: Database,
         metrics: Metrics,
         *,
-        batch_size: int = 500,
-        flush_seconds: float = 0.02,
+        batch_size: int = 1000,
+        flush_seconds: float = 0.05,
         max_buffer: int = 20_000,
     ) -> None:
         self._db = db
@@ -154,11 +159,11 @@ class ClickStore:
             while self._buffer:
                 batch = self._buffer[: self._batch_size]
                 async with self._db.write() as conn:
-                    await conn.execute(insert(clicks), [asdict(c) for c in batch])
+                    await _insert(conn, batch)
                 del self._buffer[: len(batch)]
                 written += len(batch)
-                for click in batch:
-                    self._metrics.marketing_clicks.labels(_label(click.promo_id)).inc()
+                for promo, n in Counter(_label(c.promo_id) for c in batch).items():
+                    self._metrics.marketing_clicks.labels(promo).inc(n)
         return written
 
     @property
@@ -189,6 +194,37 @@ def clicker() -> Any:
     return func.coalesce(
         literal("t:") + cast(c.telegram_user_id, String), literal("r:") + c.recipient
     )
+
+
+_COLUMNS = [f.name for f in fields(NewClick)]
+_ROW = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+
+
+@lru_cache(maxsize=32)
+def _sqlite_sql(rows: int) -> str:
+    return f"INSERT INTO clicks ({', '.join(_COLUMNS)}) VALUES " + ", ".join([_ROW] * rows)
+
+
+async def _insert(conn: AsyncConnection, batch: list[NewClick]) -> None:
+    """On SQLite, one multi-row INSERT at the driver level: SQLAlchemy's per-row
+    parameter processing costs the event loop more than SQLite's insert does, and an
+    executemany makes the database thread take the GIL back once per row, which showed
+    as a p99 of hundreds of ms on /r/ (docs/benchmarks.md)."""
+    if conn.dialect.name != "sqlite":
+        await conn.execute(insert(clicks), [asdict(c) for c in batch])
+        return
+    values = [value for click in batch for value in _sqlite_row(click)]
+    await conn.exec_driver_sql(_sqlite_sql(len(batch)), tuple(values))
+
+
+def _sqlite_row(c: NewClick) -> tuple[Any, ...]:
+    meta = json.dumps(c.meta) if c.meta is not None else None
+    row = (
+        c.source, sqlite_time(c.clicked_at), c.promo_id, c.cta, c.cta_text, c.link_id,
+        c.telegram_user_id, c.username, c.recipient, c.chat_id, c.message_id, meta,
+    )  # fmt: skip
+    assert len(row) == len(_COLUMNS)
+    return row
 
 
 def _label(promo_id: int | None) -> str:

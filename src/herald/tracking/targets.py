@@ -9,8 +9,11 @@ redirect.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import insert, select
 
@@ -21,6 +24,8 @@ from herald.scheduling.content import ContentItem, ContentStore
 from herald.tracking.signing import LinkRef
 
 TTL_SECONDS = 5.0
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,42 +46,72 @@ class TrackedLink:
     created_at: datetime
 
 
+class _Cached(Generic[K, V]):
+    """A small read-through cache: one load per key at a time, stale while reloading.
+
+    Every click looks its target up; when an entry expires during a burst, the first
+    request reloads it in the background and the others keep the stale value, instead
+    of all of them queueing on the database at once.
+    """
+
+    def __init__(self, load: Callable[[K], Awaitable[V]], clock: Clock, ttl: float) -> None:
+        self._load = load
+        self._clock = clock
+        self._ttl = ttl
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, asyncio.Future[V]] = {}
+
+    async def get(self, key: K) -> V:
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry[0] <= self._clock.monotonic() and key not in self._loading:
+                self._start(key)
+            return entry[1]
+        future = self._loading.get(key) or self._start(key)
+        return await asyncio.shield(future)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def _start(self, key: K) -> asyncio.Future[V]:
+        future = asyncio.ensure_future(self._fill(key))
+        self._loading[key] = future
+        future.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
+        return future
+
+    async def _fill(self, key: K) -> V:
+        try:
+            value = await self._load(key)
+            self._entries[key] = (self._clock.monotonic() + self._ttl, value)
+            return value
+        finally:
+            self._loading.pop(key, None)
+
+
 class Targets:
     def __init__(self, db: Database, content: ContentStore, clock: Clock) -> None:
         self._db = db
-        self._content = content
         self._clock = clock
-        self._items: dict[int, tuple[float, ContentItem | None]] = {}
-        self._links: dict[int, tuple[float, TrackedLink | None]] = {}
+        self._items: _Cached[int, ContentItem | None] = _Cached(content.get, clock, TTL_SECONDS)
+        self._links: _Cached[int, TrackedLink | None] = _Cached(self._load_link, clock, TTL_SECONDS)
 
     async def content(self, content_id: int) -> ContentItem | None:
-        now = self._clock.monotonic()
-        cached = self._items.get(content_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        item = await self._content.get(content_id)
-        self._items[content_id] = (now + TTL_SECONDS, item)
-        return item
+        return await self._items.get(content_id)
 
     def forget(self, content_id: int) -> None:
-        self._items.pop(content_id, None)
+        self._items.forget(content_id)
 
     async def link(self, link_id: int) -> TrackedLink | None:
-        now = self._clock.monotonic()
-        cached = self._links.get(link_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        return await self._links.get(link_id)
+
+    async def _load_link(self, link_id: int) -> TrackedLink | None:
         async with self._db.read() as conn:
             row = (
                 await conn.execute(select(tracked_links).where(tracked_links.c.id == link_id))
             ).first()
-        found = (
-            TrackedLink(row.id, row.target_url, row.promo_id, row.label, row.created_at)
-            if row
-            else None
-        )
-        self._links[link_id] = (now + TTL_SECONDS, found)
-        return found
+        if row is None:
+            return None
+        return TrackedLink(row.id, row.target_url, row.promo_id, row.label, row.created_at)
 
     async def resolve(self, ref: LinkRef) -> Target | None:
         """The stored target a verified token names, or None if it names nothing (any

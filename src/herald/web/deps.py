@@ -16,7 +16,10 @@ from herald.runtime import Runtime
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are coroutines even when they await nothing: FastAPI runs a plain
+# function in a worker thread, and that hand-off (and the GIL it then contends for)
+# cost /r/ most of its throughput.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -24,11 +27,11 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
-def get_queue(runtime: RuntimeDep) -> DeliveryQueue:
+async def get_queue(runtime: RuntimeDep) -> DeliveryQueue:
     return runtime.queue
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse
 
+from herald.runtime import Runtime
 from herald.tracking.clicks import NewClick
-from herald.web.deps import RuntimeDep
 
 router = APIRouter(tags=["tracking"])
 NOT_FOUND = "no such link"
@@ -26,11 +26,11 @@ NOT_FOUND = "no such link"
     summary="Follow a tracked link",
     responses={404: {"description": "unknown or forged link"}},
 )
-async def follow(
-    token: Annotated[str, Path(max_length=512)],
-    runtime: RuntimeDep,
-    user_agent: Annotated[str | None, Header()] = None,
-) -> RedirectResponse:
+async def follow(token: Annotated[str, Path(max_length=512)], request: Request) -> RedirectResponse:
+    # The hottest route: the runtime and the header are read directly rather than
+    # through dependencies, which cost a fifth of its time.
+    runtime: Runtime = request.app.state.runtime
+    user_agent = request.headers.get("user-agent")
     ref = runtime.signer.verify_link(token)
     target = await runtime.targets.resolve(ref) if ref is not None else None
     if ref is None or target is None:
