@@ -62,19 +62,26 @@ class Callbacks:
         self._metrics = metrics
         self._clock = clock
 
-    async def handle(self, query: Mapping[str, Any]) -> str:
-        """Store and answer the query; returns what it was: clicked, rejected, unknown."""
+    async def handle(
+        self, query: Mapping[str, Any], answers: list[dict[str, Any]] | None = None
+    ) -> str:
+        """Store and answer the query; returns what it was: clicked, rejected, unknown.
+
+        With ``answers`` (the webhook), the answerCallbackQuery parameters are appended
+        there instead of sent: the webhook's HTTP response carries the call, as the Bot
+        API allows, which costs no request of our own per press.
+        """
         query_id = str(query.get("id") or "")
         data = query.get("data")
         click = self._signer.verify(data) if isinstance(data, str) else None
         if click is None:
             self._metrics.callbacks_rejected.inc()
             log.warning("callback_rejected", reason="bad_signature_or_format")
-            await self._answer(query_id, text=REJECTED_ANSWER)
+            await self._answer(query_id, answers, text=REJECTED_ANSWER)
             return "rejected"
         promo = await self._targets.content(click.promo_id)
         if promo is None or promo.kind is not Kind.PROMO or click.cta >= len(promo.buttons):
-            await self._answer(query_id, text=REJECTED_ANSWER)
+            await self._answer(query_id, answers, text=REJECTED_ANSWER)
             return "unknown"
         button = promo.buttons[click.cta]
         sender, message = _object(query.get("from")), _object(query.get("message"))
@@ -94,7 +101,7 @@ class Callbacks:
             )
         )
         link = await self._deep_link(promo.id, click.cta) if button.url is not None else None
-        await self._answer(query_id, text=promo.alert_text or DEFAULT_ANSWER, url=link)
+        await self._answer(query_id, answers, text=promo.alert_text or DEFAULT_ANSWER, url=link)
         return "clicked"
 
     async def _deep_link(self, promo_id: int, cta: int) -> str | None:
@@ -106,9 +113,18 @@ class Callbacks:
         return f"https://t.me/{username}?start={self._signer.start_payload(promo_id, cta)}"
 
     async def _answer(
-        self, query_id: str, *, text: str | None = None, url: str | None = None
+        self,
+        query_id: str,
+        answers: list[dict[str, Any]] | None,
+        *,
+        text: str | None = None,
+        url: str | None = None,
     ) -> None:
         if not query_id:
+            return
+        if answers is not None:
+            shown = {"url": url} if url is not None else {"text": text}
+            answers.append({"callback_query_id": query_id, **shown})
             return
         try:
             await self._answerer.answer_callback(

@@ -27,10 +27,13 @@ class UpdateHandler:
         self._identity = identity
         self._metrics = metrics
 
-    async def handle(self, update: Any) -> str:
-        """What the update was handled as: command, callback, or ignored:<reason>."""
+    async def handle(self, update: Any, answers: list[dict[str, Any]] | None = None) -> str:
+        """What the update was handled as: command, callback, or ignored:<reason>.
+
+        ``answers``: see ``Callbacks.handle`` (the webhook answers presses inline).
+        """
         try:
-            return await self._dispatch(update)
+            return await self._dispatch(update, answers)
         except Exception as exc:
             update_id = update.get("update_id") if isinstance(update, dict) else None
             log.error(
@@ -40,11 +43,11 @@ class UpdateHandler:
             )
             return self._ignored("handler_error")
 
-    async def _dispatch(self, update: Any) -> str:
+    async def _dispatch(self, update: Any, answers: list[dict[str, Any]] | None) -> str:
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return self._ignored("malformed")
         if isinstance(query := update.get("callback_query"), dict):
-            return f"callback:{await self._callbacks.handle(query)}"
+            return f"callback:{await self._callbacks.handle(query, answers)}"
         message = update.get("message") or update.get("channel_post")
         if not isinstance(message, dict):
             return self._ignored("unsupported")

@@ -76,8 +76,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = rt
-    app.include_router(redirect.router)  # first: the hottest route is matched first
+    # The hot routes first: FastAPI tries routes in order, and the API has dozens.
+    app.include_router(redirect.router)
+    app.include_router(telegram.router)
     app.include_router(health.router)
     app.include_router(api_router)
-    app.include_router(telegram.router)
     return app

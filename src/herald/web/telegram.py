@@ -1,7 +1,9 @@
 """``POST /telegram/webhook``: Telegram's updates, when HERALD_TELEGRAM_UPDATES=webhook.
 
 A request without the right ``X-Telegram-Bot-Api-Secret-Token`` is refused (401) and
-nothing in it is read. Anything else is answered 200, even an update that is
+nothing in it is read. A button press is answered in the response itself
+(``{"method": "answerCallbackQuery", ...}``, which the Bot API executes), so a burst of
+presses costs no outgoing request per press. Anything else is answered 200, even an update that is
 malformed, oversized or fails: Telegram retries non-2xx answers for hours, and a bad
 update would otherwise block every update behind it.
 """
@@ -14,20 +16,22 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 
 from herald.web.deps import RuntimeDep
 
 MAX_UPDATE_BYTES = 1 << 20
+HANDLED_HEADER = "X-Herald-Handled"
 router = APIRouter(tags=["telegram"])
 log = structlog.get_logger("herald.bot")
 
 
-@router.post("/telegram/webhook", include_in_schema=True, summary="Telegram Bot API updates")
+@router.post("/telegram/webhook", response_model=None, summary="Telegram Bot API updates")
 async def telegram_webhook(
     request: Request,
     runtime: RuntimeDep,
     secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     settings = runtime.settings
     expected = settings.telegram_webhook_secret
     if settings.updates_mode != "webhook" or runtime.updates is None or expected is None:
@@ -50,4 +54,11 @@ async def telegram_webhook(
         runtime.metrics.updates_ignored.labels("not_json").inc()
         log.warning("telegram_update_ignored", reason="not_json", size=len(body))
         return {"ok": True, "handled": "ignored:not_json"}
-    return {"ok": True, "handled": await runtime.updates.handle(update)}
+    answers: list[dict[str, Any]] = []
+    handled = await runtime.updates.handle(update, answers)
+    if answers:  # a button press: the answer rides on this response (no call of ours)
+        [answer] = answers
+        return JSONResponse(
+            {"method": "answerCallbackQuery", **answer}, headers={HANDLED_HEADER: handled}
+        )
+    return {"ok": True, "handled": handled}

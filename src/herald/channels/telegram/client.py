@@ -7,6 +7,7 @@ text never holds the token (the error map in ``errors.py`` decides what it means
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from telegram.request import HTTPXRequest
 from herald.channels.telegram.errors import TelegramCallError, outcome_for
 from herald.channels.telegram.sender import DEFAULT_API_URL, URL_LOGGERS, ScrubToken, make_bot
 
+CALLS_IN_FLIGHT = 16
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
 
@@ -29,7 +31,11 @@ class BotApi:
         self._filter = ScrubToken(token)
         for name in URL_LOGGERS:
             logging.getLogger(name).addFilter(self._filter)
-        self._request = HTTPXRequest(connection_pool_size=8, read_timeout=10.0)
+        # A burst of button presses answers many queries at once (see bot/polling.py);
+        # httpcore scans its whole pool for each queued request, so the calls in
+        # flight are capped at the pool's size rather than queued inside it.
+        self._request = HTTPXRequest(connection_pool_size=CALLS_IN_FLIGHT, read_timeout=10.0)
+        self._in_flight = asyncio.Semaphore(CALLS_IN_FLIGHT)
         # Long polls hold their connection for poll_timeout: a pool of their own.
         self._poll_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10)
         self._poll_timeout = poll_timeout
@@ -38,7 +44,8 @@ class BotApi:
 
     async def _call(self, coro: Any) -> Any:
         try:
-            return await coro
+            async with self._in_flight:
+                return await coro
         except Exception as exc:
             raise TelegramCallError(outcome_for(exc, token=self._token)) from None
 
