@@ -156,10 +156,15 @@ async def test_the_webhook_is_not_there_in_polling_mode(
 
 
 async def test_only_one_replica_polls_and_another_takes_over_when_it_stops(
-    bot_app: tuple[AsyncClient, Runtime], telegram: FakeTelegram
+    database_url: str, telegram: FakeTelegram
 ) -> None:
     """Telegram answers a second getUpdates consumer with 409, so replicas take turns."""
-    _, runtime = bot_app
+    settings = telegram_settings(database_url, telegram)
+    async with serve(settings) as (_, runtime):  # no poller of its own: the two below
+        await _two_replicas(runtime, telegram)
+
+
+async def _two_replicas(runtime: Runtime, telegram: FakeTelegram) -> None:
     assert runtime.updates is not None and runtime.bot is not None
     leases = Leases(runtime.db, runtime.clock)
 
@@ -175,7 +180,12 @@ async def test_only_one_replica_polls_and_another_takes_over_when_it_stops(
         asyncio.create_task(second.run(stop_second)),
     ]
     try:
-        await asyncio.sleep(0.3)
+
+        async def one_holds() -> bool:
+            return first.holding or second.holding
+
+        await eventually(one_holds, seconds=5)
+        await asyncio.sleep(0.6)  # a renewal later, still the same one
         assert first.holding != second.holding  # exactly one of them polls
         holder, other, stop_holder = (
             (first, second, stop_first) if first.holding else (second, first, stop_second)

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import ChatMigrated
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from herald.channels.telegram.errors import (
     BAD_PAYLOAD,
@@ -92,7 +92,7 @@ def _chat_id(recipient: str) -> int | str:
 
 
 def make_bot(
-    token: str, api_url: str, request: HTTPXRequest, updates_request: HTTPXRequest | None = None
+    token: str, api_url: str, request: BaseRequest, updates_request: BaseRequest | None = None
 ) -> Bot:
     """A python-telegram-bot ``Bot`` at ``api_url`` on our own HTTP client(s)."""
     api_url = api_url.rstrip("/")
