@@ -54,9 +54,10 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError("file uploads are not supported by this transport")
         await self.initialize()
         assert self._session is not None
-        data = request_data.json_parameters if request_data else None
+        # A JSON body, which the Bot API accepts: cheaper to build than a form.
+        body = request_data.parameters if request_data else None
         try:
-            async with self._session.request(method, url, data=data) as response:
+            async with self._session.request(method, url, json=body) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut("Timed out") from exc
