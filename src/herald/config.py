@@ -97,13 +97,26 @@ class LogLevel(StrEnum):
 class ChannelSettings(BaseModel):
     """Per-channel dispatch policy: how fast, how many at once, how to retry."""
 
-    rate_per_second: Annotated[float, Field(gt=0)] = 30.0
-    burst: Annotated[int, Field(ge=1)] = 30
-    concurrency: Annotated[int, Field(ge=1)] = 32
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
-    backoff_base_seconds: Annotated[float, Field(gt=0)] = 1.0
-    backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
-    backoff_jitter: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    rate_per_second: Annotated[float, Field(gt=0)] = Field(
+        30.0,
+        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
+    )
+    burst: Annotated[int, Field(ge=1)] = Field(30, description="Token bucket size.")
+    concurrency: Annotated[int, Field(ge=1)] = Field(
+        32, description="Sends in flight at once per channel per worker."
+    )
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        5, description="Attempts before a transient failure becomes a dead letter."
+    )
+    backoff_base_seconds: Annotated[float, Field(gt=0)] = Field(
+        1.0, description="First retry delay; doubles each time (1, 2, 4, 8 s)."
+    )
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = Field(
+        300.0, description="Cap on the retry delay."
+    )
+    backoff_jitter: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.1, description="+/- fraction of random jitter on each delay."
+    )
 
 
 # One subclass per channel, so setting one field (HERALD_EMAIL__MAX_ATTEMPTS) keeps
@@ -111,18 +124,27 @@ class ChannelSettings(BaseModel):
 class TelegramChannel(ChannelSettings):
     # The bucket paces; a sliding window of rate_per_second sends in any second (the
     # way Telegram counts) keeps a burst from ever passing the limit.
-    rate_per_second: Annotated[float, Field(gt=0)] = 30.0
-    burst: Annotated[int, Field(ge=1)] = 3
+    rate_per_second: Annotated[float, Field(gt=0)] = Field(
+        30.0,
+        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
+    )
+    burst: Annotated[int, Field(ge=1)] = Field(3, description="Token bucket size.")
 
 
 class EmailChannel(ChannelSettings):
-    rate_per_second: Annotated[float, Field(gt=0)] = 10.0
-    burst: Annotated[int, Field(ge=1)] = 10
+    rate_per_second: Annotated[float, Field(gt=0)] = Field(
+        10.0,
+        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
+    )
+    burst: Annotated[int, Field(ge=1)] = Field(10, description="Token bucket size.")
 
 
 class PushChannel(ChannelSettings):
-    rate_per_second: Annotated[float, Field(gt=0)] = 100.0
-    burst: Annotated[int, Field(ge=1)] = 100
+    rate_per_second: Annotated[float, Field(gt=0)] = Field(
+        100.0,
+        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
+    )
+    burst: Annotated[int, Field(ge=1)] = Field(100, description="Token bucket size.")
 
 
 def normalize_database_url(url: str) -> str:
@@ -158,21 +180,39 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         SecretStr(""), description="Signs links and callback data. Required in prod."
     )
-    log_level: LogLevel = LogLevel.INFO
+    log_level: LogLevel = Field(
+        LogLevel.INFO, description="DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)."
+    )
     log_format: LogFormat | None = Field(
         None, description="`json` or `console`; defaults to console in dev, json in prod."
     )
 
-    host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    host: str = Field("127.0.0.1", description="Where `herald serve` listens (with HERALD_PORT).")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        8000, description="Where `herald serve` listens (with HERALD_HOST)."
+    )
 
-    lease_seconds: Annotated[float, Field(gt=0)] = 60.0
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = 1.0
-    claim_batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
-    enqueue_chunk_size: Annotated[int, Field(ge=1, le=2000)] = 1000
-    retention_days: Annotated[float, Field(gt=0)] = 30.0
-    shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
-    sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
+    lease_seconds: Annotated[float, Field(gt=0)] = Field(
+        60.0, description="A claim's lease; extended every third of it while a send runs."
+    )
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = Field(
+        1.0, description="Idle polling of the queue (wake-ups usually come sooner)."
+    )
+    claim_batch_size: Annotated[int, Field(ge=1, le=5000)] = Field(
+        200, description="Most deliveries one claim takes."
+    )
+    enqueue_chunk_size: Annotated[int, Field(ge=1, le=2000)] = Field(
+        1000, description="Rows per multi-row INSERT in bulk enqueue."
+    )
+    retention_days: Annotated[float, Field(gt=0)] = Field(
+        30.0, description="Sent deliveries are pruned after this; dead letters are kept."
+    )
+    shutdown_grace_seconds: Annotated[float, Field(ge=0)] = Field(
+        10.0, description="How long in-flight sends may finish on SIGTERM before they are released."
+    )
+    sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = Field(
+        10_000, description="SQLite busy timeout."
+    )
 
     telegram_bot_token: SecretStr | None = Field(
         None, description="Bot API token; unset puts Telegram in the sandbox."
@@ -181,10 +221,12 @@ class Settings(BaseSettings):
         "https://api.telegram.org", description="Bot API base; requests go to {url}/bot{token}/."
     )
     smtp_host: str | None = Field(None, description="SMTP server; unset puts email in the sandbox.")
-    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(587, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP AUTH user name.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP AUTH password; never logged.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="`starttls`, `tls` (implicit) or `none`."
+    )
     email_from: str = Field("herald <herald@localhost>", description="From: of every email.")
     email_campaign_cap_per_hour: Annotated[int, Field(ge=1)] = Field(
         10, description="Most campaign emails one address gets per hour (transactional: no cap)."
@@ -208,7 +250,7 @@ class Settings(BaseSettings):
     templates_dir: Path | None = Field(
         None, description="Directory of extra templates (override the built-in ones)."
     )
-    default_locale: str = "en"
+    default_locale: str = Field("en", description="Locale that other locales fall back to.")
 
     public_url: str | None = Field(
         None, description="Where herald is reached from outside (tracked links, webhook)."
@@ -229,8 +271,12 @@ class Settings(BaseSettings):
     promo_chat_ids: ChatIds = Field(
         default_factory=list, description="Chats of the default promo schedule (JSON or a,b)."
     )
-    guide_interval_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 4.0
-    promo_interval_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 4.0
+    guide_interval_hours: Annotated[float, Field(gt=0, le=24 * 366)] = Field(
+        4.0, description="Cadence of the default `guides` schedule; applied at start only when set."
+    )
+    promo_interval_hours: Annotated[float, Field(gt=0, le=24 * 366)] = Field(
+        4.0, description="Cadence of the default `promos` schedule; applied at start only when set."
+    )
     schedule_grace_seconds: Annotated[float, Field(ge=0)] = Field(
         3600.0, description="A slot missed by at most this much is posted late, else skipped."
     )

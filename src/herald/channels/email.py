@@ -146,6 +146,18 @@ class EmailSender:
             return self._failed(exc, delivery)
         return Sent(provider_message_id=str(message["Message-ID"]))
 
+    async def check(self) -> str | None:
+        """Connect, upgrade and log in once (for ``herald doctor``): None when it all
+        works, else why not, in words free of the password."""
+        slot = _Slot()
+        try:
+            await self._ready(slot)
+        except Exception as exc:
+            outcome = _scrub(outcome_for(exc), self._password)
+            return getattr(outcome, "error", str(outcome))
+        await self._retire(slot)
+        return None
+
     async def close(self) -> None:
         """QUITs idle connections politely; cuts any that are still busy."""
         for slot in self._slots:

@@ -61,6 +61,7 @@ def create_app(
         try:
             yield
         finally:
+            gc.unfreeze()  # an app built again in this process (tests) starts afresh
             await rt.scheduler.stop()
             stop.set()
             for task in tasks:
