@@ -124,27 +124,18 @@ class ChannelSettings(BaseModel):
 class TelegramChannel(ChannelSettings):
     # The bucket paces; a sliding window of rate_per_second sends in any second (the
     # way Telegram counts) keeps a burst from ever passing the limit.
-    rate_per_second: Annotated[float, Field(gt=0)] = Field(
-        30.0,
-        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
-    )
-    burst: Annotated[int, Field(ge=1)] = Field(3, description="Token bucket size.")
+    rate_per_second: Annotated[float, Field(gt=0)] = 30.0
+    burst: Annotated[int, Field(ge=1)] = 3
 
 
 class EmailChannel(ChannelSettings):
-    rate_per_second: Annotated[float, Field(gt=0)] = Field(
-        10.0,
-        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
-    )
-    burst: Annotated[int, Field(ge=1)] = Field(10, description="Token bucket size.")
+    rate_per_second: Annotated[float, Field(gt=0)] = 10.0
+    burst: Annotated[int, Field(ge=1)] = 10
 
 
 class PushChannel(ChannelSettings):
-    rate_per_second: Annotated[float, Field(gt=0)] = Field(
-        100.0,
-        description="Sends per second (a token bucket; Telegram: also a sliding 1 s window).",
-    )
-    burst: Annotated[int, Field(ge=1)] = Field(100, description="Token bucket size.")
+    rate_per_second: Annotated[float, Field(gt=0)] = 100.0
+    burst: Annotated[int, Field(ge=1)] = 100
 
 
 def normalize_database_url(url: str) -> str:

@@ -54,7 +54,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if isinstance(annotation, type) and issubclass(annotation, ChannelSettings):
             rows.extend(_rows(annotation, f"{prefix}{name.upper()}__"))
             continue
-        meaning = (info.description or "").replace("|", "\\|").replace("\n", " ")
+        # A channel's subclass overrides defaults only; the meaning is the base's.
+        inherited = ChannelSettings.model_fields.get(name)
+        described = info.description or (inherited.description if inherited else None)
+        meaning = (described or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{prefix}{name.upper()}` | {_default(info)} | {meaning} |")
     return rows
 
