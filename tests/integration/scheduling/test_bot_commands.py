@@ -4,6 +4,7 @@ polling and by webhook, the admin check with getChatMember, replies through the 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from httpx import AsyncClient
@@ -144,6 +145,13 @@ async def test_the_webhook_enforces_its_secret_and_handles_commands(
         ):
             response = await client.post("/telegram/webhook", content=body, headers=good)
             assert (response.status_code, response.json()["handled"]) == (200, handled)
+
+        async def endless() -> AsyncIterator[bytes]:  # chunked: no Content-Length to trust
+            for _ in range(64):
+                yield b"x" * 65536
+
+        streamed = await client.post("/telegram/webhook", content=endless(), headers=good)
+        assert streamed.json()["handled"] == "ignored:oversized"
 
 
 async def test_the_webhook_is_not_there_in_polling_mode(
