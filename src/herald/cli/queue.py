@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
-from herald.cli.common import fail, out_console, print_json, run_with_runtime
+from herald.cli.common import err_console, fail, out_console, print_json, run_with_runtime
 from herald.queue import Delivery, DeliveryFilter, QueueStats, State
 from herald.queue import admin as queue_admin
 from herald.runtime import Runtime
@@ -157,7 +158,13 @@ def dlq_replay(
         fail("give ids or a filter (--channel, --error, ...), or --all", 2)
 
     async def action(runtime: Runtime) -> int:
-        return await queue_admin.replay(runtime.queue, f)
+        total = await queue_admin.count_dead(runtime.queue, f)
+        # A bar on a terminal (stderr, so stdout stays the one result line for scripts).
+        with Progress(console=err_console, transient=True, disable=as_json) as progress:
+            task = progress.add_task("replaying dead letters", total=total)
+            return await queue_admin.replay(
+                runtime.queue, f, on_batch=lambda n: progress.advance(task, n)
+            )
 
     replayed = run_with_runtime(action)
     if as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import case, delete, func, select, update
@@ -28,11 +29,22 @@ async def list_deliveries(
     return [Delivery.from_row(r) for r in rows]
 
 
-async def replay(queue: DeliveryQueue, f: DeliveryFilter) -> int:
+async def count_dead(queue: DeliveryQueue, f: DeliveryFilter) -> int:
+    """How many dead letters match ``f`` (what a bulk replay is about to do)."""
+    f = dataclasses.replace(f, state=State.DEAD)
+    async with queue.db.read() as conn:
+        found = await conn.scalar(select(func.count()).select_from(D).where(*conditions(f)))
+    return int(found or 0)
+
+
+async def replay(
+    queue: DeliveryQueue, f: DeliveryFilter, on_batch: Callable[[int], None] | None = None
+) -> int:
     """Put dead letters matching ``f`` back in the queue with fresh attempts.
 
     Works in batches so a bulk replay of many dead letters never holds the write
-    lock for long; returns how many were replayed.
+    lock for long; ``on_batch`` hears each batch's count (a progress bar); returns how
+    many were replayed.
     """
     f = dataclasses.replace(f, state=State.DEAD)
     replayed = 0
@@ -49,6 +61,8 @@ async def replay(queue: DeliveryQueue, f: DeliveryFilter) -> int:
             if count:
                 await queue.announce(conn)
         replayed += count
+        if on_batch is not None and count:
+            on_batch(count)
         if count < REPLAY_BATCH:
             break
     if replayed:
