@@ -35,7 +35,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -48,6 +47,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.postgres import free_port  # noqa: E402
+from tests.support.processes import wait_ready  # noqa: E402
 
 from herald.tracking.signing import Signer  # noqa: E402
 from queue_throughput import herald_revision, machine_info, note  # noqa: E402
@@ -57,12 +58,6 @@ SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 WEBHOOK_SECRET = "bench-webhook-secret"
 PUBLIC = "https://herald.example.com"
 CHAT = -1001234567890
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bare_app_main(port: int) -> None:
@@ -114,22 +109,6 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     figures["errors"] = float(errors[1]) if errors else 0.0
     return figures
-
-
-async def wait_ready(port: int, seconds: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient() as client:
-        while True:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"error: nothing ready on port {port}")
-            await asyncio.sleep(0.2)
 
 
 def clicks_in(db_path: Path, source: str) -> int:

@@ -175,8 +175,3 @@ class ContentStore:
                 delete(content).where(content.c.id == item_id, content.c.kind == kind.value)
             )
         return bool(done.rowcount)
-
-    async def seeded_keys(self) -> set[str]:
-        async with self._db.read() as conn:
-            rows = (await conn.execute(select(content.c.seed_key))).all()
-        return {r.seed_key for r in rows if r.seed_key}

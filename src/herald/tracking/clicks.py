@@ -166,10 +166,6 @@ class ClickStore:
                     self._metrics.marketing_clicks.labels(promo).inc(n)
         return written
 
-    @property
-    def buffered(self) -> int:
-        return len(self._buffer)
-
     # -- reading --------------------------------------------------------------------
 
     async def find(self, query: ClickQuery, *, limit: int = 100) -> list[ClickRow]:

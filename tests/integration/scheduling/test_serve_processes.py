@@ -21,6 +21,7 @@ from herald.db import Database
 from herald.db.tables import schedule_runs
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import PostgresServer, free_port
+from tests.support.processes import wait_ready
 
 pytestmark = pytest.mark.slow
 HERALD = str(Path(sys.executable).parent / "herald")
@@ -55,19 +56,6 @@ def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[b
         return subprocess.Popen(
             [HERALD, "serve"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
         )
-
-
-async def wait_ready(port: int, seconds: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    async with httpx.AsyncClient() as client:
-        while True:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert asyncio.get_running_loop().time() < deadline, "serve never became ready"
-            await asyncio.sleep(0.2)
 
 
 async def test_two_serve_processes_post_each_slot_once(
