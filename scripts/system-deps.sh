@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (PostgreSQL server binaries),
+# Installs the Debian packages the test suite needs (PostgreSQL server binaries,
+# Chromium and its driver for the dashboard's browser tests),
 # when they are missing. Idempotent; needs root (or sudo) only when it installs.
 set -euo pipefail
 
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+if ! [ -x /usr/bin/chromium ]; then
+  need+=(chromium chromium-driver)
 fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
