@@ -274,6 +274,12 @@ class Settings(BaseSettings):
     schedule_sync_seconds: Annotated[float, Field(gt=0)] = Field(
         10.0, description="How often serve re-reads schedules that other processes changed."
     )
+    dashboard_session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(
+        12.0, description="How long a dashboard sign-in lasts (revoking the key ends it sooner)."
+    )
+    login_attempts_per_minute: Annotated[float, Field(gt=0)] = Field(
+        10.0, description="Dashboard sign-ins allowed per client address and minute (brute force)."
+    )
 
     telegram: TelegramChannel = TelegramChannel()
     email: EmailChannel = EmailChannel()

@@ -109,6 +109,16 @@ class ApiKeys:
                 )
         return Principal(int(row.id), row.name, Role(row.role))
 
+    async def active(self, key_id: int) -> Principal | None:
+        """The key's principal if it still exists and is not revoked (a dashboard session)."""
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                )
+            ).first()
+        return Principal(int(row.id), row.name, Role(row.role)) if row else None
+
     async def list(self) -> list[ApiKey]:
         async with self._db.read() as conn:
             rows = (await conn.execute(select(api_keys).order_by(api_keys.c.id))).all()

@@ -119,6 +119,43 @@ async def prune_sent(queue: DeliveryQueue, retention: timedelta) -> int:
             return pruned
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Activity:
+    """What happened in a recent window: the dashboard's send rate and error count."""
+
+    window: timedelta
+    sent: int
+    dead: int
+    retrying: int  # pending again after a failed attempt, now
+
+    @property
+    def sent_per_minute(self) -> float:
+        return self.sent / (self.window.total_seconds() / 60)
+
+
+async def activity(queue: DeliveryQueue, window: timedelta = timedelta(hours=1)) -> Activity:
+    since = queue.clock.now() - window
+    async with queue.db.read() as conn:
+        done: dict[str, int] = dict(
+            (
+                await conn.execute(
+                    select(D.c.state, func.count())
+                    .where(D.c.state.in_([State.SENT, State.DEAD]), D.c.finished_at >= since)
+                    .group_by(D.c.state)
+                )
+            ).all()
+        )
+        retrying = await conn.scalar(
+            select(func.count()).where(D.c.state == State.PENDING, D.c.last_error.is_not(None))
+        )
+    return Activity(
+        window,
+        sent=int(done.get(State.SENT.value, 0)),
+        dead=int(done.get(State.DEAD.value, 0)),
+        retrying=int(retrying or 0),
+    )
+
+
 async def stats(queue: DeliveryQueue) -> QueueStats:
     now = queue.clock.now()
     async with queue.db.read() as conn:

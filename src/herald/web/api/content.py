@@ -120,6 +120,27 @@ def _buttons(kind: Kind, buttons: list[ButtonIn]) -> tuple[Button, ...]:
     return tuple(Button(b.text, b.url) for b in buttons)
 
 
+def to_draft(kind: Kind, body: ContentIn) -> ContentDraft:
+    """A validated draft; a guide's rules raise 422s naming the field (API and dashboard)."""
+    _guide_fields(kind, body.alert_text)
+    return ContentDraft(
+        title=body.title,
+        body=body.body,
+        footer=body.footer,
+        buttons=_buttons(kind, body.buttons),
+        alert_text=body.alert_text,
+        enabled=body.enabled,
+    )
+
+
+def unsaved(kind: Kind, draft: ContentDraft, now: datetime, item_id: int = 0) -> ContentItem:
+    """A draft as an item, to preview it before (or without) saving."""
+    return ContentItem(
+        item_id, kind, draft.title, draft.body, draft.footer, tuple(draft.buttons),
+        draft.alert_text, draft.enabled, None, now, now,
+    )  # fmt: skip
+
+
 def content_router(kind: Kind) -> APIRouter:
     plural = f"{kind.value}s"
     router = APIRouter(prefix=f"/{plural}", tags=[plural])
@@ -130,35 +151,19 @@ def content_router(kind: Kind) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind.value} {item_id} not found")
         return item
 
-    def draft(body: ContentIn) -> ContentDraft:
-        _guide_fields(kind, body.alert_text)
-        return ContentDraft(
-            title=body.title,
-            body=body.body,
-            footer=body.footer,
-            buttons=_buttons(kind, body.buttons),
-            alert_text=body.alert_text,
-            enabled=body.enabled,
-        )
-
     @router.get("", summary=f"List {plural}")
     async def list_items(runtime: RuntimeDep) -> list[ContentOut]:
         return [_out(i) for i in await runtime.content.all(kind)]
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {kind.value}")
     async def create_item(body: ContentIn, runtime: RuntimeDep, _: Admin) -> ContentOut:
-        new_id = await runtime.content.create(kind, draft(body))
+        new_id = await runtime.content.create(kind, to_draft(kind, body))
         return _out(await found(runtime, new_id))
 
     @router.post("/preview", summary=f"Preview an unsaved {kind.value}")
     async def preview_draft(body: ContentIn, runtime: RuntimeDep) -> PreviewOut:
-        item = draft(body)
-        now = runtime.clock.now()
-        unsaved = ContentItem(
-            0, kind, item.title, item.body, item.footer, tuple(item.buttons),
-            item.alert_text, item.enabled, None, now, now,
-        )  # fmt: skip
-        return PreviewOut(**preview(unsaved, runtime.signer, runtime.settings.public_url))
+        item = unsaved(kind, to_draft(kind, body), runtime.clock.now())
+        return PreviewOut(**preview(item, runtime.signer, runtime.settings.public_url))
 
     @router.get("/{item_id}", summary=f"One {kind.value}")
     async def get_item(item_id: ItemId, runtime: RuntimeDep) -> ContentOut:

@@ -77,7 +77,7 @@ class ChatIdsField(BaseModel):
 class ScheduleIn(CadenceFields, ChatIdsField):
     name: str = Field(min_length=1, max_length=128, pattern=r"^[\w.-]+$")
     kind: Literal["guides", "promos", "playlist"]
-    items: list[Annotated[int, Field(ge=1)]] = Field(
+    items: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
         default_factory=list, max_length=500, description="playlist: content ids in order"
     )
     chat_ids: list[str] = Field(default_factory=list, max_length=1000)
@@ -227,7 +227,7 @@ async def _found(runtime: Runtime, schedule_id: int) -> Schedule:
     return schedule
 
 
-async def _changed(runtime: Runtime) -> None:
+async def notify_scheduler(runtime: Runtime) -> None:
     """Let this process's scheduler see the change now (others see it at their next sync)."""
     if runtime.scheduler.running:
         await runtime.scheduler.sync()
@@ -254,7 +254,7 @@ async def create_schedule(body: ScheduleIn, runtime: RuntimeDep, _: Admin) -> Sc
         new_id = await runtime.schedules.create(spec)
     except ScheduleExists as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    await _changed(runtime)
+    await notify_scheduler(runtime)
     return await schedule_out(runtime, await _found(runtime, new_id))
 
 
@@ -291,7 +291,7 @@ async def update_schedule(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     if updated is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    await _changed(runtime)
+    await notify_scheduler(runtime)
     return await schedule_out(runtime, updated)
 
 
@@ -299,7 +299,7 @@ async def update_schedule(
 async def delete_schedule(schedule_id: ScheduleId, runtime: RuntimeDep, _: Admin) -> Response:
     if not await runtime.schedules.delete(schedule_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    await _changed(runtime)
+    await notify_scheduler(runtime)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

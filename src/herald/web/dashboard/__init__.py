@@ -1,0 +1,57 @@
+"""The operator dashboard: server-rendered pages at ``/``, every asset served by herald.
+
+Pages read through the same stores and view functions as the API and change things
+only through forms that carry a CSRF token, sent by a signed-in admin or owner.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from herald.config import Settings
+from herald.web.dashboard.auth import LoginRequired
+from herald.web.dashboard.deps import Dashboard, Throttle
+from herald.web.dashboard.pages import (
+    analytics,
+    content,
+    deliveries,
+    keys,
+    login,
+    overview,
+    recipients,
+    sandbox,
+    schedules,
+)
+from herald.web.dashboard.render import HERE, Pages
+from herald.web.dashboard.session import SessionCodec
+
+router = APIRouter(include_in_schema=False)
+for page in (login, overview, schedules, content, deliveries, analytics, recipients, sandbox, keys):
+    router.include_router(page.router)
+
+
+async def _to_login(request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, LoginRequired)
+    target = login.local_path(exc.next_url)
+    query = f"?next={quote(target)}" if target != "/" else ""
+    return RedirectResponse(f"/login{query}", status.HTTP_303_SEE_OTHER)
+
+
+def mount(app: FastAPI, settings: Settings, login_throttle: Throttle) -> None:
+    """Add the pages, their static files and the login redirect to ``app``."""
+    app.state.dashboard = Dashboard(
+        pages=Pages(),
+        sessions=SessionCodec(
+            settings.secret_key.get_secret_value(),
+            timedelta(hours=settings.dashboard_session_hours),
+        ),
+        login_throttle=login_throttle,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(router)
+    app.add_exception_handler(LoginRequired, _to_login)

@@ -1,0 +1,200 @@
+"""Guides and promos: the list, an edit form, and a preview drawn like the Telegram post.
+
+The form goes through the API's own input model and rules (``ContentIn``,
+``to_draft``), so the dashboard accepts exactly what the API accepts and names the
+same fields when it refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from herald.scheduling.content import ContentDraft, ContentItem, Kind
+from herald.scheduling.post import render_post
+from herald.web.api.content import ContentIn, to_draft, unsaved
+from herald.web.dashboard.auth import DashboardUser, Operator, User
+from herald.web.dashboard.deps import PagesDep
+from herald.web.deps import RuntimeDep
+
+router = APIRouter(prefix="/content")
+BUTTON_ROWS = 8  # ContentIn allows up to eight buttons
+
+
+@router.get("", response_class=HTMLResponse)
+async def content_list(
+    request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    return pages.render(
+        request,
+        "content.html",
+        user,
+        active="content",
+        guides=await runtime.content.all(Kind.GUIDE),
+        promos=await runtime.content.all(Kind.PROMO),
+    )
+
+
+async def _found(runtime: RuntimeDep, item_id: int) -> ContentItem:
+    item = await runtime.content.get(item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no guide or promo with id {item_id}")
+    return item
+
+
+def _form_of(item: ContentItem) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "body": item.body,
+        "footer": item.footer or "",
+        "alert_text": item.alert_text or "",
+        "enabled": item.enabled,
+        "buttons": [
+            {"text": b.text, "url": b.url or "", "click": b.click or b.url is None}
+            for b in item.buttons
+        ],
+    }
+
+
+async def _read_form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    buttons = []
+    for i in range(BUTTON_ROWS):
+        label, url = text(f"button-{i}-text"), text(f"button-{i}-url")
+        if label or url:
+            buttons.append(
+                {"text": label, "url": url, "click": bool(form.get(f"button-{i}-click"))}
+            )
+    return {
+        "title": text("title"),
+        "body": text("body"),
+        "footer": text("footer"),
+        "alert_text": text("alert_text"),
+        "enabled": bool(form.get("enabled")),
+        "buttons": buttons,
+    }
+
+
+def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, list[str]]:
+    """The draft, or the errors as "field: reason" lines (the API's wording)."""
+    body = {
+        **data,
+        "footer": data["footer"] or None,
+        "alert_text": data["alert_text"] or None,
+        "buttons": [
+            {"text": b["text"], "url": b["url"] or None, "click": b["click"] and bool(b["url"])}
+            for b in data["buttons"]
+        ],
+    }
+    try:
+        return to_draft(kind, ContentIn.model_validate(body)), []
+    except ValidationError as exc:
+        return None, [f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors()]
+    except HTTPException as exc:  # to_draft's rules, phrased as the API's 422 detail
+        detail: list[dict[str, Any]] = exc.detail  # type: ignore[assignment]
+        return None, [f"{_field(e['loc'][1:])}: {e['msg']}" for e in detail]
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc) or "form"
+
+
+def _page(
+    request: Request,
+    pages: PagesDep,
+    runtime: RuntimeDep,
+    user: DashboardUser,
+    kind: Kind,
+    item_id: int | None,
+    form: dict[str, Any],
+    draft: ContentDraft | None,
+    errors: list[str],
+) -> HTMLResponse:
+    payload = None
+    if draft is not None:
+        shown = unsaved(kind, draft, runtime.clock.now(), item_id or 0)
+        payload = render_post(shown, runtime.signer, runtime.settings.public_url)
+    return pages.render(
+        request,
+        "content_edit.html",
+        user,
+        status_code=422 if errors else 200,
+        active="content",
+        kind=kind.value,
+        item_id=item_id,
+        form=form,
+        rows=[*form["buttons"], *[{}] * min(2, BUTTON_ROWS - len(form["buttons"]))],
+        payload=payload,
+        errors=errors,
+    )
+
+
+@router.get("/new/{kind}", response_class=HTMLResponse)
+async def new_item(
+    kind: Kind, request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    form = {"title": "", "body": "", "footer": "", "alert_text": "", "enabled": True, "buttons": []}
+    return _page(request, pages, runtime, user, kind, None, form, None, [])
+
+
+@router.post("/new/{kind}")
+async def create_item(
+    kind: Kind, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
+) -> Response:
+    form = await _read_form(request)
+    draft, errors = _validate(kind, form)
+    if draft is None:
+        return _page(request, pages, runtime, user, kind, None, form, None, errors)
+    new_id = await runtime.content.create(kind, draft)
+    return RedirectResponse(f"/content/{new_id}?notice=saved", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/{item_id}", response_class=HTMLResponse)
+async def edit_item(
+    item_id: int, request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    item = await _found(runtime, item_id)
+    form = _form_of(item)
+    draft, _ = _validate(item.kind, form)
+    return _page(request, pages, runtime, user, item.kind, item_id, form, draft, [])
+
+
+@router.post("/{item_id}/preview", response_class=HTMLResponse)
+async def preview_item(
+    item_id: int, request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """The form's text as it would be posted, without saving (viewers may preview too)."""
+    item = await _found(runtime, item_id)
+    form = await _read_form(request)
+    draft, errors = _validate(item.kind, form)
+    return _page(request, pages, runtime, user, item.kind, item_id, form, draft, errors)
+
+
+@router.post("/{item_id}")
+async def save_item(
+    item_id: int, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
+) -> Response:
+    item = await _found(runtime, item_id)
+    form = await _read_form(request)
+    draft, errors = _validate(item.kind, form)
+    if draft is None:
+        return _page(request, pages, runtime, user, item.kind, item_id, form, None, errors)
+    changes = {
+        "title": draft.title,
+        "body": draft.body,
+        "footer": draft.footer,
+        "buttons": draft.buttons,
+        "alert_text": draft.alert_text,
+        "enabled": draft.enabled,
+    }
+    await runtime.content.update(item_id, item.kind, changes)
+    runtime.targets.forget(item_id)
+    return RedirectResponse(f"/content/{item_id}?notice=saved", status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,39 @@
+"""The sandbox inbox: what channels without credentials would have sent, as it would look."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from herald.channels.sandbox import read_inbox
+from herald.web.dashboard.auth import User
+from herald.web.dashboard.deps import PagesDep
+from herald.web.deps import RuntimeDep
+
+router = APIRouter(prefix="/sandbox")
+PAGE = 50
+
+
+@router.get("", response_class=HTMLResponse)
+async def sandbox(
+    request: Request,
+    user: User,
+    pages: PagesDep,
+    runtime: RuntimeDep,
+    channel: Annotated[str, Query(pattern="^(|telegram|email|push)$")] = "",
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    messages = await read_inbox(
+        runtime.db, channel=channel or None, limit=PAGE, before_id=before_id
+    )
+    return pages.render(
+        request,
+        "sandbox.html",
+        user,
+        active="sandbox",
+        messages=messages,
+        channel=channel,
+        next_before=messages[-1]["id"] if len(messages) == PAGE else None,
+    )

@@ -1,0 +1,119 @@
+"""A Telegram message as a chat shows it, in HTML, for previews and the sandbox inbox.
+
+Covers the MarkdownV2 herald writes (bold, italic, underline, strikethrough, spoiler,
+code, pre, inline links, backslash escapes) and Telegram's HTML parse mode (its few
+tags kept, everything else shown as text). Whatever the input, the output is safe:
+text is HTML-escaped and only ``http``, ``https`` and ``tg`` links become anchors.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markupsafe import Markup
+
+_SAFE_URL = re.compile(r"^(https?|tg)://", re.IGNORECASE)
+_TOGGLES = {"*": "b", "_": "i", "__": "u", "~": "s", "||": "tg-spoiler"}
+_HTML_TAGS = re.compile(
+    r"<(/?)(b|strong|i|em|u|ins|s|strike|del|code|pre|tg-spoiler|a)(\s+href=\"([^\"]*)\")?\s*>",
+    re.IGNORECASE,
+)
+
+
+def _anchor(url: str) -> str:
+    url = html.unescape(url)
+    if _SAFE_URL.match(url):
+        return f'<a href="{html.escape(url, quote=True)}" rel="noopener noreferrer">'
+    return "<a>"
+
+
+def markdown_v2_html(text: str) -> Markup:
+    out: list[str] = []
+    open_tags: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(html.escape(text[i + 1]))
+            i += 2
+            continue
+        if ch == "`":
+            fence = text.startswith("```", i)
+            end = _closing(text, "```" if fence else "`", i + (3 if fence else 1))
+            if end != -1:
+                inner = text[i + (3 if fence else 1) : end]
+                if fence:
+                    inner = inner.split("\n", 1)[1] if "\n" in inner else inner
+                inner = re.sub(r"\\(.)", r"\1", inner)
+                tag = "pre" if fence else "code"
+                out.append(f"<{tag}>{html.escape(inner)}</{tag}>")
+                i = end + (3 if fence else 1)
+                continue
+        if ch == "[":
+            match = re.match(r"\[((?:\\.|[^\]\\])*)\]\(((?:\\.|[^)\\])*)\)", text[i:])
+            if match:
+                label = markdown_v2_html(match.group(1))
+                url = re.sub(r"\\(.)", r"\1", match.group(2))
+                out.append(f"{_anchor(html.escape(url))}{label}</a>")
+                i += match.end()
+                continue
+        marker = next((m for m in ("__", "||", "*", "_", "~") if text.startswith(m, i)), None)
+        if marker is not None:
+            tag = _TOGGLES[marker]
+            if open_tags and open_tags[-1] == tag:
+                open_tags.pop()
+                out.append(f"</{tag}>")
+            else:
+                open_tags.append(tag)
+                out.append(f"<{tag}>")
+            i += len(marker)
+            continue
+        out.append("<br>" if ch == "\n" else html.escape(ch))
+        i += 1
+    out.extend(f"</{tag}>" for tag in reversed(open_tags))
+    return Markup("".join(out))
+
+
+def _closing(text: str, marker: str, start: int) -> int:
+    """Where ``marker`` next occurs unescaped from ``start``, or -1."""
+    i = start
+    while (i := text.find(marker, i)) != -1:
+        backslashes = len(text[:i]) - len(text[:i].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return i
+        i += 1
+    return -1
+
+
+def telegram_html(text: str, parse_mode: str | None) -> Markup:
+    """``text`` rendered as Telegram would show it under ``parse_mode``."""
+    if parse_mode == "MarkdownV2":
+        return markdown_v2_html(text)
+    if parse_mode == "HTML":
+        return _html_mode(text)
+    return Markup(html.escape(text).replace("\n", "<br>"))
+
+
+def _html_mode(text: str) -> Markup:
+    out: list[str] = []
+    stack: list[str] = []
+    last = 0
+    for match in _HTML_TAGS.finditer(text):
+        out.append(html.escape(html.unescape(text[last : match.start()])))
+        closing, tag, _, href = match.groups()
+        tag = tag.lower()
+        if not closing:
+            out.append(_anchor(href or "") if tag == "a" else f"<{tag}>")
+            stack.append(tag)
+        elif tag in stack:  # close it (and anything left open inside it)
+            while stack:
+                inner = stack.pop()
+                out.append(f"</{inner}>")
+                if inner == tag:
+                    break
+        last = match.end()
+    out.append(html.escape(html.unescape(text[last:])))
+    out.extend(f"</{tag}>" for tag in reversed(stack))
+    return Markup("".join(out).replace("\n", "<br>"))
