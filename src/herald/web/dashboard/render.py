@@ -56,6 +56,16 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def every(seconds: float | None) -> str:
+    """An interval as people say it: 4 h, 1.5 h, 20 min, 30 s."""
+    if not seconds:
+        return "—"
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.4g} {unit}"
+    return f"{seconds:.4g} s"
+
+
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
@@ -71,6 +81,7 @@ def build_templates() -> Jinja2Templates:
     env = templates.env
     env.filters["when"] = when
     env.filters["pretty_json"] = pretty_json
+    env.filters["every"] = every
     env.filters["telegram"] = telegram_html
     env.globals["nav"] = NAV
     return templates
