@@ -17,9 +17,9 @@ from tests.integration.dashboard.conftest import Site
 from tests.support.dashboard import csrf_of, sign_in
 from tests.support.fake_telegram import forbidden
 
-PAGES = ["/", "/schedules", "/schedules/1", "/content", "/content/1", "/content/new/promo",
-         "/deliveries", "/deliveries?state=dead", "/analytics", "/analytics?span=48h",
-         "/recipients", "/sandbox", "/sandbox?channel=email"]  # fmt: skip
+# The pages' queries are the stores' (tested on both databases); one module renders
+# every page on both, the rest run on SQLite only.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def test_pages_need_a_session_and_return_to_where_they_were(site: Site) -> None:
@@ -79,20 +79,6 @@ async def test_sign_in_is_rate_limited_per_client(site: Site) -> None:
     assert int(limited.headers["retry-after"]) >= 1
 
 
-@pytest.mark.parametrize("role", list(Role))
-async def test_every_page_renders_for_every_role(site: Site, role: Role) -> None:
-    await sign_in(site.client, site.keys[role])
-    for path in PAGES:
-        page = await site.client.get(path)
-        assert page.status_code == 200, (path, page.text[:500])
-        assert "script" not in page.headers["content-security-policy"]
-        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-        assert "<script" not in page.text
-    keys = await site.client.get("/keys")
-    assert keys.status_code == (200 if role is Role.OWNER else 403)
-    assert ('href="/keys"' in (await site.client.get("/")).text) is (role is Role.OWNER)
-
-
 async def test_a_viewer_sees_no_controls_and_the_server_refuses_them(site: Site) -> None:
     await sign_in(site.client, site.keys[Role.VIEWER])
     page = await site.client.get("/schedules")
@@ -105,7 +91,8 @@ async def test_a_viewer_sees_no_controls_and_the_server_refuses_them(site: Site)
     schedule = await site.runtime.schedules.get(1)
     assert schedule is not None and schedule.enabled
     assert (await site.runtime.content.get(1)) is not None
-    assert (await site.client.post("/keys", data={"csrf": csrf, "name": "x", "role": "owner"})).status_code == 403  # fmt: skip
+    keys = await site.client.post("/keys", data={"csrf": csrf, "name": "x", "role": "owner"})
+    assert keys.status_code == 403
 
 
 async def test_forms_without_their_csrf_token_are_refused(site: Site) -> None:
@@ -224,7 +211,7 @@ async def test_a_new_promo_with_a_tracked_button(site: Site) -> None:
             "enabled": "on",
             "alert_text": "Thanks!",
             "button-0-text": "I want it",
-        },  # fmt: skip
+        },
     )
     assert created.status_code == 303
     new_id = int(created.headers["location"].split("/")[2].split("?")[0])
@@ -244,7 +231,7 @@ async def test_the_analytics_page_charts_clicks_per_promo(site: Site, clock: Fak
                     promo_id=promos[0].id,
                     cta=0,
                     telegram_user_id=user,
-                )  # fmt: skip
+                )
             )
     await site.runtime.clicks.flush()
     await sign_in(site.client, site.keys[Role.VIEWER])
@@ -261,7 +248,7 @@ async def test_the_sandbox_inbox_shows_mail_as_it_would_look(site: Site) -> None
             "email",
             "a@example.com",
             {"subject": "Stop-loss hit", "text": "hit", "html": "<p><b>hit</b></p>"},
-        )  # fmt: skip
+        )
     )
     await rt.worker(exclusive={}).drain()
     await sign_in(site.client, site.keys[Role.VIEWER])
