@@ -17,16 +17,9 @@ from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
 from herald.web import dashboard, redirect, telegram
 from herald.web.api import api_router, health
+from herald.web.throttle import Throttle
 
 log = structlog.get_logger("herald.web")
-
-
-class _TodoThrottle:
-    def check(self, key: str, now: float) -> float:
-        return 0.0
-
-
-_TODO_THROTTLE = _TodoThrottle()
 
 
 def create_app(
@@ -90,5 +83,7 @@ def create_app(
     app.include_router(telegram.router)
     app.include_router(health.router)
     app.include_router(api_router)
-    dashboard.mount(app, settings, login_throttle=_TODO_THROTTLE)
+    dashboard.mount(
+        app, settings, login_throttle=Throttle.per_minute(settings.login_attempts_per_minute)
+    )
     return app
