@@ -282,3 +282,17 @@ async def test_sign_out_ends_the_session(site: Site) -> None:
     out = await site.client.post("/logout", data={"csrf": csrf_of(page)})
     assert out.headers["location"] == "/login?notice=signed-out"
     assert (await site.client.get("/")).status_code == 303
+
+
+async def test_errors_on_a_page_are_a_page_and_the_apis_stay_json(site: Site) -> None:
+    await sign_in(site.client, site.keys[Role.VIEWER])
+    missing = await site.client.get("/schedules/999")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "schedule 999 not found" in missing.text
+    bad = await site.client.get("/analytics", params={"span": "1y"})
+    assert bad.status_code == 422 and "span: Input should be" in bad.text
+    api = await site.client.get(
+        "/api/v1/schedules/999", headers={"Authorization": f"Bearer {site.keys[Role.VIEWER]}"}
+    )
+    assert api.status_code == 404 and api.json() == {"detail": "schedule 999 not found"}

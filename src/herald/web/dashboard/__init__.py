@@ -9,9 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herald.config import Settings
 from herald.web.dashboard.auth import LoginRequired
@@ -42,6 +48,29 @@ async def _to_login(request: Request, exc: Exception) -> RedirectResponse:
     return RedirectResponse(f"/login{query}", status.HTTP_303_SEE_OTHER)
 
 
+def _on_a_page(request: Request) -> bool:
+    route = request.scope.get("route")
+    endpoint = getattr(route, "endpoint", None)
+    return getattr(endpoint, "__module__", "").startswith(__name__)
+
+
+async def _errors(request: Request, exc: Exception) -> Response:
+    """Errors on a page are a page; the API's (and unknown paths') stay JSON."""
+    if not _on_a_page(request):
+        if isinstance(exc, RequestValidationError):
+            return await request_validation_exception_handler(request, exc)
+        assert isinstance(exc, StarletteHTTPException)
+        return await http_exception_handler(request, exc)
+    if isinstance(exc, RequestValidationError):
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        lines = [f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()]
+    else:
+        assert isinstance(exc, HTTPException | StarletteHTTPException)
+        code, lines = exc.status_code, [str(exc.detail)]
+    pages: Pages = request.app.state.dashboard.pages
+    return pages.render(request, "error.html", None, status_code=code, code=code, lines=lines)
+
+
 def mount(app: FastAPI, settings: Settings, login_throttle: Throttle) -> None:
     """Add the pages, their static files and the login redirect to ``app``."""
     app.state.dashboard = Dashboard(
@@ -55,3 +84,5 @@ def mount(app: FastAPI, settings: Settings, login_throttle: Throttle) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
     app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(StarletteHTTPException, _errors)
+    app.add_exception_handler(RequestValidationError, _errors)
