@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,17 +23,31 @@ from herald.clock import SystemClock
 from herald.config import normalize_database_url
 from herald.db import Database
 from herald.queue import DeliveryQueue, NewDelivery, Permanent, Result
+from tests.support.terminal import Terminal
 
 HERALD = Path(sys.executable).parent / "herald"
 TIMEOUT = 60
 
 
+# Variables that make rich draw for a terminal where there is none (or not for one).
+RICH_OVERRIDES = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def herald_env(database: Path) -> dict[str, str]:
+    """This process's environment without HERALD_* (or rich overrides), in dev on SQLite."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().startswith("HERALD_") and k not in RICH_OVERRIDES
+    }
+    clean["HERALD_ENV"] = "dev"
+    clean["HERALD_DATABASE_URL"] = f"sqlite:///{database}"
+    return clean
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("HERALD_")}
-    clean["HERALD_ENV"] = "dev"
-    clean["HERALD_DATABASE_URL"] = f"sqlite:///{tmp_path}/h.db"
-    return clean
+    return herald_env(tmp_path / "h.db")
 
 
 def herald(
@@ -219,6 +234,19 @@ def test_dead_letter_list_and_replay(migrated: dict[str, str], tmp_path: Path) -
     assert json.loads(again.stdout) == {"replayed": 0}
 
 
+def test_a_bulk_replay_draws_a_bar_on_a_terminal_only(
+    migrated: dict[str, str], tmp_path: Path
+) -> None:
+    for _ in range(2):
+        asyncio.run(_make_dead_letter(migrated["HERALD_DATABASE_URL"]))
+    with Terminal([str(HERALD), "dlq", "replay", "--all"], env=migrated, cwd=tmp_path) as term:
+        code, stdout = term.finish(TIMEOUT)
+    assert code == 0
+    assert stdout == "replayed 2 dead letter(s)\n"  # the bar went to the terminal (stderr)
+    assert "replaying dead letters" in term.screen()
+    assert "2/2" in term.screen()
+
+
 # -- the worker stops cleanly on SIGTERM -------------------------------------------
 
 
@@ -289,6 +317,27 @@ def test_keys_create_prints_only_the_key_and_list_never_shows_it(
     again = herald("keys", "revoke", str(entry["id"]), env=env, cwd=tmp_path)
     assert again.returncode == 1
     assert "no active key" in single_error(again)
+
+
+def test_every_list_stats_or_status_command_has_json() -> None:
+    from typer.main import get_command
+
+    from herald.cli.main import app
+
+    def leaves(command: Any, path: str) -> Iterator[tuple[str, Any]]:
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from leaves(sub, f"{path} {name}".strip())
+        if not hasattr(command, "commands"):
+            yield path, command
+
+    found = {
+        path: any("--json" in p.opts for p in command.params)
+        for path, command in leaves(get_command(app), "")
+        if path.rsplit(" ", 1)[-1] in ("list", "stats", "status")
+    }
+    expected = {"queue stats", "dlq list", "keys list", "schedules list", "campaigns list"}
+    assert expected | {"campaigns status"} <= set(found)
+    assert [path for path, has_json in found.items() if not has_json] == []
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import DBAPIError
 
 from herald.config import ConfigError, Settings, load_settings
@@ -20,6 +21,7 @@ from herald.runtime import Runtime
 T = TypeVar("T")
 err_console = Console(stderr=True)
 out_console = Console()
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 class CliError(Exception):
@@ -74,3 +76,17 @@ def run_with_runtime(
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def progress_bar(*, quiet: bool = False) -> Progress:
+    """A bar on stderr, drawn only on a terminal: stdout stays the result, for scripts."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        redirect_stdout=False,
+        disable=quiet or not err_console.is_terminal,
+    )

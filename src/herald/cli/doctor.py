@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -16,7 +15,7 @@ from rich.table import Table
 from herald.channels.email import EmailSender
 from herald.channels.telegram import TelegramCallError, TelegramSender
 from herald.channels.vapid import check_pair, public_key_for
-from herald.cli.common import out_console, print_json, settings_or_exit
+from herald.cli.common import JsonOpt, out_console, print_json, settings_or_exit
 from herald.config import ConfigError, Settings
 from herald.db import DatabaseUnavailable, migrate
 from herald.db.database import safe_url
@@ -99,9 +98,7 @@ def _public_url(settings: Settings) -> Check:
     return Check("public url", "ok", f"{settings.public_url}/r/... for tracked links")
 
 
-def doctor(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
+def doctor(as_json: JsonOpt = False) -> None:
     """Check the configuration: database, Telegram token, SMTP login, VAPID keys, URL."""
     settings = settings_or_exit()
     checks = asyncio.run(run_checks(settings))

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from herald.auth import ApiKey, Role
-from herald.cli.common import fail, out_console, print_json, run_with_runtime
+from herald.cli.common import JsonOpt, fail, out_console, print_json, run_with_runtime
 from herald.runtime import Runtime
 
 keys_app = typer.Typer(help="Manage API keys (owner, admin, viewer).", no_args_is_help=True)
@@ -31,7 +31,7 @@ def create(
 
 
 @keys_app.command("list")
-def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_keys(as_json: JsonOpt = False) -> None:
     """Every key: id, name, role, prefix, when created, last used, revoked."""
 
     async def action(runtime: Runtime) -> list[ApiKey]:

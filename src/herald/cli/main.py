@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 # typer vendors click; its exceptions live here (the separate click package's differ).
 from typer._click import exceptions as click_errors
 
+from herald.cli import campaigns as campaigns_cli
 from herald.cli import config as config_cli
 from herald.cli import doctor as doctor_cli
 from herald.cli import keys as keys_cli
@@ -37,6 +38,7 @@ app.add_typer(queue_cli.dlq_app, name="dlq")
 app.add_typer(keys_cli.keys_app, name="keys")
 app.add_typer(vapid_cli.vapid_app, name="vapid")
 app.add_typer(schedules_cli.schedules_app, name="schedules")
+app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(telegram_cli.telegram_app, name="telegram")
 app.add_typer(config_cli.config_app, name="config")
 app.command("doctor")(doctor_cli.doctor)

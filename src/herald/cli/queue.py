@@ -6,10 +6,16 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from herald.cli.common import err_console, fail, out_console, print_json, run_with_runtime
+from herald.cli.common import (
+    JsonOpt,
+    fail,
+    out_console,
+    print_json,
+    progress_bar,
+    run_with_runtime,
+)
 from herald.queue import Delivery, DeliveryFilter, QueueStats, State
 from herald.queue import admin as queue_admin
 from herald.runtime import Runtime
@@ -28,7 +34,6 @@ def _when(value: str | None, option: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ChannelOpt = Annotated[str | None, typer.Option(help="Only this channel.")]
 ErrorOpt = Annotated[str | None, typer.Option("--error", help="Last error contains this text.")]
 CampaignOpt = Annotated[str | None, typer.Option(help="Only this campaign.")]
@@ -159,8 +164,7 @@ def dlq_replay(
 
     async def action(runtime: Runtime) -> int:
         total = await queue_admin.count_dead(runtime.queue, f)
-        # A bar on a terminal (stderr, so stdout stays the one result line for scripts).
-        with Progress(console=err_console, transient=True, disable=as_json) as progress:
+        with progress_bar(quiet=as_json) as progress:
             task = progress.add_task("replaying dead letters", total=total)
             return await queue_admin.replay(
                 runtime.queue, f, on_batch=lambda n: progress.advance(task, n)

@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from herald.cli.common import CliError, out_console, print_json, run_with_runtime
+from herald.cli.common import CliError, JsonOpt, out_console, print_json, run_with_runtime
 from herald.runtime import Runtime
 from herald.scheduling.runner import RunResult
 from herald.scheduling.schedules import Schedule, ScheduleChanges
 
 schedules_app = typer.Typer(help="List, run, pause and resume schedules.", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ScheduleArg = Annotated[str, typer.Argument(help="Schedule id or name.")]
 
 

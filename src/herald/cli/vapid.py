@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from herald.channels import vapid
-from herald.cli.common import print_json
+from herald.cli.common import JsonOpt, print_json
 
 vapid_app = typer.Typer(help="Web-push VAPID keys.", no_args_is_help=True)
 
 
 @vapid_app.command("generate")
-def generate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def generate(as_json: JsonOpt = False) -> None:
     """Print a new key pair as HERALD_VAPID_* lines (or JSON); keep the private key secret."""
     private, public = vapid.generate_keypair()
     if as_json:

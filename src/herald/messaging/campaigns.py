@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 
 from herald.clock import Clock
 from herald.db import Database
@@ -171,41 +171,52 @@ class Campaigns:
         return {r.recipient for r in rows}
 
     async def status(self, campaign_id: int) -> CampaignStatus | None:
+        found = await self._shown(campaigns.c.id == campaign_id, 1)
+        return found[0] if found else None
+
+    async def _shown(self, where: ColumnElement[bool] | None, limit: int) -> list[CampaignStatus]:
+        """Campaigns newest first with their delivery counts: two queries, whatever the limit."""
         d = deliveries
+        query = select(campaigns).order_by(campaigns.c.id.desc()).limit(limit)
         async with self._db.read() as conn:
-            row = (
-                await conn.execute(select(campaigns).where(campaigns.c.id == campaign_id))
-            ).first()
-            if row is None:
-                return None
+            found = (await conn.execute(query if where is None else query.where(where))).all()
+            if not found:
+                return []
             retrying = (d.c.state == State.PENDING) & d.c.last_error.is_not(None)
             rows = (
                 await conn.execute(
-                    select(d.c.state, retrying.label("retrying"), func.count())
-                    .where(d.c.campaign == str(campaign_id))
-                    .group_by(d.c.state, retrying)
+                    select(d.c.campaign, d.c.state, retrying.label("retrying"), func.count())
+                    .where(d.c.campaign.in_([str(row.id) for row in found]))
+                    .group_by(d.c.campaign, d.c.state, retrying)
                 )
             ).all()
         # The platform's names: queued (waiting or sending), failed (failed at least once
         # and waiting to retry), sent, dead; plus cancelled.
-        counts = {"queued": 0, "failed": 0, "sent": 0, "dead": 0, "cancelled": 0}
-        for state, is_retrying, n in rows:
+        counts = {
+            str(row.id): {"queued": 0, "failed": 0, "sent": 0, "dead": 0, "cancelled": 0}
+            for row in found
+        }
+        for tag, state, is_retrying, n in rows:
+            mine = counts[tag]
             if state in (State.PENDING, State.RUNNING):
-                counts["failed" if is_retrying else "queued"] += int(n)
+                mine["failed" if is_retrying else "queued"] += int(n)
             else:
-                counts[state] = counts.get(state, 0) + int(n)
-        return CampaignStatus(
-            id=int(row.id),
-            name=row.name,
-            template=row.template,
-            channel=row.channel,
-            status=row.status,
-            queued=row.queued,
-            skipped=row.skipped,
-            counts=counts,
-            created_at=row.created_at,
-            cancelled_at=row.cancelled_at,
-        )
+                mine[state] = mine.get(state, 0) + int(n)
+        return [
+            CampaignStatus(
+                id=int(row.id),
+                name=row.name,
+                template=row.template,
+                channel=row.channel,
+                status=row.status,
+                queued=row.queued,
+                skipped=row.skipped,
+                counts=counts[str(row.id)],
+                created_at=row.created_at,
+                cancelled_at=row.cancelled_at,
+            )
+            for row in found
+        ]
 
     async def cancel(self, campaign_id: int) -> int | None:
         """Withdraw every delivery not yet sent; returns how many (None: no such campaign).
@@ -229,3 +240,7 @@ class Campaigns:
                 .values(state=State.CANCELLED, finished_at=now)
             )
         return int(withdrawn.rowcount)
+
+    async def list(self, limit: int = 50) -> list[CampaignStatus]:
+        """The newest campaigns first, each with its counts (what `herald campaigns list` shows)."""
+        return await self._shown(None, limit)
