@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
+from sqlalchemy import text
 
 from herald.clock import FakeClock, SystemClock
-from herald.db import Database
+from herald.db import Database, migrate
 from herald.metrics import Metrics
 from herald.queue import (
     DeliveryQueue,
@@ -21,6 +23,7 @@ from herald.queue import (
     admin,
 )
 from herald.worker import RateLimit, Worker
+from tests.support.logs import log_lines
 from tests.support.senders import ScriptedSender
 
 
@@ -191,3 +194,40 @@ async def test_a_killed_worker_loses_nothing(db: Database, clock: FakeClock) -> 
     assert (summary.rescued, summary.sent) == (10, 10)
     stats = await admin.stats(queue)
     assert stats.counts == {("transactional", "sent"): 10}
+
+
+async def test_recording_backs_off_while_the_database_is_away_and_catches_up(
+    tmp_path: Path, json_logs: pytest.CaptureFixture[str]
+) -> None:
+    """A send that finished while the database was gone is recorded once it is back; in
+    between, the 20 ms flush tick retries (and logs) a few times a second, not fifty."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/herald.db")
+    await migrate.upgrade(db)
+    queue = DeliveryQueue(db, SystemClock())
+    sending = asyncio.Event()
+    sender = ScriptedSender("telegram", SystemClock(), delay=0.2, on_send=lambda _: sending.set())
+    worker = make_worker(queue, sender, poll_interval=1.0)
+    delivery_id = (await queue.enqueue(tg("chat"))).id
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(5):
+            await sending.wait()
+        async with db.write() as conn:  # the queue's table is gone: every write fails
+            await conn.execute(text("ALTER TABLE deliveries RENAME TO deliveries_away"))
+        await asyncio.sleep(2.2)  # the send finishes at 0.2 s; 2 s of failed flushes
+        failed = [e for e in log_lines(json_logs) if e.get("task") == "_flush_tick"]
+        async with db.write() as conn:
+            await conn.execute(text("ALTER TABLE deliveries_away RENAME TO deliveries"))
+        async with asyncio.timeout(3):
+            while await state_of(queue, delivery_id) is not State.SENT:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        async with asyncio.timeout(5):
+            await task
+        await db.dispose()
+
+    # 0.02, 0.04, 0.08 ... capped at the poll interval: about 7 tries in 2 s (100 without).
+    assert 3 <= len(failed) <= 10, len(failed)
+    assert len(sender.calls) == 1  # recorded late, never sent twice

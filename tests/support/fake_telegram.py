@@ -4,7 +4,9 @@ The sender's tests go through python-telegram-bot and httpx to this server, so w
 tested is the real wire: Telegram's status codes and exact error bodies (with their
 ``parameters``), form-encoded requests, timeouts that really time out. Controls make a
 chat blocked, missing or migrated, script a chat's next answers, inject faults at seeded
-random rates and enforce Telegram's documented flood limits. Every request is recorded.
+random rates (5xx, timeouts before or after the message was processed, 429 floods),
+enforce Telegram's documented flood limits and the ``retry_after`` of every 429 it
+answered (a request that comes too early is a violation). Every request is recorded.
 
     async with FakeTelegram() as tg:
         sender = TelegramSender(tg.token, api_url=tg.url)
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import json
 import math
@@ -24,7 +27,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -57,6 +60,9 @@ class Reply:
     status: int = 200
     body: Body | None = None
     delay: float = 0.0
+
+    def as_answer(self) -> tuple[int, Body]:
+        return self.status, self.body or {}
 
 
 def too_many_requests(retry_after: int = 5) -> Reply:
@@ -193,6 +199,20 @@ class RecordedRequest:
     params: Body  # query, JSON or form fields; JSON-valued fields (reply_markup) decoded
     at: float  # the server's clock (monotonic) when the request arrived
     status: int = 0  # the HTTP status it was answered with (0: no answer yet)
+    fault: str | None = None  # the injected fault it met ("timeout", "lost_reply", ...)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A request that arrived while a 429's ``retry_after`` still forbade it."""
+
+    chat_id: str
+    at: float
+    until: float
+
+
+# The request being answered, for handlers (whose signature tests replace) to annotate.
+_current: contextvars.ContextVar[RecordedRequest] = contextvars.ContextVar("fake_tg_request")
 
 
 @dataclass(frozen=True)
@@ -214,11 +234,18 @@ class FakeTelegram:
     enforce_limits: bool = False
     limits: Limits = field(default_factory=Limits)
     # Fault injection on sendMessage, one seeded draw per request.
-    timeout_rate: float = 0.0
+    timeout_rate: float = 0.0  # hangs before processing: the message is not delivered
+    lost_reply_rate: float = 0.0  # delivered, then the answer hangs: a resend duplicates
     server_error_rate: float = 0.0
+    server_error_statuses: tuple[int, ...] = (502,)  # drawn from when more than one
     flood_rate: float = 0.0
-    flood_retry_after: int = 5
-    timeout_delay: float = 5.0  # how long a "timeout" answer sleeps (cut short by stop())
+    flood_retry_after: int | tuple[int, int] = 5  # a (low, high) range is drawn from
+    timeout_delay: float = 5.0  # how long a hanging answer sleeps (cut short by stop())
+    # Every 429 answered forbids further sendMessage calls until its retry_after has
+    # passed, to the chat ("chat") or to the whole bot ("bot"); earlier ones are answered
+    # 429 again and kept in ``retry_after_violations``.
+    enforce_retry_after: bool = False
+    flood_scope: Literal["chat", "bot"] = "chat"
     clock: Callable[[], float] = time.monotonic
     # Chat state, keyed by chat id as a string ("42", "-100123", "@news").
     blocked_chats: set[str] = field(default_factory=set)
@@ -233,6 +260,7 @@ class FakeTelegram:
     answered_callbacks: list[Body] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     rate_limit_violations: int = 0
+    retry_after_violations: list[Violation] = field(default_factory=list)
     webhook: Body | None = None
 
     def __post_init__(self) -> None:
@@ -246,6 +274,7 @@ class FakeTelegram:
         self._message_ids: Counter[str] = Counter()
         self._usernames: dict[str, int] = {}
         self._sent_at: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._banned_until: dict[tuple[str, str], float] = {}  # (token, chat or "") -> t
         self._stopping = asyncio.Event()
         self._update_pushed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -368,6 +397,7 @@ class FakeTelegram:
         chat_id = str(params["chat_id"]) if params.get("chat_id") is not None else None
         record = RecordedRequest(method, request.method, token, chat_id, params, self.clock())
         self.requests.append(record)
+        _current.set(record)
         if unreadable:
             status, body = 400, error_body(400, "Bad Request: can't parse request body")
         elif token not in self.tokens:
@@ -383,23 +413,59 @@ class FakeTelegram:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    def _fault(self) -> Reply | None:
+    def _fault(self) -> tuple[str, Reply] | None:
         draw = self.random.random()
-        for name, rate, reply in (
-            ("timeout", self.timeout_rate, slow(self.timeout_delay)),
-            ("server_error", self.server_error_rate, server_error(502)),
-            ("flood", self.flood_rate, too_many_requests(self.flood_retry_after)),
+        for name, rate in (
+            ("timeout", self.timeout_rate),
+            ("server_error", self.server_error_rate),
+            ("flood", self.flood_rate),
+            ("lost_reply", self.lost_reply_rate),
         ):
             if draw < rate:
                 self.faults[name] += 1
-                return reply
+                return name, self._fault_reply(name)
             draw -= rate
         return None
 
+    def _fault_reply(self, name: str) -> Reply:
+        if name == "server_error":
+            statuses = self.server_error_statuses
+            return server_error(statuses[0] if len(statuses) == 1 else self.random.choice(statuses))
+        if name == "flood":
+            wait = self.flood_retry_after
+            return too_many_requests(wait if isinstance(wait, int) else self.random.randint(*wait))
+        return slow(self.timeout_delay)  # "lost_reply" sleeps after processing instead
+
     async def _send_message(self, token: str, params: Body) -> tuple[int, Body]:
         chat = str(params.get("chat_id") or "")
-        reply = (self.scripts[chat].popleft() if self.scripts[chat] else None) or self._fault()
-        if reply is not None:
+        if self.enforce_retry_after and (until := self._ban(token, chat)) is not None:
+            now = self.clock()
+            self.retry_after_violations.append(Violation(chat, now, until))
+            return too_many_requests(max(1, math.ceil(until - now))).as_answer()
+        status, body = await self._answer_send(token, chat, params)
+        if status == 429 and self.enforce_retry_after:
+            wait = float(body.get("parameters", {}).get("retry_after", 0))
+            key = (token, "" if self.flood_scope == "bot" else chat)
+            self._banned_until[key] = max(self._banned_until.get(key, 0.0), self.clock() + wait)
+        return status, body
+
+    def _ban(self, token: str, chat: str) -> float | None:
+        """Until when a 429 forbids calling this chat now, or None if nothing does."""
+        now = self.clock()
+        until = max(self._banned_until.get((token, k), 0.0) for k in ("", chat))
+        return until if until > now else None
+
+    async def _answer_send(self, token: str, chat: str, params: Body) -> tuple[int, Body]:
+        fault: tuple[str, Reply] | None = None
+        if self.scripts[chat]:
+            reply: Reply | None = self.scripts[chat].popleft()
+        elif (fault := self._fault()) is not None:
+            _current.get().fault = fault[0]
+            reply = fault[1]
+        else:
+            reply = None
+        lost_reply = fault is not None and fault[0] == "lost_reply"
+        if reply is not None and not lost_reply:
             await self._sleep(reply.delay)
             if reply.body is not None:
                 return reply.status, reply.body
@@ -415,8 +481,13 @@ class FakeTelegram:
             self.rate_limit_violations += 1
             reply = too_many_requests(wait)
         else:
-            return self._deliver(token, chat, params)
-        return reply.status, reply.body or {}
+            answer = self._deliver(token, chat, params)
+            if lost_reply:  # processed; the answer never reaches a client that gave up
+                await self._sleep(self.timeout_delay)
+            return answer
+        if lost_reply:
+            await self._sleep(self.timeout_delay)
+        return reply.as_answer()
 
     def _deliver(self, token: str, chat: str, params: Body) -> tuple[int, Body]:
         text = str(params.get("text") or "")

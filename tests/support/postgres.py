@@ -2,8 +2,9 @@
 
 initdb and pg_ctl refuse to run as root, so as root they run as the `postgres`
 user on a directory that user owns. The server listens on loopback only, on a
-free port, with trust authentication, and is stopped (and its files removed)
-by ``stop()``.
+free port, with trust authentication. ``stop()`` stops it and ``start()`` starts it
+again on the same data directory and port (outage tests); ``cleanup()`` stops it and
+removes its files.
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ class PostgresServer:
         return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
     def start(self) -> PostgresServer:
-        base = tempfile.mkdtemp(prefix="herald-pg-")
-        self.datadir = os.path.join(base, "data")
-        if self._as_postgres:
-            shutil.chown(base, "postgres", "postgres")
-        self._run("initdb", "-D", self.datadir, "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        """Create the cluster on first use; later calls restart it after ``stop()``."""
+        if not self.datadir:
+            base = tempfile.mkdtemp(prefix="herald-pg-")
+            self.datadir = os.path.join(base, "data")
+            if self._as_postgres:
+                shutil.chown(base, "postgres", "postgres")
+            self._run("initdb", "-D", self.datadir, "-A", "trust", "-U", "postgres", "-E", "UTF8")
         self._pg_ctl_start()
         return self
 
@@ -71,7 +74,7 @@ class PostgresServer:
         """Stop the server, wait, start it again on the same port (outage tests)."""
         self.stop()
         time.sleep(seconds)
-        self._pg_ctl_start()
+        self.start()
 
     def cleanup(self) -> None:
         self.stop("immediate")

@@ -68,6 +68,21 @@ class PostgresListener:
     def _on_notify(self, *_args: Any) -> None:
         self._wakeup.work_arrived()
 
+    @property
+    def listening(self) -> bool:
+        return self._raw is not None and not self._raw.driver_connection.is_closed()
+
+    async def ensure(self) -> None:
+        """LISTEN again if the connection died (the database restarted): its
+        notifications would otherwise be lost until the worker restarts."""
+        if self.listening:
+            return
+        await self.stop()
+        await self.start()
+        if self.listening:
+            log.info("listen_restored")
+            self._wakeup.work_arrived()  # what was queued meanwhile went unannounced
+
     async def stop(self) -> None:
         if self._raw is not None:
             with contextlib.suppress(Exception):

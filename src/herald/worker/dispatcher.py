@@ -50,6 +50,8 @@ from herald.worker.ratelimit import (
 )
 
 log = structlog.get_logger("herald.worker")
+# How soon a LISTEN connection lost to a database restart is replaced.
+LISTEN_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -317,10 +319,11 @@ class Worker:
             renew = self._exclusive.renew_every
             background.append(asyncio.create_task(self._every(renew, hold, stop)))
         stop_waiter = asyncio.create_task(self._notify_on(stop))
-        listener = None
+        listener = relisten = None
         if self.queue.db.dialect == "postgresql":
             listener = PostgresListener(self.queue.db, self.queue.wakeup)
             await listener.start()
+            relisten = asyncio.create_task(self._every(LISTEN_CHECK_SECONDS, listener.ensure, stop))
         try:
             while not stop.is_set():
                 try:
@@ -337,7 +340,9 @@ class Worker:
                 else:
                     await asyncio.sleep(0)
         finally:
-            if listener is not None:
+            if listener is not None and relisten is not None:
+                relisten.cancel()  # so that it cannot LISTEN again behind stop()
+                await asyncio.gather(relisten, return_exceptions=True)
                 await listener.stop()
             await self._shutdown(background, stop_waiter)
         log.info("worker_stopped", worker_id=self.id)
@@ -359,17 +364,25 @@ class Worker:
         stop: asyncio.Event,
         wake: asyncio.Event | None = None,
     ) -> None:
-        """Run ``action`` every ``interval`` seconds (or sooner when ``wake`` is set)."""
+        """Run ``action`` every ``interval`` seconds (or sooner when ``wake`` is set).
+
+        While it fails (the database is down) the wait doubles up to the poll interval:
+        the 20 ms flush tick would otherwise try, and log, fifty times a second."""
+        delay = interval
         while not stop.is_set():
+            backing_off = delay > interval  # then a wake-up does not cut the wait short
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await (wake or stop).wait()
+                async with asyncio.timeout(delay):
+                    await (stop if backing_off or wake is None else wake).wait()
             if stop.is_set():
                 return
             try:
                 await action()
-            except Exception as exc:  # the database may be down; try again next tick
+            except Exception as exc:  # the database may be down; try again later
                 log.warning("background_task_failed", task=action.__name__, error=_first_line(exc))
+                delay = min(delay * 2, max(interval, self.poll_interval))
+            else:
+                delay = interval
 
     async def _flush_tick(self) -> None:
         self._flush_now.clear()

@@ -401,6 +401,35 @@ async def test_fake_injects_faults_at_seeded_rates() -> None:
     assert kinds.count("Sent") == 40 - sum(tg.faults.values()) > 0
 
 
+async def test_fake_enforces_retry_after_and_records_who_came_too_early() -> None:
+    now = [100.0]
+    async with FakeTelegram(enforce_retry_after=True, clock=lambda: now[0]) as tg:
+        tg.script("42", too_many_requests(2))
+        send = f"{tg.url}/bot{tg.token}/sendMessage"
+        async with httpx.AsyncClient() as client:
+            flooded = await client.post(send, json={"chat_id": 42, "text": "a"})
+            now[0] += 1.5
+            early = await client.post(send, json={"chat_id": 42, "text": "b"})
+            other = await client.post(send, json={"chat_id": 43, "text": "c"})
+            now[0] += 0.5
+            on_time = await client.post(send, json={"chat_id": 42, "text": "d"})
+    assert [r.status_code for r in (flooded, early, other, on_time)] == [429, 429, 200, 200]
+    assert early.json()["parameters"] == {"retry_after": 1}  # what is left, rounded up
+    assert [(v.chat_id, v.at, v.until) for v in tg.retry_after_violations] == [("42", 101.5, 102.0)]
+
+
+async def test_fake_can_lose_the_answer_of_a_message_it_delivered() -> None:
+    async with FakeTelegram(lost_reply_rate=1.0, timeout_delay=2.0) as tg:
+        s = TelegramSender(tg.token, api_url=tg.url, request_timeout=0.3)
+        try:
+            outcome = await s.send(delivery("42", text="there"))
+        finally:
+            await s.close()
+    assert isinstance(outcome, Transient) and outcome.reason == "timeout"
+    assert [m["text"] for m in tg.messages] == ["there"]  # delivered all the same
+    assert tg.faults["lost_reply"] == 1 and tg.requests[0].fault == "lost_reply"
+
+
 @pytest.mark.parametrize(
     ("text", "plain"),
     [
