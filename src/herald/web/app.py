@@ -15,7 +15,7 @@ from herald.config import Settings
 from herald.db import migrate
 from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
-from herald.web import dashboard, redirect, telegram
+from herald.web import dashboard, errors, redirect, telegram
 from herald.web.api import api_router, health
 from herald.web.throttle import Throttle
 
@@ -78,6 +78,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = rt
+    errors.install(app)
     # The hot routes first: FastAPI tries routes in order, and the API has dozens.
     app.include_router(redirect.router)
     app.include_router(telegram.router)
