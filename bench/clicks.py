@@ -175,6 +175,10 @@ async def bench(args: argparse.Namespace) -> None:
             HERALD_SECRET_KEY=SECRET,
             HERALD_PUBLIC_URL=PUBLIC,
             HERALD_LOG_LEVEL="WARNING",
+            # One address sends everything here: a limit it never reaches keeps the
+            # per-address check in the measured path.
+            HERALD_REDIRECT_REQUESTS_PER_SECOND="1e9",
+            HERALD_REDIRECT_BURST="1000000000",
             HERALD_PORT=str(herald_port),
             HERALD_TELEGRAM_BOT_TOKEN=telegram.token,
             HERALD_TELEGRAM_API_URL=telegram.url,

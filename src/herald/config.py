@@ -280,6 +280,16 @@ class Settings(BaseSettings):
     login_attempts_per_minute: Annotated[float, Field(gt=0)] = Field(
         10.0, description="Dashboard sign-ins allowed per client address and minute (brute force)."
     )
+    redirect_requests_per_second: Annotated[float, Field(ge=0)] = Field(
+        50.0,
+        description="Tracked-link (/r/) requests allowed per client address and second, "
+        "sustained; 0 turns the limit off.",
+    )
+    redirect_burst: Annotated[int, Field(ge=1)] = Field(
+        500,
+        description="Tracked-link requests one client address may make at once before the "
+        "per-second rate applies.",
+    )
 
     telegram: TelegramChannel = TelegramChannel()
     email: EmailChannel = EmailChannel()

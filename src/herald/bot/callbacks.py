@@ -97,7 +97,7 @@ class Callbacks:
                 username=_str(sender.get("username"), 64),
                 chat_id=str(chat["id"]) if _int(chat.get("id")) is not None else None,
                 message_id=_int(message.get("message_id")),
-                meta={k: query[k] for k in KEPT if k in query},
+                meta={k: v for k in KEPT if (v := _str(query.get(k), 256)) is not None},
             )
         )
         link = await self._deep_link(promo.id, click.cta) if button.url is not None else None
@@ -138,9 +138,19 @@ def _object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# What is stored from a press must be what the database takes: the clicks are written
+# in batches, and a row it refused would fail its batch and every batch after it.
 def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
 
 
 def _str(value: object, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) else None
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL text takes no NUL
+        return None
+    try:
+        value[:limit].encode()
+    except UnicodeEncodeError:  # a lone surrogate, which JSON escapes can carry
+        return None
+    return value[:limit]

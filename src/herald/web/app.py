@@ -78,6 +78,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = rt
+    app.state.redirect_throttle = redirect.throttle_for(settings)
     errors.install(app)
     # The hot routes first: FastAPI tries routes in order, and the API has dozens.
     app.include_router(redirect.router)

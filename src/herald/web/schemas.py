@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -70,7 +70,9 @@ class EnqueuedOut(BaseModel):
 
 
 class ReplayFilter(BaseModel):
-    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     channel: str | None = None
     error: str | None = Field(None, description="substring of the last error")
     campaign: str | None = None

@@ -50,7 +50,7 @@ async def telegram_webhook(
         return {"ok": True, "handled": "ignored:oversized"}
     try:
         update = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8 or JSON, too deep, a 5,000-digit number
         runtime.metrics.updates_ignored.labels("not_json").inc()
         log.warning("telegram_update_ignored", reason="not_json", size=len(body))
         return {"ok": True, "handled": "ignored:not_json"}

@@ -74,7 +74,7 @@ class PointOut(BaseModel):
 
 class LinkIn(BaseModel):
     target_url: Url
-    promo_id: int | None = Field(None, ge=1, description="the promo the clicks count for")
+    promo_id: int | None = Field(None, ge=1, le=2**62, description="the promo the clicks count for")
     label: str | None = Field(None, max_length=256)
     recipient: str | None = Field(
         None, min_length=1, max_length=255, description="for a message to one recipient"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
 from herald.messaging.campaigns import CampaignRequest
@@ -14,6 +14,7 @@ from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, RuntimeDep
 
 router = APIRouter(tags=["campaigns"])
+CampaignId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class CampaignIn(BaseModel):
@@ -78,7 +79,7 @@ async def start_campaign(body: CampaignIn, runtime: RuntimeDep, _: Admin) -> Cam
 
 
 @router.get("/campaigns/{campaign_id}")
-async def get_campaign(campaign_id: int, runtime: RuntimeDep) -> CampaignOut:
+async def get_campaign(campaign_id: CampaignId, runtime: RuntimeDep) -> CampaignOut:
     shown = await runtime.campaigns.status(campaign_id)
     if shown is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {campaign_id} not found")
@@ -97,7 +98,7 @@ async def get_campaign(campaign_id: int, runtime: RuntimeDep) -> CampaignOut:
 
 
 @router.post("/campaigns/{campaign_id}/cancel")
-async def cancel_campaign(campaign_id: int, runtime: RuntimeDep, _: Admin) -> CancelOut:
+async def cancel_campaign(campaign_id: CampaignId, runtime: RuntimeDep, _: Admin) -> CancelOut:
     cancelled = await runtime.campaigns.cancel(campaign_id)
     if cancelled is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {campaign_id} not found")

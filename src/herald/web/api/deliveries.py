@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import AwareDatetime
 
 from herald.queue import DeliveryFilter, Lane, NewDelivery, State
@@ -15,6 +15,9 @@ from herald.web.schemas import DeliveryIn, DeliveryOut, EnqueuedOut, ReplayFilte
 router = APIRouter(tags=["deliveries"])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+# Ids fit a 64-bit column: a larger one would fail in the driver (a 500), not match nothing.
+DeliveryId = Annotated[int, Path(ge=1, le=2**62)]
+BeforeId = Annotated[int | None, Query(ge=1, le=2**62)]
 
 
 @router.post("/deliveries", status_code=status.HTTP_202_ACCEPTED)
@@ -57,7 +60,7 @@ async def list_deliveries(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Limit = 100,
-    before_id: int | None = None,
+    before_id: BeforeId = None,
 ) -> list[DeliveryOut]:
     """Newest first. Page with ``before_id`` set to the last id of the previous page."""
     f = DeliveryFilter(
@@ -74,7 +77,7 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-async def get_delivery(delivery_id: int, queue: QueueDep) -> DeliveryOut:
+async def get_delivery(delivery_id: DeliveryId, queue: QueueDep) -> DeliveryOut:
     delivery = await queue.get(delivery_id)
     if delivery is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"delivery {delivery_id} not found")
@@ -90,7 +93,7 @@ async def list_dead_letters(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Limit = 100,
-    before_id: int | None = None,
+    before_id: BeforeId = None,
 ) -> list[DeliveryOut]:
     f = DeliveryFilter(
         state=State.DEAD,
@@ -105,7 +108,7 @@ async def list_dead_letters(
 
 
 @router.post("/dead-letters/{delivery_id}/replay")
-async def replay_one(delivery_id: int, queue: QueueDep, _: Admin) -> ReplayOut:
+async def replay_one(delivery_id: DeliveryId, queue: QueueDep, _: Admin) -> ReplayOut:
     replayed = await queue_admin.replay(queue, DeliveryFilter(ids=(delivery_id,)))
     if not replayed:
         raise HTTPException(

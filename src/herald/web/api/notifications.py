@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
 from herald.messaging.notifications import NotificationRequest
@@ -117,7 +117,9 @@ async def create_notifications(
 
 
 @router.get("/notifications/{notification_id}")
-async def get_notification(notification_id: int, runtime: RuntimeDep) -> NotificationOut:
+async def get_notification(
+    notification_id: Annotated[int, Path(ge=1, le=2**62)], runtime: RuntimeDep
+) -> NotificationOut:
     notification = await runtime.notifier.get(notification_id)
     if notification is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"notification {notification_id} not found")

@@ -24,7 +24,9 @@ ExternalId = Annotated[str, Path(min_length=1, max_length=255)]
 class RecipientIn(BaseModel):
     email: EmailStr | None = None
     telegram_chat_id: (
-        int | Annotated[str, Field(pattern=r"^(-?\d{1,20}|@[A-Za-z]\w{4,31})$")] | None
+        Annotated[int, Field(ge=-(10**20), le=10**20)]
+        | Annotated[str, Field(pattern=r"^(-?\d{1,20}|@[A-Za-z]\w{4,31})$")]
+        | None
     ) = Field(None, description="numeric chat id (negative for groups) or @channelusername")
     locale: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] | None = None
     channels: list[ChannelName] = Field(
@@ -189,7 +191,10 @@ async def add_push_subscription(
     status_code=status.HTTP_204_NO_CONTENT,
 )
 async def remove_push_subscription(
-    external_id: ExternalId, subscription_id: int, runtime: RuntimeDep, _: Admin
+    external_id: ExternalId,
+    subscription_id: Annotated[int, Path(ge=1, le=2**62)],
+    runtime: RuntimeDep,
+    _: Admin,
 ) -> None:
     if not await runtime.recipients.remove_push_subscription(external_id, subscription_id):
         raise HTTPException(

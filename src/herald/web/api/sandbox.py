@@ -18,7 +18,7 @@ async def sandbox_messages(
     runtime: RuntimeDep,
     channel: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before_id: int | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> list[SandboxMessageOut]:
     rows = await read_inbox(runtime.db, channel=channel, limit=limit, before_id=before_id)
     return [SandboxMessageOut(**row) for row in rows]
