@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from herald.db.database import Database, DatabaseUnavailable
+from herald.db.database import Database, DatabaseUnavailable, is_outage
 
-__all__ = ["Database", "DatabaseUnavailable"]
+__all__ = ["Database", "DatabaseUnavailable", "is_outage"]

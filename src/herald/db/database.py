@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _WRITE_OPTION = "herald_write"
@@ -23,6 +23,14 @@ _WRITE_OPTION = "herald_write"
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the message never contains credentials."""
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database is away (refused, closed, restarting, locked): wait and retry.
+    Other errors, such as a violated constraint, are about the statement and its data."""
+    if isinstance(exc, OSError | DatabaseUnavailable | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def safe_url(url: str) -> str:

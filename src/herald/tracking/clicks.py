@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy import String, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from herald.db import Database
+from herald.db import Database, is_outage
 from herald.db.tables import clicks
 from herald.db.types import sqlite_time
 from herald.metrics import Metrics
@@ -153,18 +153,52 @@ class ClickStore:
                 backoff = min(max(backoff * 2, 0.1), 5.0)
 
     async def flush(self) -> int:
-        """Write everything buffered now; returns how many clicks were written."""
+        """Write everything buffered now; returns how many clicks were written.
+
+        An outage raises (the caller retries; the clicks stay buffered). A batch the
+        database refuses for its data is written row by row instead, so one bad row is
+        dropped with a log line rather than holding back every click behind it.
+        """
         written = 0
         async with self._lock:
             while self._buffer:
                 batch = self._buffer[: self._batch_size]
-                async with self._db.write() as conn:
-                    await _insert(conn, batch)
+                try:
+                    async with self._db.write() as conn:
+                        await _insert(conn, batch)
+                except Exception as exc:
+                    if is_outage(exc):
+                        raise
+                    written += await self._one_by_one(len(batch))
+                    continue
                 del self._buffer[: len(batch)]
                 written += len(batch)
-                for promo, n in Counter(_label(c.promo_id) for c in batch).items():
-                    self._metrics.marketing_clicks.labels(promo).inc(n)
+                self._count(batch)
         return written
+
+    async def _one_by_one(self, size: int) -> int:
+        """The first ``size`` buffered clicks, each in its own insert; those refused are
+        dropped and logged. Each is taken off the buffer once decided, so an outage
+        half-way writes none of them twice."""
+        written = 0
+        for _ in range(size):
+            click = self._buffer[0]
+            try:
+                async with self._db.write() as conn:
+                    await _insert(conn, [click])
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                log.error("click_refused", promo_id=click.promo_id, error=_first_line(exc))
+            else:
+                written += 1
+                self._count([click])
+            del self._buffer[0]
+        return written
+
+    def _count(self, written: list[NewClick]) -> None:
+        for promo, n in Counter(_label(c.promo_id) for c in written).items():
+            self._metrics.marketing_clicks.labels(promo).inc(n)
 
     # -- reading --------------------------------------------------------------------
 

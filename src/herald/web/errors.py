@@ -10,22 +10,16 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from herald.db import DatabaseUnavailable
+from herald.db import DatabaseUnavailable, is_outage
 
 RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger("herald.web")
 
 
-def database_down(exc: BaseException) -> bool:
-    if isinstance(exc, OSError | DatabaseUnavailable | OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    if not database_down(exc):
+    if not is_outage(exc):
         raise exc
     log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
     return JSONResponse(
