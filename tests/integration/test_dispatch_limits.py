@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from datetime import timedelta
 
 import pytest
 
-from herald.clock import FakeClock
+from herald.clock import FakeClock, SystemClock
 from herald.db import Database
 from herald.queue import DeliveryQueue, NewDelivery, RetryAfter, State, admin
 from herald.queue.leases import Leases
@@ -79,6 +81,43 @@ async def test_one_dispatcher_per_bot_across_workers(db: Database, clock: FakeCl
     assert (await second.drain()).sent == 5
     assert (len(senders[0].calls), len(senders[1].calls)) == (5, 5)
     assert (await admin.stats(queue)).total(State.SENT) == 10
+
+
+async def test_a_stopping_dispatcher_keeps_the_bot_until_its_last_second_has_passed(
+    db: Database,
+) -> None:
+    """Telegram counts a bot's last second whoever sent it: the lease is given up only
+    once the holder's sends have left its window, so the next holder, starting with an
+    empty window, cannot put a second's worth on top of them."""
+    clock = SystemClock()
+    queue, leases = DeliveryQueue(db, clock), Leases(db, clock)
+    senders = [ScriptedSender("telegram", clock) for _ in range(2)]
+    first, second = (
+        Worker(
+            queue,
+            {"telegram": s},
+            worker_id=f"w{i}",
+            exclusive={"telegram": "telegram:bot-1"},
+            leases=leases,
+            windows={"telegram": (3, 1.0)},
+            poll_interval=0.05,
+        )
+        for i, s in enumerate(senders)
+    )
+    await queue.enqueue_many(tg(str(i)) for i in range(3))
+    stop = asyncio.Event()
+    running = asyncio.create_task(first.run(stop))
+    deadline = time.monotonic() + 30
+    while len(senders[0].calls) < 3:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    stop.set()  # SIGTERM
+    await running
+
+    await queue.enqueue_many(tg(str(i)) for i in range(3, 6))
+    assert (await second.drain()).sent == 3
+    last = max(t for _, _, t in senders[0].calls)
+    assert min(t for _, _, t in senders[1].calls) >= last + 1.0
 
 
 async def test_a_lease_is_renewed_by_its_holder_and_released(

@@ -186,6 +186,18 @@ async def test_expired_lease_is_rescued_and_the_late_outcome_ignored(
     assert (current.state, current.locked_by) == (State.RUNNING, W)
 
 
+async def test_a_worker_never_rescues_its_own_claims(
+    queue: DeliveryQueue, clock: FakeClock
+) -> None:
+    """A stalled worker whose leases lapsed is still sending them: it must not send
+    them again itself; another worker may, as for a dead one."""
+    await queue.enqueue(tg("chat"))
+    await queue.claim("telegram", 1, "stalled")
+    clock.advance(61)
+    assert await admin.rescue_expired(queue, except_holder="stalled") == 0
+    assert await admin.rescue_expired(queue, except_holder="another") == 1
+
+
 async def test_extended_lease_is_not_rescued(queue: DeliveryQueue, clock: FakeClock) -> None:
     await queue.enqueue(tg("chat"))
     [d] = await queue.claim("telegram", 1, W)

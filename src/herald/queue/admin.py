@@ -70,18 +70,21 @@ async def replay(
     return replayed
 
 
-async def rescue_expired(queue: DeliveryQueue) -> int:
+async def rescue_expired(queue: DeliveryQueue, *, except_holder: str | None = None) -> int:
     """Put deliveries whose lease ran out (their worker died) back in the queue.
 
     The attempt the dead worker made still counts, so a delivery that crashes its
-    worker every time ends in the dead-letter state instead of looping forever.
+    worker every time ends in the dead-letter state instead of looping forever. A worker
+    passes its own id as ``except_holder``: its own claims are still being sent (a
+    stalled event loop let the leases lapse), and rescuing them would send them twice.
     """
     now = queue.clock.now()
     exhausted = D.c.attempts >= D.c.max_attempts
+    mine = [] if except_holder is None else [D.c.locked_by != except_holder]
     async with queue.db.write() as conn:
         result = await conn.execute(
             update(D)
-            .where(D.c.state == State.RUNNING, D.c.locked_until < now)
+            .where(D.c.state == State.RUNNING, D.c.locked_until < now, *mine)
             .values(
                 state=case((exhausted, State.DEAD.value), else_=State.PENDING.value),
                 finished_at=case((exhausted, now), else_=None),

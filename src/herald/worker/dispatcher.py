@@ -392,7 +392,7 @@ class Worker:
         await self.queue.extend_leases(list(self._inflight), self.id)
 
     async def _rescue(self) -> int:
-        rescued = await queue_admin.rescue_expired(self.queue)
+        rescued = await queue_admin.rescue_expired(self.queue, except_holder=self.id)
         if rescued:
             self.metrics.rescued.inc(rescued)
             log.warning("leases_rescued", count=rescued)
@@ -407,6 +407,17 @@ class Worker:
             if pruned:
                 log.info("deliveries_pruned", count=pruned)
 
+    async def _release_exclusive(self) -> None:
+        """Give up the exclusive channels once this worker's sends have left their sliding
+        windows: the next holder starts with an empty window, while the provider still
+        counts what was sent in the last second."""
+        if self._exclusive:
+            now = self.clock.monotonic()
+            await self.clock.sleep(
+                max((w.clear_in(now) for w in self._windows.values()), default=0)
+            )
+        await self._exclusive.release()
+
     async def _shutdown(
         self, background: list[asyncio.Task[None]], stop_waiter: asyncio.Task[None]
     ) -> None:
@@ -420,7 +431,6 @@ class Worker:
         for task in [*background, stop_waiter]:
             task.cancel()
         await asyncio.gather(*background, stop_waiter, return_exceptions=True)
-        await self._try(self._exclusive.release)
         finished = {r.delivery.id for r in self._results}
         untried = [i for i in self._inflight if i not in finished]
         for attempt in range(3):
@@ -432,12 +442,14 @@ class Worker:
                         d = self._inflight.pop(delivery_id)
                         self.metrics.of(d.channel, d.lane.label).released.inc()
                     untried = []
-                return
+                break
             except Exception as exc:
                 log.warning("shutdown_record_failed", attempt=attempt + 1, error=_first_line(exc))
                 await asyncio.sleep(0.5)
-        # Leases will expire and the rescuer will retry them: at-least-once, nothing lost.
-        log.error("shutdown_left_leases", count=len(self._inflight))
+        else:
+            # Leases will expire and the rescuer will retry them: at-least-once, nothing lost.
+            log.error("shutdown_left_leases", count=len(self._inflight))
+        await self._try(self._release_exclusive)
 
 
 def _bind(delivery: Delivery) -> Any:

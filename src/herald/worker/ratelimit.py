@@ -138,6 +138,11 @@ class SlidingWindow:
         self._in_flight -= 1
         self._finished.append(now)
 
+    def clear_in(self, now: float) -> float:
+        """Seconds until every finished send has left the window (0 when none is in it)."""
+        self._expire(now)
+        return self._finished[-1] + self.seconds - now if self._finished else 0.0
+
     def wait_time(self, now: float) -> float:
         """Seconds until a slot frees up (0 if one is free; in-flight sends free none)."""
         if self.available(now) > 0 or not self._finished:

@@ -4,10 +4,7 @@ schedule is posted exactly once, counted at the fake Bot API server."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,41 +18,30 @@ from herald.db import Database
 from herald.db.tables import schedule_runs
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import PostgresServer, free_port
-from tests.support.processes import wait_ready
+from tests.support.processes import (
+    fake_bot,
+    herald_env,
+    migrate,
+    start_herald,
+    stop_all,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.slow
-HERALD = str(Path(sys.executable).parent / "herald")
 CHATS = ["-1001", "-1002"]
 
 
 def serve_env(database_url: str, telegram: FakeTelegram, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
-    env.update(
-        HERALD_ENV="dev",
-        HERALD_DATABASE_URL=database_url,
+    return herald_env(
+        database_url,
+        **fake_bot(telegram),
         HERALD_LOG_LEVEL="INFO",
         HERALD_LOG_FORMAT="json",
         HERALD_PORT=str(port),
-        HERALD_TELEGRAM_BOT_TOKEN=telegram.token,
-        HERALD_TELEGRAM_API_URL=telegram.url,
-        HERALD_TELEGRAM_UPDATES="off",
         HERALD_SCHEDULE_SYNC_SECONDS="0.5",
         HERALD_POLL_INTERVAL_SECONDS="0.2",
         HERALD_TELEGRAM_GROUP_PER_MINUTE="600",
     )
-    return env
-
-
-def migrate(database_url: str, cwd: Path) -> None:
-    env = {**os.environ, "HERALD_ENV": "dev", "HERALD_DATABASE_URL": database_url}
-    subprocess.run([HERALD, "migrate"], env=env, cwd=cwd, check=True, capture_output=True)
-
-
-def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [HERALD, "serve"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
-        )
 
 
 async def test_two_serve_processes_post_each_slot_once(
@@ -67,7 +53,7 @@ async def test_two_serve_processes_post_each_slot_once(
         ports = [free_port(), free_port()]
         logs = [tmp_path / f"serve-{port}.log" for port in ports]
         procs = [
-            start_serve(serve_env(database_url, telegram, port), tmp_path, log)
+            start_herald("serve", serve_env(database_url, telegram, port), tmp_path, log)
             for port, log in zip(ports, logs, strict=True)
         ]
         db = Database(database_url)
@@ -96,9 +82,7 @@ async def test_two_serve_processes_post_each_slot_once(
                 assert paused.status_code == 200
                 await asyncio.sleep(3)  # let the last posts go out
         finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-            codes = [proc.wait(timeout=30) for proc in procs]
+            codes = await stop_all(procs)
         try:
             async with db.read() as conn:
                 runs = (
