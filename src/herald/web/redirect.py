@@ -10,9 +10,7 @@ from one address gets 429s with ``Retry-After`` before any token is even verifie
 
 from __future__ import annotations
 
-import ipaddress
 import math
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
@@ -21,31 +19,10 @@ from fastapi.responses import RedirectResponse
 from herald.config import Settings
 from herald.runtime import Runtime
 from herald.tracking.clicks import NewClick
-from herald.web.throttle import Throttle
+from herald.web.throttle import Throttle, client_key
 
 router = APIRouter(tags=["tracking"])
 NOT_FOUND = "no such link"
-
-
-@lru_cache(maxsize=4096)
-def _ipv6_key(host: str) -> str:
-    """An IPv6 client's /64: one subscriber holds a whole /64, and would otherwise have
-    2**64 keys to spread a flood over (an IPv4-mapped address is its IPv4 address)."""
-    try:
-        address = ipaddress.IPv6Address(host)
-    except ValueError:
-        return host
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(ipaddress.IPv6Network((address, 64), strict=False).network_address) + "/64"
-
-
-def client_key(request: Request) -> str:
-    """Whom a request counts against: its address (uvicorn puts the X-Forwarded-For one
-    there for a proxy it trusts), an IPv6 one by its /64."""
-    client = request.scope.get("client")
-    host: str = client[0] if client else ""
-    return _ipv6_key(host) if ":" in host else host
 
 
 def throttle_for(settings: Settings) -> Throttle | None:

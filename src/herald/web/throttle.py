@@ -10,7 +10,11 @@ forgotten key only comes back with a full bucket, which is what an idle key has.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import OrderedDict
+from functools import lru_cache
+
+from starlette.requests import Request
 
 # Refill arithmetic leaves tokens like 0.9999999999; count those as whole.
 _EPSILON = 1e-9
@@ -63,3 +67,24 @@ class Throttle:
     def __len__(self) -> int:
         """How many keys are remembered (at most ``max_keys``)."""
         return len(self._buckets)
+
+
+@lru_cache(maxsize=4096)
+def _ipv6_key(host: str) -> str:
+    """An IPv6 client's /64: one subscriber holds a whole /64, and would otherwise have
+    2**64 keys to spread a flood over (an IPv4-mapped address is its IPv4 address)."""
+    try:
+        address = ipaddress.IPv6Address(host)
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False).network_address) + "/64"
+
+
+def client_key(request: Request) -> str:
+    """Whom a request counts against: its address (uvicorn puts the X-Forwarded-For one
+    there for a proxy it trusts), an IPv6 one by its /64."""
+    client = request.scope.get("client")
+    host: str = client[0] if client else ""
+    return _ipv6_key(host) if ":" in host else host

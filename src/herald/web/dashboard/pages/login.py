@@ -12,6 +12,7 @@ from herald.web.dashboard.auth import User
 from herald.web.dashboard.deps import DashboardDep, PagesDep
 from herald.web.dashboard.session import COOKIE, LOGIN_COOKIE, same_token
 from herald.web.deps import RuntimeDep
+from herald.web.throttle import client_key
 
 router = APIRouter()
 
@@ -68,8 +69,7 @@ async def login(
 
     if not same_token(csrf, request.cookies.get(LOGIN_COOKIE) or ""):
         return refuse("The form expired or came from another site: reload this page.", 403)
-    client = request.client.host if request.client else "unknown"
-    wait = dashboard.login_throttle.check(client, runtime.clock.monotonic())
+    wait = dashboard.login_throttle.check(client_key(request), runtime.clock.monotonic())
     if wait:
         response = refuse(f"Too many attempts: try again in {int(wait) + 1} s.", 429)
         response.headers["Retry-After"] = str(int(wait) + 1)
