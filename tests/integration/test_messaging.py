@@ -12,17 +12,7 @@ from prometheus_client import generate_latest
 from herald.auth import Role
 from herald.runtime import Runtime
 from tests.integration.conftest import Peers
-
-SL_VARS = {
-    "symbol": "EURUSD",
-    "side": "buy",
-    "volume": "0.10",
-    "entry_price": "1.08500",
-    "sl_price": "1.08000",
-    "error": "Invalid stops",
-    "position_id": "pos_8f3a2c",
-    "time": "2025-01-15 14:32:07 UTC",
-}
+from tests.support.alerts import SL_VARS
 
 
 async def notify(client: AsyncClient, recipient: str, **body: Any) -> int:

@@ -417,6 +417,7 @@ def test_constructor_rejects_bad_configuration_without_quoting_the_key() -> None
 # --- concurrency ---
 
 
+@pytest.mark.serial  # measures event-loop gaps in ms: not beside another test process
 async def test_concurrent_sends_do_not_block_the_loop(
     service: PushService, sender: PushSender
 ) -> None:

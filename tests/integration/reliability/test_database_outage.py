@@ -9,10 +9,7 @@ test only watches `/readyz`, the fake Bot API server and the campaign's counts.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -29,22 +26,15 @@ from herald.messaging.recipients import RecipientFields, Recipients
 from herald.queue import DeliveryQueue, NewDelivery
 from herald.worker import Worker
 from herald.worker.dispatcher import LISTEN_CHECK_SECONDS
+from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import PostgresServer, free_port
+from tests.support.processes import fake_bot, herald_env, start_herald
 from tests.support.senders import ScriptedSender
 
 pytestmark = pytest.mark.slow
-HERALD = str(Path(sys.executable).parent / "herald")
 AUDIENCE = 250
 OUTAGE = 10.0
-VARS = {
-    "symbol": "EURUSD",
-    "side": "buy",
-    "volume": "0.10",
-    "entry_price": "1.08500",
-    "error": "Invalid stops",
-    "time": "2025-01-15 14:32:07 UTC",
-}
 
 
 @dataclass(frozen=True)
@@ -109,25 +99,10 @@ async def seed(url: str) -> str:
 
 
 def serve_env(url: str, telegram: FakeTelegram, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
-    env.update(
-        HERALD_ENV="dev",
-        HERALD_DATABASE_URL=url,
-        HERALD_LOG_FORMAT="json",
-        HERALD_LOG_LEVEL="INFO",
-        HERALD_PORT=str(port),
-        HERALD_TELEGRAM_BOT_TOKEN=telegram.token,
-        HERALD_TELEGRAM_API_URL=telegram.url,
-        HERALD_TELEGRAM_UPDATES="off",
-    )
-    return env
-
-
-def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [HERALD, "serve"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
-        )
+    return herald_env(
+        url, HERALD_LOG_FORMAT="json", HERALD_LOG_LEVEL="INFO", HERALD_PORT=str(port),
+        **fake_bot(telegram),
+    )  # fmt: skip
 
 
 async def test_herald_rides_out_a_database_outage(
@@ -137,7 +112,7 @@ async def test_herald_rides_out_a_database_outage(
     key = await seed(url)
     async with FakeTelegram(enforce_limits=True, enforce_retry_after=True) as tg:
         port, log = free_port(), tmp_path / "serve.log"
-        proc = start_serve(serve_env(url, tg, port), tmp_path, log)
+        proc = start_herald("serve", serve_env(url, tg, port), tmp_path, log)
         base = f"http://127.0.0.1:{port}"
         probes: list[Probe] = []
         stop_probing = asyncio.Event()
@@ -159,7 +134,7 @@ async def test_herald_rides_out_a_database_outage(
                     json={
                         "name": "outage",
                         "template": "position_entry_failed",
-                        "vars": VARS,
+                        "vars": SL_VARS,
                         "channel": "telegram",
                         "audience": "all",
                     },

@@ -31,6 +31,7 @@ from herald.channels import vapid
 from herald.config import load_settings
 from herald.db.tables import api_keys, deliveries, metadata
 from herald.runtime import Runtime
+from tests.support.alerts import SL_VARS
 from tests.support.app import serve
 from tests.support.fake_telegram import (
     FakeTelegram,
@@ -48,16 +49,6 @@ WEBHOOK_SECRET = "webhook-secret-for-the-secrets-test_42"
 PUBLIC = "https://herald.example.com"
 # Loggers of the test's peers (aiosmtpd, the aiohttp servers), not of herald.
 PEERS = ("mail.log", "aiohttp.access", "aiohttp.server", "aiohttp.web")
-SL_VARS = {
-    "symbol": "EURUSD",
-    "side": "buy",
-    "volume": "0.10",
-    "entry_price": "1.08500",
-    "sl_price": "1.08000",
-    "error": "Invalid stops",
-    "position_id": "pos_8f3a2c",
-    "time": "2025-01-15 14:32:07 UTC",
-}
 
 
 @pytest.fixture
