@@ -3,8 +3,6 @@ independent, memory that stays bounded under a flood of distinct keys."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,20 +115,3 @@ def test_never_more_than_burst_plus_rate_times_elapsed(
             allowed += 1
             now += wait * (1 + 1e-9) + 1e-9
     assert allowed <= burst + rate * now + 1
-
-
-def test_a_check_is_cheap() -> None:
-    """The /r/ hot path runs one check per request (of some 300 us): a few us, also
-    while a flood evicts one old key per check (best of five rounds, so a busy
-    machine does not fail it; 2-7 us on the 2-core box)."""
-    throttle = Throttle(per_second=50.0, burst=500, max_keys=10_000)
-    keys = [f"10.0.{i >> 8}.{i & 255}" for i in range(20_000)]
-    for key in keys:
-        throttle.check(key, 0.0)
-    rounds = []
-    for r in range(5):
-        started = time.perf_counter()
-        for i, key in enumerate(keys):
-            throttle.check(key, r + i * 1e-5)
-        rounds.append((time.perf_counter() - started) / len(keys))
-    assert min(rounds) < 20e-6, f"{min(rounds) * 1e6:.2f} us per check"
