@@ -175,6 +175,22 @@ async def test_a_promo_button_without_url_is_a_signed_tracked_click(
     assert runtime.signer.verify(button["callback_data"]) == Click(promo["id"], 0)
 
 
+async def test_a_promo_link_marked_click_stays_a_tracked_click(
+    api: tuple[AsyncClient, Runtime],
+) -> None:
+    client, runtime = api
+    offer = [{"text": "Claim", "url": "https://example.com/offer", "click": True}]
+    promo = await make(client, PROMOS, "Offer", buttons=offer)
+    assert promo["buttons"] == offer
+    stored = await runtime.content.get(promo["id"])
+    assert stored is not None and stored.buttons[0].click
+    [[button]] = (await client.get(f"{PROMOS}/{promo['id']}/preview")).json()["buttons"]
+    assert "callback_data" in button  # answered with a deep link to the offer
+    refused = await client.post(GUIDES, json={"title": "T", "body": "B", "buttons": offer})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "buttons", 0, "click"]
+
+
 @pytest.mark.parametrize("base", [GUIDES, PROMOS])
 async def test_content_field_errors_name_the_field(
     api: tuple[AsyncClient, Runtime], base: str

@@ -109,15 +109,27 @@ class ApiKeys:
                 )
         return Principal(int(row.id), row.name, Role(row.role))
 
-    async def active(self, key_id: int) -> Principal | None:
-        """The key's principal if it still exists and is not revoked (a dashboard session)."""
+    async def active(self, key_id: int, issued_at: datetime) -> Principal | None:
+        """The principal of a dashboard session issued at ``issued_at``: none if the key
+        is gone, revoked, or was signed out of the dashboard since."""
         async with self._db.read() as conn:
             row = (
                 await conn.execute(
                     select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                 )
             ).first()
-        return Principal(int(row.id), row.name, Role(row.role)) if row else None
+        if row is None or (row.signed_out_at is not None and issued_at < row.signed_out_at):
+            return None
+        return Principal(int(row.id), row.name, Role(row.role))
+
+    async def sign_out(self, key_id: int) -> None:
+        """End every dashboard session of the key (a copied cookie too)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(api_keys)
+                .where(api_keys.c.id == key_id)
+                .values(signed_out_at=self._clock.now())
+            )
 
     async def list(self) -> list[ApiKey]:
         async with self._db.read() as conn:

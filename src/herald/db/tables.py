@@ -104,6 +104,7 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+    Column("signed_out_at", UTCDateTime),  # dashboard sessions issued before it are over
 )
 
 # The platform's users as herald knows them: addresses, preferences, opt-outs.

@@ -129,7 +129,7 @@ class Activity:
     window: timedelta
     sent: int
     dead: int
-    retrying: int  # pending again after a failed attempt, now
+    retrying: int  # pending again after a failed attempt (a replay starts at 0 attempts)
 
     @property
     def sent_per_minute(self) -> float:
@@ -149,7 +149,9 @@ async def activity(queue: DeliveryQueue, window: timedelta = timedelta(hours=1))
             ).all()
         )
         retrying = await conn.scalar(
-            select(func.count()).where(D.c.state == State.PENDING, D.c.last_error.is_not(None))
+            select(func.count()).where(
+                D.c.state == State.PENDING, D.c.attempts > 0, D.c.last_error.is_not(None)
+            )
         )
     return Activity(
         window,

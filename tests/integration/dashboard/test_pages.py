@@ -7,12 +7,15 @@ from datetime import timedelta
 import pytest
 
 from herald.auth import Role
+from herald.channels import SandboxSender
 from herald.clock import FakeClock
-from herald.queue import DeliveryFilter, NewDelivery, State
+from herald.config import DEV_SECRET_KEY
+from herald.queue import DeliveryFilter, Lane, NewDelivery, State
 from herald.queue import admin as queue_admin
+from herald.runtime import Runtime
 from herald.scheduling.content import Kind
 from herald.tracking.clicks import NewClick
-from herald.web.dashboard.session import COOKIE
+from herald.web.dashboard.session import COOKIE, SessionCodec
 from tests.integration.dashboard.conftest import Site
 from tests.support.dashboard import csrf_of, sign_in
 from tests.support.fake_telegram import forbidden
@@ -276,12 +279,81 @@ async def test_the_owner_creates_and_revokes_keys(site: Site) -> None:
     assert await site.runtime.api_keys.authenticate(secret) is None
 
 
-async def test_sign_out_ends_the_session(site: Site) -> None:
+async def test_sign_out_ends_the_session_even_for_a_copied_cookie(
+    site: Site, clock: FakeClock
+) -> None:
     await sign_in(site.client, site.keys[Role.VIEWER])
+    clock.advance(1)
     page = await site.client.get("/")
+    copied = site.client.cookies[COOKIE]
     out = await site.client.post("/logout", data={"csrf": csrf_of(page)})
     assert out.headers["location"] == "/login?notice=signed-out"
     assert (await site.client.get("/")).status_code == 303
+    site.client.cookies.set(COOKIE, copied)
+    assert (await site.client.get("/")).status_code == 303  # over on the server too
+    site.client.cookies.clear()
+    await sign_in(site.client, site.keys[Role.VIEWER])
+    assert (await site.client.get("/")).status_code == 200
+
+
+async def test_a_session_signed_with_the_public_dev_key_is_refused(site: Site) -> None:
+    assert site.runtime.settings.secret_key.get_secret_value() == DEV_SECRET_KEY
+    owner = next(k for k in await site.runtime.api_keys.list() if k.role is Role.OWNER)
+    _, forged = SessionCodec(DEV_SECRET_KEY, timedelta(hours=1)).issue(
+        owner.id, Role.OWNER, site.runtime.clock.now()
+    )
+    site.client.cookies.set(COOKIE, forged)
+    assert (await site.client.get("/keys")).status_code == 303
+
+
+async def test_replaying_all_matching_keeps_to_the_lane(site: Site) -> None:
+    rt = site.runtime
+    site.telegram.script("600", forbidden(), forbidden())
+    await rt.queue.enqueue(NewDelivery("telegram", "600", {"text": "alert"}))
+    await rt.queue.enqueue(NewDelivery("telegram", "600", {"text": "promo"}, lane=Lane.CAMPAIGN))
+    await rt.worker(exclusive={}).drain()
+    await sign_in(site.client, site.keys[Role.ADMIN])
+    listing = await site.client.get("/deliveries?state=dead&lane=campaign")
+    assert "Replay 1 dead letter(s) matching" in listing.text
+    replayed = await site.client.post(
+        "/deliveries/replay", data={"csrf": csrf_of(listing), "lane": "campaign"}
+    )
+    assert replayed.headers["location"].endswith("n=1")
+    [left] = await queue_admin.list_deliveries(rt.queue, DeliveryFilter(state=State.DEAD))
+    assert left.lane is Lane.TRANSACTIONAL
+    overview = await site.client.get("/")
+    assert (
+        '<div class="figure">0</div><div>waiting to retry' in overview.text
+    )  # a replay is no retry
+
+
+async def test_pages_end_where_the_data_ends_and_odd_payloads_still_render(site: Site) -> None:
+    rt = site.runtime
+    await rt.queue.enqueue_many(
+        [NewDelivery("email", f"u{i}@example.com", {"subject": "s"}) for i in range(50)]
+    )
+    await sign_in(site.client, site.keys[Role.VIEWER])
+    assert "Older" not in (await site.client.get("/deliveries")).text  # exactly one page
+    await rt.queue.enqueue(NewDelivery("email", "u50@example.com", {"subject": "s"}))
+    assert "Older" in (await site.client.get("/deliveries")).text
+    odd = [
+        {},
+        {"text": None},
+        {"photo": "x", "caption": "*chart*", "parse_mode": "MarkdownV2"},
+        {"text": "hi", "buttons": [{"text": "flat"}]},
+    ]
+    for payload in odd:
+        await rt.queue.enqueue(NewDelivery("telegram", "-100700", payload))
+    site.telegram.script("-100700")
+    sandboxed = Runtime.build(rt.settings, clock=rt.clock, senders={
+        "telegram": SandboxSender("telegram", rt.db, rt.clock)})  # fmt: skip
+    try:
+        await sandboxed.worker(exclusive={}).drain()
+    finally:
+        await sandboxed.close()
+    page = await site.client.get("/sandbox?channel=telegram")
+    assert page.status_code == 200
+    assert "<b>chart</b>" in page.text and "{}" in page.text
 
 
 async def test_errors_on_a_page_are_a_page_and_the_apis_stay_json(site: Site) -> None:

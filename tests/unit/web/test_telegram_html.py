@@ -55,3 +55,15 @@ def test_no_input_makes_a_tag_of_its_own(text: str) -> None:
     shown = str(markdown_v2_html(text))
     for tag in ("<script", "<img", "<iframe", "onerror", "javascript:"):
         assert tag not in shown
+
+
+def test_anything_not_a_string_shows_as_nothing_and_links_never_nest() -> None:
+    assert str(telegram_html(None, "MarkdownV2")) == ""
+    assert str(telegram_html({"a": 1}, "HTML")) == ""
+    nested = str(markdown_v2_html("[[in](https://a.example)](https://b.example)"))
+    assert nested.count("<a ") == 1
+
+
+def test_many_unclosed_markers_render_as_text() -> None:
+    assert str(markdown_v2_html("[" * 5000)) == "[" * 5000
+    assert str(markdown_v2_html("[a](" * 1000)) == "[a](" * 1000

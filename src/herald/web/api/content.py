@@ -7,6 +7,8 @@ alert text (the answer shown when its tracked button is pressed).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
@@ -102,10 +104,28 @@ def _out(item: ContentItem) -> ContentOut:
     )
 
 
+class ContentRuleError(ValueError):
+    """A rule that depends on the kind (guide or promo), naming the field it concerns;
+    the API answers it as a 422, the dashboard shows it beside the form."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = loc
+        self.msg = msg
+
+
+@contextlib.contextmanager
+def _as_422() -> Iterator[None]:
+    try:
+        yield
+    except ContentRuleError as exc:
+        raise unprocessable(["body", *exc.loc], exc.msg) from None
+
+
 def _guide_fields(kind: Kind, alert_text: str | None) -> None:
     if kind is Kind.GUIDE and alert_text is not None:
-        raise unprocessable(
-            ["body", "alert_text"], "only a promo has an alert text (the answer to a tracked click)"
+        raise ContentRuleError(
+            ("alert_text",), "only a promo has an alert text (the answer to a tracked click)"
         )
 
 
@@ -113,15 +133,18 @@ def _buttons(kind: Kind, buttons: list[ButtonIn]) -> tuple[Button, ...]:
     if kind is Kind.GUIDE:
         for index, button in enumerate(buttons):
             if button.url is None:
-                raise unprocessable(
-                    ["body", "buttons", index, "url"],
-                    "a guide's buttons are links: url is required",
+                raise ContentRuleError(
+                    ("buttons", index, "url"), "a guide's buttons are links: url is required"
                 )
-    return tuple(Button(b.text, b.url) for b in buttons)
+            if button.click:
+                raise ContentRuleError(
+                    ("buttons", index, "click"), "a guide's buttons are links, never tracked"
+                )
+    return tuple(Button(b.text, b.url, b.click) for b in buttons)
 
 
 def to_draft(kind: Kind, body: ContentIn) -> ContentDraft:
-    """A validated draft; a guide's rules raise 422s naming the field (API and dashboard)."""
+    """A validated draft; raises ContentRuleError naming the field (API and dashboard)."""
     _guide_fields(kind, body.alert_text)
     return ContentDraft(
         title=body.title,
@@ -157,12 +180,15 @@ def content_router(kind: Kind) -> APIRouter:
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {kind.value}")
     async def create_item(body: ContentIn, runtime: RuntimeDep, _: Admin) -> ContentOut:
-        new_id = await runtime.content.create(kind, to_draft(kind, body))
+        with _as_422():
+            draft = to_draft(kind, body)
+        new_id = await runtime.content.create(kind, draft)
         return _out(await found(runtime, new_id))
 
     @router.post("/preview", summary=f"Preview an unsaved {kind.value}")
     async def preview_draft(body: ContentIn, runtime: RuntimeDep) -> PreviewOut:
-        item = unsaved(kind, to_draft(kind, body), runtime.clock.now())
+        with _as_422():
+            item = unsaved(kind, to_draft(kind, body), runtime.clock.now())
         return PreviewOut(**preview(item, runtime.signer, runtime.settings.public_url))
 
     @router.get("/{item_id}", summary=f"One {kind.value}")
@@ -184,9 +210,10 @@ def content_router(kind: Kind) -> APIRouter:
         for required in ("title", "body", "buttons", "enabled"):
             if required in changes and changes[required] is None:
                 raise unprocessable(["body", required], "may not be null")
-        _guide_fields(kind, changes.get("alert_text"))
-        if body.buttons is not None:
-            changes["buttons"] = _buttons(kind, body.buttons)
+        with _as_422():
+            _guide_fields(kind, changes.get("alert_text"))
+            if body.buttons is not None:
+                changes["buttons"] = _buttons(kind, body.buttons)
         merged = (
             len(changes.get("title", current.title))
             + len(changes.get("body", current.body))

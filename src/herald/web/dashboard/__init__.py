@@ -6,6 +6,7 @@ only through forms that carry a CSRF token, sent by a signed-in admin or owner.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from herald.config import Settings
+from herald.config import DEV_SECRET_KEY, Settings
 from herald.web.dashboard.auth import LoginRequired
 from herald.web.dashboard.deps import Dashboard, Throttle
 from herald.web.dashboard.pages import (
@@ -73,12 +74,14 @@ async def _errors(request: Request, exc: Exception) -> Response:
 
 def mount(app: FastAPI, settings: Settings, login_throttle: Throttle) -> None:
     """Add the pages, their static files and the login redirect to ``app``."""
+    key = settings.secret_key.get_secret_value()
+    if key == DEV_SECRET_KEY:
+        # The dev key is public: anyone could sign an owner's session with it. In dev,
+        # sessions are signed with a key of this process (a restart signs everyone out).
+        key = secrets.token_urlsafe(32)
     app.state.dashboard = Dashboard(
         pages=Pages(),
-        sessions=SessionCodec(
-            settings.secret_key.get_secret_value(),
-            timedelta(hours=settings.dashboard_session_hours),
-        ),
+        sessions=SessionCodec(key, timedelta(hours=settings.dashboard_session_hours)),
         login_throttle=login_throttle,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -49,7 +49,9 @@ async def current_user(
     request: Request, runtime: RuntimeDep, dashboard: DashboardDep
 ) -> DashboardUser:
     session = dashboard.sessions.read(request.cookies.get(COOKIE), runtime.clock.now())
-    principal = await runtime.api_keys.active(session.key_id) if session else None
+    principal = (
+        await runtime.api_keys.active(session.key_id, session.issued_at) if session else None
+    )
     if session is None or principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,9 +38,11 @@ class SessionCodec:
         self.max_age = max_age
 
     def issue(self, key_id: int, role: Role, now: datetime) -> tuple[Session, str]:
-        session = Session(key_id, role, secrets.token_urlsafe(24), now)
+        millis = math.ceil(now.timestamp() * 1000)  # never before now: see ApiKeys.active
+        issued = datetime.fromtimestamp(millis / 1000, tz=now.tzinfo)
+        session = Session(key_id, role, secrets.token_urlsafe(24), issued)
         body = json.dumps(
-            {"k": key_id, "r": role.value, "c": session.csrf, "t": int(now.timestamp())},
+            {"k": key_id, "r": role.value, "c": session.csrf, "t": millis},
             separators=(",", ":"),
         ).encode()
         encoded = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
@@ -54,7 +57,7 @@ class SessionCodec:
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-            issued = datetime.fromtimestamp(int(data["t"]), tz=now.tzinfo)
+            issued = datetime.fromtimestamp(int(data["t"]) / 1000, tz=now.tzinfo)
             session = Session(int(data["k"]), Role(data["r"]), str(data["c"]), issued)
         except (binascii.Error, ValueError, KeyError, TypeError):
             return None

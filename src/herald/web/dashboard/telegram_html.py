@@ -14,6 +14,12 @@ import re
 from markupsafe import Markup
 
 _SAFE_URL = re.compile(r"^(https?|tg)://", re.IGNORECASE)
+# Possessive, matched in place; with the memo of what cannot close (below), rendering
+# stays linear however many "[", "(" or backticks a text holds.
+_LABEL = re.compile(r"\[((?:\\.|[^\]\\])*+)\]")
+_URL = re.compile(r"\(((?:\\.|[^)\\])*+)\)")
+# Telegram's own limit is 4,096 characters; a longer text is shown cut, never rendered whole.
+MAX_TEXT = 8192
 _TOGGLES = {"*": "b", "_": "i", "__": "u", "~": "s", "||": "tg-spoiler"}
 _HTML_TAGS = re.compile(
     r"<(/?)(b|strong|i|em|u|ins|s|strike|del|code|pre|tg-spoiler|a)(\s+href=\"([^\"]*)\")?\s*>",
@@ -28,9 +34,11 @@ def _anchor(url: str) -> str:
     return "<a>"
 
 
-def markdown_v2_html(text: str) -> Markup:
+def markdown_v2_html(text: str, *, links: bool = True) -> Markup:
     out: list[str] = []
     open_tags: list[str] = []
+    unclosed: set[str] = set()  # markers with no closing one left in the text
+    no_link_before = 0  # a "[" before here cannot start a link (an earlier try failed)
     i = 0
     n = len(text)
     while i < n:
@@ -40,25 +48,32 @@ def markdown_v2_html(text: str) -> Markup:
             i += 2
             continue
         if ch == "`":
-            fence = text.startswith("```", i)
-            end = _closing(text, "```" if fence else "`", i + (3 if fence else 1))
-            if end != -1:
-                inner = text[i + (3 if fence else 1) : end]
-                if fence:
+            fence = "```" if text.startswith("```", i) else "`"
+            start = i + len(fence)
+            end = -1 if fence in unclosed else _closing(text, fence, start)
+            if end == -1:
+                unclosed.add(fence)
+            else:
+                inner = text[start:end]
+                if fence == "```":
                     inner = inner.split("\n", 1)[1] if "\n" in inner else inner
                 inner = re.sub(r"\\(.)", r"\1", inner)
-                tag = "pre" if fence else "code"
+                tag = "pre" if fence == "```" else "code"
                 out.append(f"<{tag}>{html.escape(inner)}</{tag}>")
-                i = end + (3 if fence else 1)
+                i = end + len(fence)
                 continue
-        if ch == "[":
-            match = re.match(r"\[((?:\\.|[^\]\\])*)\]\(((?:\\.|[^)\\])*)\)", text[i:])
-            if match:
-                label = markdown_v2_html(match.group(1))
-                url = re.sub(r"\\(.)", r"\1", match.group(2))
-                out.append(f"{_anchor(html.escape(url))}{label}</a>")
-                i += match.end()
+        if ch == "[" and links and i >= no_link_before:
+            label = _LABEL.match(text, i)
+            url = _URL.match(text, label.end()) if label else None
+            if label and url:
+                shown = markdown_v2_html(label.group(1), links=False)  # links never nest
+                target = re.sub(r"\\(.)", r"\1", url.group(1))
+                out.append(f"{_anchor(html.escape(target))}{shown}</a>")
+                i = url.end()
                 continue
+            # Every "[" up to the label's "]" would end at the same "]" and fail alike;
+            # with no "]" (or no ")") left at all, no later link can close either.
+            no_link_before = label.end() if label and text.find(")", label.end()) != -1 else n
         marker = next((m for m in ("__", "||", "*", "_", "~") if text.startswith(m, i)), None)
         if marker is not None:
             tag = _TOGGLES[marker]
@@ -80,15 +95,19 @@ def _closing(text: str, marker: str, start: int) -> int:
     """Where ``marker`` next occurs unescaped from ``start``, or -1."""
     i = start
     while (i := text.find(marker, i)) != -1:
-        backslashes = len(text[:i]) - len(text[:i].rstrip("\\"))
-        if backslashes % 2 == 0:
+        j = i
+        while j > start and text[j - 1] == "\\":
+            j -= 1
+        if (i - j) % 2 == 0:
             return i
         i += 1
     return -1
 
 
-def telegram_html(text: str, parse_mode: str | None) -> Markup:
-    """``text`` rendered as Telegram would show it under ``parse_mode``."""
+def telegram_html(text: object, parse_mode: object = None) -> Markup:
+    """``text`` rendered as Telegram would show it under ``parse_mode``. Any payload
+    can reach the sandbox inbox, so anything that is not a string shows as empty."""
+    text = text[:MAX_TEXT] if isinstance(text, str) else ""
     if parse_mode == "MarkdownV2":
         return markdown_v2_html(text)
     if parse_mode == "HTML":

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from herald.scheduling.content import ContentDraft, ContentItem, Kind
 from herald.scheduling.post import render_post
-from herald.web.api.content import ContentIn, to_draft, unsaved
+from herald.web.api.content import ContentIn, ContentRuleError, to_draft, unsaved
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
@@ -98,9 +98,8 @@ def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, li
         return to_draft(kind, ContentIn.model_validate(body)), []
     except ValidationError as exc:
         return None, [f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors()]
-    except HTTPException as exc:  # to_draft's rules, phrased as the API's 422 detail
-        detail: list[dict[str, Any]] = exc.detail  # type: ignore[assignment]
-        return None, [f"{_field(e['loc'][1:])}: {e['msg']}" for e in detail]
+    except ContentRuleError as exc:
+        return None, [f"{_field(exc.loc)}: {exc.msg}"]
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -42,7 +42,9 @@ async def deliveries(
         campaign=_blank(campaign),
         error_contains=_blank(error),
     )
-    found = await queue_admin.list_deliveries(runtime.queue, f, limit=PAGE, before_id=before_id)
+    found = await queue_admin.list_deliveries(runtime.queue, f, limit=PAGE + 1, before_id=before_id)
+    more = len(found) > PAGE
+    found = found[:PAGE]
     dead = await queue_admin.count_dead(runtime.queue, f) if state is State.DEAD else None
     return pages.render(
         request,
@@ -59,7 +61,7 @@ async def deliveries(
         },
         states=[s.value for s in State],
         channels=sorted(runtime.senders),
-        next_before=found[-1].id if len(found) == PAGE else None,
+        next_before=found[-1].id if more else None,
         dead_matching=dead,
     )
 
@@ -91,12 +93,16 @@ async def replay_matching(
     _: Operator,
     runtime: RuntimeDep,
     channel: Annotated[str, Form(max_length=200)] = "",
+    lane: Annotated[str, Form(pattern="^(|transactional|campaign)$")] = "",
     campaign: Annotated[str, Form(max_length=200)] = "",
     error: Annotated[str, Form(max_length=200)] = "",
 ) -> RedirectResponse:
     """Every dead letter the list's filter matches (the form carries the filter)."""
     f = DeliveryFilter(
-        channel=_blank(channel), campaign=_blank(campaign), error_contains=_blank(error)
+        channel=_blank(channel),
+        lane=Lane.parse(lane) if lane else None,
+        campaign=_blank(campaign),
+        error_contains=_blank(error),
     )
     replayed = await queue_admin.replay(runtime.queue, f)
     return RedirectResponse(

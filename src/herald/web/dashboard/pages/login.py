@@ -19,7 +19,12 @@ router = APIRouter()
 
 def local_path(next_url: str | None) -> str:
     """Only a path on this site: ``next`` must not send a browser elsewhere."""
-    if next_url and next_url.startswith("/") and not next_url.startswith(("//", "/\\")):
+    if (
+        next_url
+        and next_url.startswith("/")
+        and not next_url.startswith(("//", "/\\"))
+        and next_url.isprintable()  # no tab or newline for a browser to drop: "/\t/evil"
+    ):
         return next_url
     return "/"
 
@@ -92,9 +97,12 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(user: User, csrf: Annotated[str, Form()] = "") -> Response:
+async def logout(user: User, runtime: RuntimeDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Ends every dashboard session of this key, on the server: a copied cookie is over
+    too (the key itself stays valid for the API)."""
     if not same_token(csrf, user.session.csrf):
         return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
+    await runtime.api_keys.sign_out(user.principal.key_id)
     response = RedirectResponse("/login?notice=signed-out", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE)
     return response

@@ -23,12 +23,14 @@ async def recipients(
     runtime: RuntimeDep,
     after_id: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
-    found = await runtime.recipients.page(after_id=after_id, limit=PAGE)
+    found = await runtime.recipients.page(after_id=after_id, limit=PAGE + 1)
+    more = len(found) > PAGE
+    found = found[:PAGE]
     return pages.render(
         request,
         "recipients.html",
         user,
         active="recipients",
         recipients=found,
-        next_after=found[-1].id if len(found) == PAGE else None,
+        next_after=found[-1].id if more else None,
     )

@@ -26,8 +26,10 @@ async def sandbox(
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     messages = await read_inbox(
-        runtime.db, channel=channel or None, limit=PAGE, before_id=before_id
+        runtime.db, channel=channel or None, limit=PAGE + 1, before_id=before_id
     )
+    more = len(messages) > PAGE
+    messages = messages[:PAGE]
     return pages.render(
         request,
         "sandbox.html",
@@ -35,5 +37,5 @@ async def sandbox(
         active="sandbox",
         messages=messages,
         channel=channel,
-        next_before=messages[-1]["id"] if len(messages) == PAGE else None,
+        next_before=messages[-1]["id"] if more else None,
     )
