@@ -20,9 +20,9 @@ requests/s and its latency percentiles. Every herald click must then be in the d
 
 Callback presses: P signed ``callback_query`` updates are queued at the fake server;
 herald's long polling fetches them (100 per getUpdates), stores each click and answers
-each query with answerCallbackQuery. The rate is P over the time from the first
-getUpdates that returned presses to the moment every click is in the database and
-every query answered. The fake server shares the machine's two cores with herald.
+each query with answerCallbackQuery. The rate is P over the time from queuing the
+first press (herald is already long-polling) to the moment every click is in the
+database and every query answered. The fake server shares the machine's two cores with herald.
 
 Progress goes to stderr; the machine and a Markdown table go to stdout. A benchmark,
 not a test: it asserts nothing about the figures.
@@ -236,6 +236,7 @@ async def bench(args: argparse.Namespace) -> None:
         try:
             await wait_ready(herald_port)
             note(f"long polling: {args.presses} presses queued at the fake Bot API")
+            queued = time.monotonic()  # from the first press herald could fetch
             for i in range(args.presses):
                 telegram.push_callback(CHAT, press, user_id=100_000 + i)
             done = await wait_clicks(db2, "callback", args.presses, seconds=600)
@@ -244,12 +245,7 @@ async def bench(args: argparse.Namespace) -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit("error: not every press was answered")
                 await asyncio.sleep(0.01)
-            answered_at = time.monotonic()
-            got = [r.at for r in telegram.requests_for("getUpdates")]
-            first = min(
-                (r.at for r in telegram.requests_for("answerCallbackQuery")), default=got[0]
-            )
-            elapsed = max(done, answered_at) - first
+            elapsed = max(done, time.monotonic()) - queued
         finally:
             stop(herald)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -23,7 +23,7 @@ from herald.messaging.campaigns import CampaignRequest
 from herald.messaging.recipients import RecipientFields
 from herald.runtime import Runtime
 from tests.integration.test_cli import HERALD, TIMEOUT, herald, herald_env, single_error
-from tests.integration.test_messaging import SL_VARS
+from tests.support.alerts import SL_VARS
 from tests.support.terminal import Terminal
 
 TEMPLATE = "position_sl_failed"

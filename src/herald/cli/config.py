@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from herald.cli.common import fail
 from herald.config_docs import render
 
 config_app = typer.Typer(help="The settings and their documentation.", no_args_is_help=True)
@@ -23,5 +24,8 @@ def docs(
     if write is None:
         typer.echo(text, nl=False)
         return
-    write.write_text(text)
+    try:
+        write.write_text(text)
+    except OSError as exc:
+        fail(f"--write {write}: {exc.strerror or exc}", 2)
     typer.echo(f"wrote {write}")

@@ -163,8 +163,9 @@ def dlq_replay(
         fail("give ids or a filter (--channel, --error, ...), or --all", 2)
 
     async def action(runtime: Runtime) -> int:
-        total = await queue_admin.count_dead(runtime.queue, f)
         with progress_bar(quiet=as_json) as progress:
+            # The count is for the bar only: no query when there is no bar to draw.
+            total = None if progress.disable else await queue_admin.count_dead(runtime.queue, f)
             task = progress.add_task("replaying dead letters", total=total)
             return await queue_admin.replay(
                 runtime.queue, f, on_batch=lambda n: progress.advance(task, n)

@@ -7,7 +7,7 @@ instead of a link. Keeping them in one table lets a playlist mix the two.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -116,6 +116,16 @@ class ContentStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._on_change: list[Callable[[int], None]] = []
+
+    def on_change(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(item_id)`` after an item is changed or deleted here (caches of
+        this process: the tracked-link targets)."""
+        self._on_change.append(listener)
+
+    def _changed(self, item_id: int) -> None:
+        for listener in self._on_change:
+            listener(item_id)
 
     async def create(self, kind: Kind, draft: ContentDraft, *, seed_key: str | None = None) -> int:
         now = self._clock.now()
@@ -157,9 +167,17 @@ class ContentStore:
         return {int(r.id): ContentItem.from_row(r) for r in rows}
 
     async def update(self, item_id: int, kind: Kind, changes: Mapping[str, Any]) -> bool:
+        """Change some fields (``buttons`` as Button values)."""
         values = dict(changes)
         if "buttons" in values:
             values["buttons"] = [b.to_json() for b in values["buttons"]]
+        return await self._write(item_id, kind, values)
+
+    async def replace(self, item_id: int, kind: Kind, draft: ContentDraft) -> bool:
+        """Every field a user writes, at once (a form saved whole)."""
+        return await self._write(item_id, kind, draft.values())
+
+    async def _write(self, item_id: int, kind: Kind, values: dict[str, Any]) -> bool:
         values["updated_at"] = self._clock.now()
         async with self._db.write() as conn:
             done = await conn.execute(
@@ -167,6 +185,7 @@ class ContentStore:
                 .where(content.c.id == item_id, content.c.kind == kind.value)
                 .values(values)
             )
+        self._changed(item_id)
         return bool(done.rowcount)
 
     async def delete(self, item_id: int, kind: Kind) -> bool:
@@ -174,4 +193,5 @@ class ContentStore:
             done = await conn.execute(
                 delete(content).where(content.c.id == item_id, content.c.kind == kind.value)
             )
+        self._changed(item_id)
         return bool(done.rowcount)

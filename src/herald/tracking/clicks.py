@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
@@ -248,13 +249,18 @@ async def _insert(conn: AsyncConnection, batch: list[NewClick]) -> None:
 
 
 def _sqlite_row(c: NewClick) -> tuple[Any, ...]:
-    meta = json.dumps(c.meta) if c.meta is not None else None
-    row = (
-        c.source, sqlite_time(c.clicked_at), c.promo_id, c.cta, c.cta_text, c.link_id,
-        c.telegram_user_id, c.username, c.recipient, c.chat_id, c.message_id, meta,
-    )  # fmt: skip
-    assert len(row) == len(_COLUMNS)
-    return row
+    """The click's values in ``_COLUMNS`` order, as SQLite's driver takes them."""
+    return tuple(_SQLITE_VALUE.get(name, _same)(getattr(c, name)) for name in _COLUMNS)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_SQLITE_VALUE: dict[str, Callable[[Any], Any]] = {
+    "clicked_at": sqlite_time,
+    "meta": lambda meta: json.dumps(meta) if meta is not None else None,
+}
 
 
 def _label(promo_id: int | None) -> str:

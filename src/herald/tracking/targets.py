@@ -94,6 +94,7 @@ class Targets:
         self._clock = clock
         self._items: _Cached[int, ContentItem | None] = _Cached(content.get, clock, TTL_SECONDS)
         self._links: _Cached[int, TrackedLink | None] = _Cached(self._load_link, clock, TTL_SECONDS)
+        content.on_change(self.forget)  # an edit here is seen at once, not after the TTL
 
     async def content(self, content_id: int) -> ContentItem | None:
         return await self._items.get(content_id)

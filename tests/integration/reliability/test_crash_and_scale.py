@@ -33,7 +33,7 @@ from herald.messaging.campaigns import CampaignRequest
 from herald.queue import DeliveryQueue, State, admin
 from herald.runtime import Runtime
 from herald.scheduling.runs import RunLog
-from tests.integration.test_messaging import SL_VARS
+from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram, RecordedRequest
 from tests.support.postgres import PostgresServer, free_port
 from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready

@@ -29,7 +29,7 @@ from herald.worker.dispatcher import LISTEN_CHECK_SECONDS
 from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import PostgresServer, free_port
-from tests.support.processes import fake_bot, herald_env, start_herald
+from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
 from tests.support.senders import ScriptedSender
 
 pytestmark = pytest.mark.slow
@@ -120,14 +120,7 @@ async def test_herald_rides_out_a_database_outage(
             async with httpx.AsyncClient(
                 base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=10.0
             ) as api:
-
-                async def ready() -> bool:
-                    try:
-                        return (await api.get("/readyz")).status_code == 200
-                    except httpx.TransportError:
-                        return False
-
-                await wait_for(ready, 30, "herald serve ready")
+                await wait_ready(port, 30)
                 prober = asyncio.create_task(probe_readyz(base, probes, stop_probing))
                 started = await api.post(
                     "/api/v1/campaigns",
@@ -174,8 +167,8 @@ async def test_herald_rides_out_a_database_outage(
             alive = proc.poll() is None
         finally:
             stop_probing.set()
-            proc.send_signal(signal.SIGTERM)
-            code = proc.wait(timeout=30)
+            # In a thread: the stopping worker's last sends need this loop's fake server.
+            (code,) = await stop_all([proc])
 
     text = log.read_text()
     sends = tg.requests_for("sendMessage")

@@ -9,7 +9,6 @@ still encodes the request and turns Telegram's answers into its exceptions, whic
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -56,13 +55,15 @@ class AiohttpRequest(BaseRequest):
         assert self._session is not None
         # A JSON body, which the Bot API accepts: cheaper to build than a form.
         body = request_data.parameters if request_data else None
+        # A call's own read timeout (a long poll's is its wait plus a margin) on top of
+        # the connection's; otherwise the transport's.
+        seconds = read_timeout if isinstance(read_timeout, int | float) else None
+        timeout = aiohttp.ClientTimeout(total=self._timeout + seconds) if seconds else None
         try:
-            async with self._session.request(method, url, json=body) as response:
+            async with self._session.request(method, url, json=body, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut("Timed out") from exc
         except aiohttp.ClientError as exc:
             # The text may quote the URL, which holds the token: errors.py scrubs it.
             raise NetworkError(f"aiohttp: {exc!r}") from exc
-        except asyncio.CancelledError:
-            raise

@@ -11,8 +11,6 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram.request import HTTPXRequest
-
 from herald.channels.telegram.aiohttp_request import AiohttpRequest
 from herald.channels.telegram.errors import TelegramCallError, outcome_for
 from herald.channels.telegram.sender import DEFAULT_API_URL, URL_LOGGERS, ScrubToken, make_bot
@@ -36,10 +34,10 @@ class BotApi:
         # those calls go over aiohttp, five times cheaper per call than httpx here.
         self._request = AiohttpRequest(pool_size=CALLS_IN_FLIGHT, timeout=10.0)
         self._in_flight = asyncio.Semaphore(CALLS_IN_FLIGHT)
-        # Long polls hold their connection for poll_timeout: a pool of their own.
-        self._poll_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10)
         self._poll_timeout = poll_timeout
-        self._bot = make_bot(token, api_url, self._request, self._poll_request)
+        # One transport for every call, long polls included (each passes its own
+        # read_timeout, which the transport honours).
+        self._bot = make_bot(token, api_url, self._request)
         self._username: str | None = None
 
     async def _call(self, coro: Any) -> Any:
@@ -103,6 +101,5 @@ class BotApi:
 
     async def close(self) -> None:
         await self._request.shutdown()
-        await self._poll_request.shutdown()
         for name in URL_LOGGERS:
             logging.getLogger(name).removeFilter(self._filter)

@@ -224,7 +224,6 @@ def content_router(kind: Kind) -> APIRouter:
                 ["body"], f"title, body and footer together exceed {MAX_TEXT} characters"
             )
         await runtime.content.update(item_id, kind, changes)
-        runtime.targets.forget(item_id)
         return _out(await found(runtime, item_id))
 
     @router.delete(
@@ -233,7 +232,6 @@ def content_router(kind: Kind) -> APIRouter:
     async def delete_item(item_id: ItemId, runtime: RuntimeDep, _: Admin) -> Response:
         if not await runtime.content.delete(item_id, kind):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind.value} {item_id} not found")
-        runtime.targets.forget(item_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

@@ -186,14 +186,5 @@ async def save_item(
     draft, errors = _validate(item.kind, form)
     if draft is None:
         return _page(request, pages, runtime, user, item.kind, item_id, form, None, errors)
-    changes = {
-        "title": draft.title,
-        "body": draft.body,
-        "footer": draft.footer,
-        "buttons": draft.buttons,
-        "alert_text": draft.alert_text,
-        "enabled": draft.enabled,
-    }
-    await runtime.content.update(item_id, item.kind, changes)
-    runtime.targets.forget(item_id)
+    await runtime.content.replace(item_id, item.kind, draft)
     return RedirectResponse(f"/content/{item_id}?notice=saved", status.HTTP_303_SEE_OTHER)

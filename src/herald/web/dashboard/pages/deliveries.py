@@ -11,6 +11,7 @@ from herald.queue import DeliveryFilter, Lane, State
 from herald.queue import admin as queue_admin
 from herald.web.dashboard.auth import Operator, User
 from herald.web.dashboard.deps import PagesDep
+from herald.web.dashboard.paging import one_page
 from herald.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/deliveries")
@@ -42,9 +43,10 @@ async def deliveries(
         campaign=_blank(campaign),
         error_contains=_blank(error),
     )
-    found = await queue_admin.list_deliveries(runtime.queue, f, limit=PAGE + 1, before_id=before_id)
-    more = len(found) > PAGE
-    found = found[:PAGE]
+    found, last = one_page(
+        await queue_admin.list_deliveries(runtime.queue, f, limit=PAGE + 1, before_id=before_id),
+        PAGE,
+    )
     dead = await queue_admin.count_dead(runtime.queue, f) if state is State.DEAD else None
     return pages.render(
         request,
@@ -61,7 +63,7 @@ async def deliveries(
         },
         states=[s.value for s in State],
         channels=sorted(runtime.senders),
-        next_before=found[-1].id if more else None,
+        next_before=last.id if last else None,
         dead_matching=dead,
     )
 

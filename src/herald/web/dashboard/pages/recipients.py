@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from herald.web.dashboard.auth import User
 from herald.web.dashboard.deps import PagesDep
+from herald.web.dashboard.paging import one_page
 from herald.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/recipients")
@@ -23,14 +24,12 @@ async def recipients(
     runtime: RuntimeDep,
     after_id: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
-    found = await runtime.recipients.page(after_id=after_id, limit=PAGE + 1)
-    more = len(found) > PAGE
-    found = found[:PAGE]
+    found, last = one_page(await runtime.recipients.page(after_id=after_id, limit=PAGE + 1), PAGE)
     return pages.render(
         request,
         "recipients.html",
         user,
         active="recipients",
         recipients=found,
-        next_after=found[-1].id if more else None,
+        next_after=last.id if last else None,
     )

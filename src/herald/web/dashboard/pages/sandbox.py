@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from herald.channels.sandbox import read_inbox
 from herald.web.dashboard.auth import User
 from herald.web.dashboard.deps import PagesDep
+from herald.web.dashboard.paging import one_page
 from herald.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/sandbox")
@@ -25,11 +26,10 @@ async def sandbox(
     channel: Annotated[str, Query(pattern="^(|telegram|email|push)$")] = "",
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    messages = await read_inbox(
-        runtime.db, channel=channel or None, limit=PAGE + 1, before_id=before_id
+    messages, last = one_page(
+        await read_inbox(runtime.db, channel=channel or None, limit=PAGE + 1, before_id=before_id),
+        PAGE,
     )
-    more = len(messages) > PAGE
-    messages = messages[:PAGE]
     return pages.render(
         request,
         "sandbox.html",
@@ -37,5 +37,5 @@ async def sandbox(
         active="sandbox",
         messages=messages,
         channel=channel,
-        next_before=messages[-1]["id"] if more else None,
+        next_before=last["id"] if last else None,
     )
