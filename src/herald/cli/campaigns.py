@@ -26,6 +26,7 @@ from herald.cli.common import (
     progress_bar,
     run_with_runtime,
 )
+from herald.db.types import MAX_ID
 from herald.messaging.campaigns import CampaignRequest, CampaignStatus
 from herald.messaging.templates import Channel, TemplateError
 from herald.runtime import Runtime
@@ -35,7 +36,7 @@ campaigns_app = typer.Typer(
     help=f"Start, follow, cancel and list campaigns. {WORKER_NOTE}", no_args_is_help=True
 )
 CampaignArg = Annotated[
-    int, typer.Argument(help="The campaign's id.", min=1, max=2**62)
+    int, typer.Argument(help="The campaign's id.", min=1, max=MAX_ID)
 ]  # as the API
 IntervalOpt = Annotated[
     float, typer.Option(min=0.05, help="Seconds between looks at the campaign's counts.")

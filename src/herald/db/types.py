@@ -10,6 +10,9 @@ from sqlalchemy.types import TypeDecorator
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a queue.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id the API and CLI accept: every id column is a signed 64-bit integer,
+# and a larger number would reach the driver as an overflow (a 500), not a 422.
+MAX_ID = 2**62
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from herald.db.types import MAX_ID
 from herald.queue import Delivery, QueueStats
 
 LaneName = Literal["transactional", "campaign"]
@@ -70,7 +71,7 @@ class EnqueuedOut(BaseModel):
 
 
 class ReplayFilter(BaseModel):
-    ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=10_000
     )
     channel: str | None = None

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
+from herald.db.types import MAX_ID
 from herald.runtime import Runtime
 from herald.scheduling.content import Kind
 from herald.tracking.clicks import ClickQuery, ClickRow
@@ -21,7 +22,7 @@ from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
 
 router = APIRouter(tags=["analytics"])
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Since = Annotated[AwareDatetime | None, Query(description="clicked at or after (ISO 8601)")]
 Until = Annotated[AwareDatetime | None, Query(description="clicked before (ISO 8601)")]
 CSV_COLUMNS = (
@@ -74,7 +75,9 @@ class PointOut(BaseModel):
 
 class LinkIn(BaseModel):
     target_url: Url
-    promo_id: int | None = Field(None, ge=1, le=2**62, description="the promo the clicks count for")
+    promo_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="the promo the clicks count for"
+    )
     label: str | None = Field(None, max_length=256)
     recipient: str | None = Field(
         None, min_length=1, max_length=255, description="for a message to one recipient"
@@ -130,7 +133,7 @@ async def promo_series(
 )
 async def clicks_csv(
     runtime: RuntimeDep,
-    promo_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    promo_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: Since = None,
     until: Until = None,
 ) -> StreamingResponse:
@@ -157,7 +160,7 @@ async def promo_clicks(
     runtime: RuntimeDep,
     since: Since = None,
     until: Until = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ClickPage:
     if await runtime.content.get(promo_id, Kind.PROMO) is None:
@@ -167,11 +170,11 @@ async def promo_clicks(
 
 @router.get("/users/{telegram_user_id}/clicks", summary="One Telegram user's clicks")
 async def user_clicks(
-    telegram_user_id: Annotated[int, Path(ge=1, le=2**62)],
+    telegram_user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     runtime: RuntimeDep,
     since: Since = None,
     until: Until = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ClickPage:
     query = ClickQuery(None, telegram_user_id, since, until, before_id)

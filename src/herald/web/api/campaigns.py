@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
+from herald.db.types import MAX_ID
 from herald.messaging.campaigns import CampaignRequest
 from herald.messaging.templates import TemplateError
 from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, RuntimeDep
 
 router = APIRouter(tags=["campaigns"])
-CampaignId = Annotated[int, Path(ge=1, le=2**62)]
+CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class CampaignIn(BaseModel):

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, Field, model_validator
 
+from herald.db.types import MAX_ID
 from herald.runtime import Runtime
 from herald.scheduling.content import Button, ContentDraft, ContentItem, Kind
 from herald.scheduling.post import preview
@@ -22,7 +23,7 @@ from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
 
 MAX_TEXT = 4000  # Telegram allows 4096 characters once the markup is parsed
-ItemId = Annotated[int, Path(ge=1, le=2**62)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Url = Annotated[str, Field(max_length=2048, pattern=r"^(https?|tg)://\S+$")]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import AwareDatetime
 
+from herald.db.types import MAX_ID
 from herald.queue import DeliveryFilter, Lane, NewDelivery, State
 from herald.queue import admin as queue_admin
 from herald.web.deps import Admin, QueueDep, RuntimeDep
@@ -16,8 +17,8 @@ router = APIRouter(tags=["deliveries"])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 # Ids fit a 64-bit column: a larger one would fail in the driver (a 500), not match nothing.
-DeliveryId = Annotated[int, Path(ge=1, le=2**62)]
-BeforeId = Annotated[int | None, Query(ge=1, le=2**62)]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
+BeforeId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @router.post("/deliveries", status_code=status.HTTP_202_ACCEPTED)

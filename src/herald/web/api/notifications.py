@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
+from herald.db.types import MAX_ID
 from herald.messaging.notifications import NotificationRequest
 from herald.messaging.templates import TemplateError
 from herald.queue import Lane, NewDelivery, State
@@ -118,7 +119,7 @@ async def create_notifications(
 
 @router.get("/notifications/{notification_id}")
 async def get_notification(
-    notification_id: Annotated[int, Path(ge=1, le=2**62)], runtime: RuntimeDep
+    notification_id: Annotated[int, Path(ge=1, le=MAX_ID)], runtime: RuntimeDep
 ) -> NotificationOut:
     notification = await runtime.notifier.get(notification_id)
     if notification is None:

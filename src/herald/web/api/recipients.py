@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from herald.db.types import MAX_ID
 from herald.messaging.recipients import PushSubscription, Recipient, RecipientFields
 from herald.web.deps import Admin, RuntimeDep
 
@@ -192,7 +193,7 @@ async def add_push_subscription(
 )
 async def remove_push_subscription(
     external_id: ExternalId,
-    subscription_id: Annotated[int, Path(ge=1, le=2**62)],
+    subscription_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     runtime: RuntimeDep,
     _: Admin,
 ) -> None:

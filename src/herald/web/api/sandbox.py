@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from herald.channels.sandbox import read_inbox
+from herald.db.types import MAX_ID
 from herald.web.deps import RuntimeDep
 from herald.web.schemas import SandboxMessageOut
 
@@ -18,7 +19,7 @@ async def sandbox_messages(
     runtime: RuntimeDep,
     channel: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[SandboxMessageOut]:
     rows = await read_inbox(runtime.db, channel=channel, limit=limit, before_id=before_id)
     return [SandboxMessageOut(**row) for row in rows]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from herald.config import parse_chat_ids
+from herald.db.types import MAX_ID
 from herald.runtime import Runtime
 from herald.scheduling.cadence import Cadence, zone
 from herald.scheduling.runs import Run
@@ -26,7 +27,7 @@ from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
-ScheduleId = Annotated[int, Path(ge=1, le=2**62)]
+ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UPCOMING = 5
 
 
@@ -77,7 +78,7 @@ class ChatIdsField(BaseModel):
 class ScheduleIn(CadenceFields, ChatIdsField):
     name: str = Field(min_length=1, max_length=128, pattern=r"^[\w.-]+$")
     kind: Literal["guides", "promos", "playlist"]
-    items: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+    items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=500, description="playlist: content ids in order"
     )
     chat_ids: list[str] = Field(default_factory=list, max_length=1000)
@@ -327,7 +328,7 @@ async def list_runs(
 
 @router.get("/{schedule_id}/runs/{run_id}", summary="One run with its per-chat details")
 async def get_run(
-    schedule_id: ScheduleId, run_id: Annotated[int, Path(ge=1, le=2**62)], runtime: RuntimeDep
+    schedule_id: ScheduleId, run_id: Annotated[int, Path(ge=1, le=MAX_ID)], runtime: RuntimeDep
 ) -> RunOut:
     run = await runtime.runs.run(run_id)
     if run is None or run.schedule_id != schedule_id:
