@@ -1,15 +1,12 @@
-"""Fast multi-row INSERTs for large batches (campaigns).
+"""The queue's batch statements: deliveries inserted, outcomes recorded, many at once.
 
-SQLAlchemy's per-row parameter processing costs more than the database's own
-work at 100k rows, so this path hands the driver ready-made values: one
-multi-row ``VALUES`` statement per chunk on SQLite, one ``INSERT ... SELECT FROM
-unnest(arrays)`` per chunk on PostgreSQL. Both skip rows whose idempotency key
-already exists and return the ids actually inserted.
+Both go through ready-made values rather than SQLAlchemy's per-row processing (see
+``herald.db.bulk``): a campaign's chunk is one INSERT, a round of outcomes one UPDATE.
+Inserts skip rows whose idempotency key already exists.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,71 +15,42 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from herald.db.bulk import BulkInsert, Col, Kind
 from herald.db.types import sqlite_time
 
-# Column order shared by both statements; state and attempts are constants.
-COLUMNS = (
-    "lane",
-    "channel",
-    "recipient",
-    "ordering_key",
-    "payload",
-    "max_attempts",
-    "run_at",
-    "idempotency_key",
-    "campaign",
-    "created_at",
-    "notification_id",
+_COLUMNS = (
+    Col("lane", "smallint"),
+    Col("channel", "text"),
+    Col("recipient", "text"),
+    Col("ordering_key", "text"),
+    Col("payload", "text", Kind.JSON),
+    Col("max_attempts", "int"),
+    Col("run_at", "timestamptz", Kind.TIME),
+    Col("idempotency_key", "text"),
+    Col("campaign", "text"),
+    Col("created_at", "timestamptz", Kind.TIME),
+    Col("notification_id", "bigint"),
 )
-_INSERT_HEAD = f"INSERT INTO deliveries ({', '.join(COLUMNS)}, state, attempts) "
-_CONFLICT_TAIL = " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
-
-_PG_SQL = (
-    _INSERT_HEAD
-    + "SELECT lane, channel, recipient, ordering_key, payload::json, max_attempts, run_at, "
-    "idempotency_key, campaign, created_at, notification_id, 'pending', 0 FROM unnest("
-    "$1::smallint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], "
-    "$7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[]) AS t("
-    + ", ".join(COLUMNS)
-    + ")"
-    + _CONFLICT_TAIL
-)
-
-
-@lru_cache(maxsize=8)
-def _sqlite_sql(rows: int) -> str:
-    one = "(" + ", ".join("?" * len(COLUMNS)) + ", 'pending', 0)"
-    return _INSERT_HEAD + "VALUES " + ", ".join([one] * rows) + _CONFLICT_TAIL
+COLUMNS = tuple(c.name for c in _COLUMNS)
+_NEW = (("state", "'pending'"), ("attempts", "0"))
+_TAIL = "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+_INSERT = BulkInsert("deliveries", _COLUMNS, _NEW, _TAIL)
+# Rows whose ids the writer reserved (``herald.db.bulk.reserve_ids``).
+_INSERT_WITH_IDS = BulkInsert("deliveries", (Col("id", "bigint"), *_COLUMNS), _NEW, _TAIL)
 
 
 async def insert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` (dicts with COLUMNS) in one statement; returns how many were new."""
+    """Insert ``rows`` (dicts with COLUMNS, and ``id`` if reserved) in one statement;
+    returns how many were new (an existing idempotency key skips its row)."""
     if not rows:
         return 0
-    if conn.dialect.name == "postgresql":
-        arrays = tuple(
-            [json.dumps(r[c]) for r in rows] if c == "payload" else [r[c] for r in rows]
-            for c in COLUMNS
+    if "id" in rows[0]:
+        inserted = await _INSERT_WITH_IDS.run(
+            conn, [(r["id"], *(r[c] for c in COLUMNS)) for r in rows]
         )
-        result = await conn.exec_driver_sql(_PG_SQL, arrays)
     else:
-        params: list[Any] = []
-        for r in rows:
-            params += (
-                r["lane"],
-                r["channel"],
-                r["recipient"],
-                r["ordering_key"],
-                json.dumps(r["payload"]),
-                r["max_attempts"],
-                sqlite_time(r["run_at"]),
-                r["idempotency_key"],
-                r["campaign"],
-                sqlite_time(r["created_at"]),
-                r["notification_id"],
-            )
-        result = await conn.exec_driver_sql(_sqlite_sql(len(rows)), tuple(params))
-    return len(result.all())
+        inserted = await _INSERT.run(conn, [tuple(r[c] for c in COLUMNS) for r in rows])
+    return len(inserted)
 
 
 @dataclass(frozen=True, slots=True)

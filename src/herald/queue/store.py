@@ -100,19 +100,27 @@ class DeliveryQueue:
 
     async def enqueue(self, new: NewDelivery) -> Enqueued:
         """Queue one delivery; with an idempotency key, a repeat returns the first id."""
-        now = self.clock.now()
         async with self.db.write() as conn:
-            row = (
-                await conn.execute(self._insert().values(self._row(new, now)).returning(D.c.id))
-            ).first()
-            if row is None:
-                existing = await conn.scalar(
-                    select(D.c.id).where(D.c.idempotency_key == new.idempotency_key)
-                )
-                assert existing is not None  # the conflict that skipped the insert
-                return Enqueued(int(existing), created=False)
-            await self.announce(conn)
-        self.wakeup.work_arrived()
+            enqueued = await self.enqueue_one_in(conn, new)
+        if enqueued.created:
+            self.wakeup.work_arrived()
+        return enqueued
+
+    async def enqueue_one_in(self, conn: AsyncConnection, new: NewDelivery) -> Enqueued:
+        """``enqueue`` inside the caller's transaction; call ``wakeup.work_arrived()``
+        after the commit when the delivery was created."""
+        row = (
+            await conn.execute(
+                self._insert().values(self._row(new, self.clock.now())).returning(D.c.id)
+            )
+        ).first()
+        if row is None:
+            existing = await conn.scalar(
+                select(D.c.id).where(D.c.idempotency_key == new.idempotency_key)
+            )
+            assert existing is not None  # the conflict that skipped the insert
+            return Enqueued(int(existing), created=False)
+        await self.announce(conn)
         return Enqueued(int(row.id), created=True)
 
     async def enqueue_many(self, items: Iterable[NewDelivery]) -> int:
@@ -133,17 +141,28 @@ class DeliveryQueue:
             self.wakeup.work_arrived()
         return created
 
-    async def enqueue_in(self, conn: AsyncConnection, items: Sequence[NewDelivery]) -> int:
+    async def enqueue_in(
+        self,
+        conn: AsyncConnection,
+        items: Sequence[NewDelivery],
+        ids: Sequence[int] | None = None,
+    ) -> int:
         """Queue ``items`` inside the caller's transaction (committed with the rest of it).
 
         For callers whose own rows must exist if and only if the deliveries do (a
-        claimed schedule slot and its posts). Call ``wakeup.work_arrived()`` after the
-        commit; other processes are told by the commit itself.
+        claimed schedule slot and its posts; notifications and their first deliveries,
+        which pass the ``ids`` they reserved with ``herald.db.bulk.reserve_ids``). Call
+        ``wakeup.work_arrived()`` after the commit; other processes are told by the
+        commit itself.
         """
         if not items:
             return 0
         now = self.clock.now()
-        created = await bulk.insert_rows(conn, [self._row(new, now) for new in items])
+        rows = [self._row(new, now) for new in items]
+        if ids is not None:
+            for row, id_ in zip(rows, ids, strict=True):
+                row["id"] = id_
+        created = await bulk.insert_rows(conn, rows)
         await self.announce(conn)
         return created
 
