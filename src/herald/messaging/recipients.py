@@ -7,12 +7,13 @@ one place and every later message benefits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.clock import Clock
@@ -127,23 +128,38 @@ class Recipients:
         if external_ids is not None:
             stmt = stmt.where(recipients.c.external_id.in_(list(external_ids)))
         async with self._db.read() as conn:
-            rows = (await conn.execute(stmt.order_by(recipients.c.id).limit(limit))).all()
-            ids = [r.id for r in rows]
-            subs = (
-                (
-                    await conn.execute(
-                        select(push_subscriptions)
-                        .where(push_subscriptions.c.recipient_id.in_(ids))
-                        .order_by(push_subscriptions.c.id.desc())
-                    )
-                ).all()
-                if ids
-                else []
-            )
-        by_owner: dict[int, list[Any]] = {}
-        for s in subs:
-            by_owner.setdefault(s.recipient_id, []).append(s)
-        return [_recipient(r, by_owner.get(r.id, [])) for r in rows]
+            return await _load_many(conn, stmt.order_by(recipients.c.id).limit(limit))
+
+    async def get_many(self, external_ids: Collection[str]) -> dict[str, Recipient]:
+        """Those of ``external_ids`` that exist, by external id, with their push
+        subscriptions: one statement however many ids (the alert intake's hot read)."""
+        wanted = list(dict.fromkeys(external_ids))
+        if not wanted:
+            return {}
+        param: list[str] | str
+        if self._db.dialect == "postgresql":
+            sql, param = _MANY_SQL.format(ids="= ANY($1::text[])"), wanted
+        else:
+            sql = _MANY_SQL.format(ids="IN (SELECT value FROM json_each(?))")
+            param = json.dumps(wanted)
+        async with self._db.read() as conn:
+            rows = (await conn.exec_driver_sql(sql, (param,))).all()
+        found: dict[str, Recipient] = {}
+        subs: dict[str, list[PushSubscription]] = {}
+        for row in rows:
+            r: Sequence[Any] = tuple(row)
+            external_id = r[1]
+            if external_id not in found:
+                found[external_id] = _raw_recipient(r)
+                subs[external_id] = []
+            if r[11] is not None:
+                subs[external_id].append(
+                    PushSubscription(int(r[11]), r[12], r[13], r[14], _time(r[15]))
+                )
+        return {
+            ext: replace(recipient, push_subscriptions=tuple(subs[ext]))
+            for ext, recipient in found.items()
+        }
 
     async def delete(self, external_id: str) -> bool:
         async with self._db.write() as conn:
@@ -248,6 +264,64 @@ async def _load(conn: AsyncConnection, external_id: str) -> Recipient | None:
         )
     ).all()
     return _recipient(row, subs)
+
+
+async def _load_many(conn: AsyncConnection, stmt: Select[Any]) -> list[Recipient]:
+    rows = (await conn.execute(stmt)).all()
+    ids = [r.id for r in rows]
+    subs = (
+        (
+            await conn.execute(
+                select(push_subscriptions)
+                .where(push_subscriptions.c.recipient_id.in_(ids))
+                .order_by(push_subscriptions.c.id.desc())
+            )
+        ).all()
+        if ids
+        else []
+    )
+    by_owner: dict[int, list[Any]] = {}
+    for s in subs:
+        by_owner.setdefault(s.recipient_id, []).append(s)
+    return [_recipient(r, by_owner.get(r.id, [])) for r in rows]
+
+
+# Recipients and their subscriptions (newest first) in one statement, read without
+# SQLAlchemy's per-row processing, which cost more than the query itself.
+_MANY_SQL = (
+    "SELECT r.id, r.external_id, r.email, r.telegram_chat_id, r.telegram_unreachable_at, "
+    "r.telegram_unreachable_reason, r.locale, r.channels, r.opted_out, r.created_at, "
+    "r.updated_at, s.id, s.endpoint, s.p256dh, s.auth, s.created_at "
+    "FROM recipients r LEFT JOIN push_subscriptions s ON s.recipient_id = r.id "
+    "WHERE r.external_id {ids} ORDER BY r.id, s.id DESC"
+)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _time(value: Any) -> Any:
+    """A driver's timestamp: PostgreSQL's is aware already, SQLite's is UTC text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _raw_recipient(r: Sequence[Any]) -> Recipient:
+    return Recipient(
+        id=int(r[0]),
+        external_id=r[1],
+        email=r[2],
+        telegram_chat_id=r[3],
+        telegram_unreachable_at=_time(r[4]),
+        telegram_unreachable_reason=r[5],
+        locale=r[6],
+        channels=tuple(_json(r[7]) or ()),
+        opted_out=tuple(_json(r[8]) or ()),
+        created_at=_time(r[9]),
+        updated_at=_time(r[10]),
+    )
 
 
 def _recipient(row: Any, subs: Sequence[Any]) -> Recipient:
