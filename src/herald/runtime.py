@@ -32,6 +32,7 @@ from herald.config import ConfigError, Settings
 from herald.db import Database
 from herald.messaging.campaigns import Campaigns
 from herald.messaging.effects import MessagingEffects
+from herald.messaging.intake import Intake
 from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.messaging.templates import TemplateError, TemplateRegistry
@@ -122,6 +123,7 @@ class Runtime:
     recipients: Recipients
     templates: TemplateRegistry
     notifier: Notifier
+    intake: Intake
     campaigns: Campaigns
     content: ContentStore
     schedules: ScheduleStore
@@ -184,6 +186,7 @@ class Runtime:
             recipients=recipients,
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),
+            intake=Intake(db, clock, queue, recipients, templates, metrics),
             campaigns=Campaigns(
                 db,
                 clock,
@@ -287,6 +290,7 @@ class Runtime:
             )
 
     async def close(self) -> None:
+        await self.intake.close()  # requests handed in are answered first
         await self.clicks.close()  # buffered clicks are written before the database goes
         for sender in self.senders.values():
             await sender.close()

@@ -12,14 +12,13 @@ are the same idempotent step, and a crash between them loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from herald.clock import Clock
 from herald.db import Database
@@ -30,8 +29,6 @@ from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
 # The platform's order when neither the request nor the recipient says otherwise.
 DEFAULT_ORDER = ("push", "email", "telegram")
-# A pending notification with no delivery this long after creation was interrupted.
-STALLED_AFTER = timedelta(seconds=30)
 log = structlog.get_logger("herald.messaging")
 
 
@@ -41,17 +38,6 @@ class Renderer(Protocol):
     def render_payload(
         self, template: str, channel: str, variables: dict[str, Any], locale: str | None
     ) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationRequest:
-    recipient: Recipient
-    template: str
-    variables: dict[str, Any]
-    channels: tuple[str, ...] = ()
-    lane: Lane = Lane.TRANSACTIONAL
-    idempotency_key: str | None = None
-    campaign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +77,45 @@ def channel_payload(
     return {"subscription": subscription, **rendered}
 
 
+def first_usable(recipient: Recipient, order: Sequence[str], after: str | None) -> str | None:
+    """The first channel of ``order`` after ``after`` (from the start if None) on which
+    ``recipient`` has a usable address."""
+    start = order.index(after) + 1 if after in order else 0
+    return next((c for c in order[start:] if recipient.address(c)), None)
+
+
+def no_channel_error(order: Sequence[str]) -> str:
+    tried = ", ".join(order) if order else "none allowed"
+    return f"no usable address on any channel ({tried})"
+
+
+def delivery_for(
+    renderer: Renderer,
+    recipient: Recipient,
+    channel: str,
+    template: str,
+    variables: Mapping[str, Any],
+    lane: Lane,
+    campaign: str | None,
+) -> NewDelivery:
+    """``template`` rendered once for ``recipient`` on ``channel``, as a delivery to queue
+    (``for_notification`` ties it to its notification)."""
+    address = recipient.address(channel)
+    assert address is not None, "first_usable picked a channel without an address"
+    payload = channel_payload(renderer, recipient, channel, template, dict(variables))
+    return NewDelivery(channel, address, payload, lane=lane, campaign=campaign)
+
+
+def for_notification(delivery: NewDelivery, notification_id: int) -> NewDelivery:
+    """The delivery as notification ``notification_id``'s attempt on its channel: one per
+    channel at most, whoever queues it and however often."""
+    return replace(
+        delivery,
+        idempotency_key=f"notification:{notification_id}:{delivery.channel}",
+        notification_id=notification_id,
+    )
+
+
 class Notifier:
     def __init__(
         self,
@@ -108,99 +133,29 @@ class Notifier:
         self._renderer = renderer
         self._metrics = metrics
 
-    async def notify(self, request: NotificationRequest) -> tuple[int, bool]:
-        """Create the notification and queue its first delivery; (id, created).
-
-        Rendering errors (missing variables, a message too long) surface here, before
-        anything is stored, so the API can answer 400 naming them.
-        """
-        order = channel_order(request.channels, request.recipient)
-        first = self._first_usable(request.recipient, order, after=None)
-        payload = (
-            self.payload_for(request.recipient, first, request.template, request.variables)
-            if first
-            else None
-        )
-        now = self._clock.now()
-        async with self._db.write() as conn:
-            try:
-                notification_id = await conn.scalar(
-                    insert(notifications)
-                    .values(
-                        recipient_id=request.recipient.id,
-                        template=request.template,
-                        variables=request.variables,
-                        channels=list(order),
-                        lane=int(request.lane),
-                        campaign=request.campaign,
-                        status="pending" if first else "failed",
-                        error=None if first else _no_channel_error(order),
-                        idempotency_key=request.idempotency_key,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(notifications.c.id)
-                )
-            except IntegrityError:
-                existing = None
-            else:
-                existing = int(notification_id) if notification_id is not None else None
-        if existing is None:  # the idempotency key was used before
-            async with self._db.read() as conn:
-                found = await conn.scalar(
-                    select(notifications.c.id).where(
-                        notifications.c.idempotency_key == request.idempotency_key
-                    )
-                )
-            assert found is not None
-            return int(found), False
-        if first and payload is not None:
-            await self._enqueue(existing, request.recipient, first, payload, request)
-        return existing, True
-
-    def _first_usable(
-        self, recipient: Recipient, order: Sequence[str], after: str | None
-    ) -> str | None:
-        start = order.index(after) + 1 if after in order else 0
-        return next((c for c in order[start:] if recipient.address(c)), None)
-
     def payload_for(
         self, recipient: Recipient, channel: str, template: str, variables: dict[str, Any]
     ) -> dict[str, Any]:
         return channel_payload(self._renderer, recipient, channel, template, variables)
 
-    async def _enqueue(
-        self,
-        notification_id: int,
-        recipient: Recipient,
-        channel: str,
-        payload: dict[str, Any],
-        request: NotificationRequest | None = None,
-        lane: Lane | None = None,
-        campaign: str | None = None,
-    ) -> None:
-        address = recipient.address(channel)
-        assert address is not None
-        lane_of = request.lane if request else (lane or Lane.TRANSACTIONAL)
-        enqueued = await self._queue.enqueue(
-            NewDelivery(
-                channel=channel,
-                recipient=address,
-                payload=payload,
-                lane=lane_of,
-                campaign=request.campaign if request else campaign,
-                idempotency_key=f"notification:{notification_id}:{channel}",
-                notification_id=notification_id,
-            )
-        )
-        if enqueued.created:
-            self._metrics.messages_enqueued.labels(channel, lane_of.label).inc()
+    async def _enqueue(self, notification_id: int, delivery: NewDelivery) -> None:
+        """Queue the notification's next delivery and point at it, in one transaction:
+        a crash leaves both or neither (and ``advance`` then tries again)."""
+        delivery = for_notification(delivery, notification_id)
         async with self._db.write() as conn:
+            enqueued = await self._queue.enqueue_one_in(conn, delivery)
             await conn.execute(
                 update(notifications)
                 .where(notifications.c.id == notification_id)
-                .values(channel=channel, delivery_id=enqueued.id, updated_at=self._clock.now())
+                .values(
+                    channel=delivery.channel,
+                    delivery_id=enqueued.id,
+                    updated_at=self._clock.now(),
+                )
             )
+        if enqueued.created:
+            self._queue.wakeup.work_arrived()
+            self._metrics.messages_enqueued.labels(delivery.channel, delivery.lane.label).inc()
 
     async def get(self, notification_id: int) -> Notification | None:
         async with self._db.read() as conn:
@@ -230,31 +185,12 @@ class Notifier:
             stmt = stmt.where(n.c.id.in_(ids))
         async with self._db.read() as conn:
             rows = (await conn.execute(stmt.limit(1000))).all()
-            # Created, but the process died before its first delivery was queued.
-            stalled_before = self._clock.now() - STALLED_AFTER
-            stalled = (
-                (
-                    await conn.execute(
-                        select(n)
-                        .where(
-                            n.c.status == "pending",
-                            n.c.delivery_id.is_(None),
-                            n.c.created_at < stalled_before,
-                        )
-                        .limit(1000)
-                    )
-                ).all()
-                if notification_ids is None
-                else []
-            )
         for row in rows:
             if row.delivery_state == State.SENT:
                 await self._finish(row, "delivered", channel=row.channel, error=None)
             else:
                 await self._dispatch(row, after=row.channel, failed=row.delivery_error)
-        for row in stalled:
-            await self._dispatch(row, after=None, failed=None)
-        return len(rows) + len(stalled)
+        return len(rows)
 
     async def _finish(self, row: Any, status: str, channel: str | None, error: str | None) -> None:
         async with self._db.write() as conn:
@@ -272,21 +208,27 @@ class Notifier:
         """Queue the next usable channel after ``after`` (the first if None), or fail."""
         recipient = await self._recipients.get_by_id(row.recipient_id)
         order = tuple(row.channels)
-        nxt = self._first_usable(recipient, order, after=after) if recipient else None
+        nxt = first_usable(recipient, order, after=after) if recipient else None
         if recipient is None or nxt is None:
-            why = f"{after}: {failed or 'failed'}" if after else _no_channel_error(order)
+            why = f"{after}: {failed or 'failed'}" if after else no_channel_error(order)
             await self._finish(row, "failed", channel=None, error=f"no channel delivered ({why})")
             return
         try:
-            payload = self.payload_for(recipient, nxt, row.template, dict(row.variables))
+            delivery = delivery_for(
+                self._renderer,
+                recipient,
+                nxt,
+                row.template,
+                row.variables,
+                lane=Lane(row.lane),
+                campaign=row.campaign,
+            )
         except Exception as exc:
             await self._finish(row, "failed", channel=None, error=f"{nxt}: {exc}")
             return
         if after:
             log.info("notification_fallback", notification_id=row.id, failed=after, next=nxt)
-        await self._enqueue(
-            row.id, recipient, nxt, payload, lane=Lane(row.lane), campaign=row.campaign
-        )
+        await self._enqueue(row.id, delivery)
 
     async def deliveries_of(self, notification_id: int) -> list[Any]:
         async with self._db.read() as conn:
@@ -299,11 +241,6 @@ class Notifier:
                     )
                 ).all()
             )
-
-
-def _no_channel_error(order: Sequence[str]) -> str:
-    tried = ", ".join(order) if order else "none allowed"
-    return f"no usable address on any channel ({tried})"
 
 
 def _notification(row: Any) -> Notification:

@@ -5,11 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from herald.db.types import MAX_ID
 from herald.queue import Delivery, QueueStats
 
+
+def storable(value: str) -> str:
+    """Text both databases keep as given: PostgreSQL refuses NUL characters and text
+    that is not valid UTF-8 (a lone surrogate, which JSON's \\u escapes can carry)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        storable(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            storable(k)
+            _storable_json(v)
+    elif isinstance(value, list):
+        for v in value:
+            _storable_json(v)
+    return value
+
+
+StoredText = Annotated[str, AfterValidator(storable)]
+# A JSON object whose every string (keys too) is storable text.
+StoredObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 LaneName = Literal["transactional", "campaign"]
 StateName = Literal["pending", "running", "sent", "dead", "cancelled"]
 

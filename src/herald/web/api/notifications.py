@@ -3,38 +3,110 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from herald.db.types import MAX_ID
-from herald.messaging.notifications import NotificationRequest
-from herald.messaging.templates import TemplateError
+from herald.messaging.intake import (
+    Accepted,
+    NewNotification,
+    Refused,
+    UnknownRecipient,
+    UnknownRecipients,
+)
+from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
 from herald.queue import Lane, NewDelivery, State
 from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, Owner, RuntimeDep
+from herald.web.schemas import StoredObject, StoredText
 
 router = APIRouter(tags=["notifications"])
 
 ChannelName = Literal["telegram", "email", "push"]
+BATCH_MAX_ITEMS = 1000
 # How long the test endpoint waits for the worker before answering "queued".
 TEST_SEND_WAIT_SECONDS = 10.0
 
 
-class NotificationIn(BaseModel):
-    recipients: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] = Field(
+Channels = Annotated[
+    list[ChannelName],
+    Field(description="order to try; default: the recipient's preference"),
+]
+Priority = Literal["transactional", "campaign"]
+RecipientId = Annotated[StoredText, Field(min_length=1, max_length=255)]
+Template = Annotated[StoredText, Field(min_length=1, max_length=128)]
+
+
+class _Message(BaseModel):
+    """What is said and how, shared by a request and a batch item."""
+
+    template: Template
+    vars: StoredObject = Field(default_factory=dict)
+    channels: Channels = Field(default_factory=list)
+    priority: Priority = "transactional"
+
+
+class NotificationIn(_Message):
+    recipients: Annotated[list[RecipientId], Field(min_length=1)] = Field(
         max_length=1000, description="external ids of recipients"
     )
-    template: str = Field(min_length=1, max_length=128)
-    vars: dict[str, Any] = Field(default_factory=dict)
-    channels: list[ChannelName] = Field(
-        default_factory=list, description="order to try; default: the recipient's preference"
+    idempotency_key: Annotated[StoredText, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="one notification per recipient and key, however often sent"
     )
-    priority: Literal["transactional", "campaign"] = "transactional"
-    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+class BatchItemIn(_Message):
+    recipient: RecipientId
+    idempotency_key: Annotated[StoredText, Field(min_length=1, max_length=255)] | None = Field(
+        None, description="a repeat answers with the first notification's id"
+    )
+
+
+_ITEM = TypeAdapter(BatchItemIn)
+_ITEMS = TypeAdapter(list[BatchItemIn])
+
+
+class BatchIn(BaseModel):
+    # Items are validated one by one in the route, so that one bad item is an error in
+    # its own result rather than a 422 for the whole batch; the schema still shows them.
+    items: Annotated[
+        list[Any],
+        Field(min_length=1, max_length=BATCH_MAX_ITEMS),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": BatchItemIn.model_json_schema(),
+                "minItems": 1,
+                "maxItems": BATCH_MAX_ITEMS,
+            }
+        ),
+    ]
+
+
+class ItemError(BaseModel):
+    status: int = Field(description="what this item alone would have been answered: 400/404/422")
+    loc: list[str | int] = Field(description='e.g. ["body", "items", 3, "vars"]')
+    msg: str
+    type: str
+    missing_variables: list[str] | None = None
+
+
+class BatchResult(BaseModel):
+    index: int
+    id: int | None = None
+    created: bool | None = None
+    error: ItemError | None = None
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    refused: int
+    results: list[BatchResult]
 
 
 class NotificationRef(BaseModel):
@@ -89,32 +161,126 @@ class TestSendOut(BaseModel):
 async def create_notifications(
     body: NotificationIn, runtime: RuntimeDep, _: Admin
 ) -> NotificationsOut:
-    """One notification per recipient; each goes out on the first channel that works."""
-    found = {ext: await runtime.recipients.get(ext) for ext in dict.fromkeys(body.recipients)}
-    unknown = [ext for ext, r in found.items() if r is None]
-    if unknown:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, {"message": "unknown recipients", "recipients": unknown}
+    """One notification per recipient; each goes out on the first channel that works.
+
+    All or nothing: an unknown recipient (404, every one named) or a template error
+    (400) stores none of them. A 202 means stored.
+    """
+    lane = Lane.parse(body.priority)
+    externals = list(dict.fromkeys(body.recipients))
+    items = [
+        NewNotification(
+            recipient=ext,
+            template=body.template,
+            variables=body.vars,
+            channels=tuple(body.channels),
+            lane=lane,
+            idempotency_key=_per_recipient(body.idempotency_key, ext),
         )
-    refs = []
-    for ext, recipient in found.items():
-        assert recipient is not None
-        key = f"{body.idempotency_key}:{ext}" if body.idempotency_key else None
+        for ext in externals
+    ]
+    try:
+        accepted = await runtime.intake.accept_all(items)
+    except UnknownRecipients as exc:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            {"message": "unknown recipients", "recipients": exc.external_ids},
+        ) from None
+    except TemplateError as exc:
+        raise template_http_error(exc) from None
+    return NotificationsOut(
+        notifications=[
+            NotificationRef(recipient=ext, id=a.id, created=a.created)
+            for ext, a in zip(externals, accepted, strict=True)
+        ]
+    )
+
+
+@router.post("/notifications/batch")
+async def create_notification_batch(body: BatchIn, runtime: RuntimeDep, _: Admin) -> BatchOut:
+    """Up to 1,000 notifications, each with its own recipient, template, variables,
+    channels and idempotency key; one result per item, in order. A bad item is refused
+    with an error naming its index and field, and never holds back the others; the
+    accepted ones are stored when this answers."""
+    items, errors = _validate_items(body.items)
+    valid = [i for i, item in enumerate(items) if item is not None]
+    accepted: dict[int, Accepted] = {}
+    results = await runtime.intake.accept([_new_notification(items[i]) for i in valid])
+    for i, result in zip(valid, results, strict=True):
+        if isinstance(result, Refused):
+            errors[i] = _refusal(i, result)
+        else:
+            accepted[i] = result
+    out = [
+        BatchResult(index=i, id=accepted[i].id, created=accepted[i].created)
+        if i in accepted
+        else BatchResult(index=i, error=errors[i])
+        for i in range(len(items))
+    ]
+    return BatchOut(accepted=len(accepted), refused=len(errors), results=out)
+
+
+def _validate_items(raw: list[Any]) -> tuple[list[BatchItemIn | None], dict[int, ItemError]]:
+    """Every item validated; the fast path is one pass over the whole list."""
+    try:
+        return list(_ITEMS.validate_python(raw)), {}
+    except ValidationError:
+        pass
+    items: list[BatchItemIn | None] = []
+    errors: dict[int, ItemError] = {}
+    for i, item in enumerate(raw):
         try:
-            notification_id, created = await runtime.notifier.notify(
-                NotificationRequest(
-                    recipient=recipient,
-                    template=body.template,
-                    variables=body.vars,
-                    channels=tuple(body.channels),
-                    lane=Lane.parse(body.priority),
-                    idempotency_key=key,
-                )
+            items.append(_ITEM.validate_python(item))
+        except ValidationError as exc:
+            items.append(None)
+            first = exc.errors()[0]
+            errors[i] = ItemError(
+                status=422,
+                loc=["body", "items", i, *first["loc"]],
+                msg=first["msg"],
+                type=first["type"],
             )
-        except TemplateError as exc:
-            raise template_http_error(exc) from None
-        refs.append(NotificationRef(recipient=ext, id=notification_id, created=created))
-    return NotificationsOut(notifications=refs)
+    return items, errors
+
+
+def _new_notification(item: BatchItemIn | None) -> NewNotification:
+    assert item is not None
+    return NewNotification(
+        recipient=item.recipient,
+        template=item.template,
+        variables=item.vars,
+        channels=tuple(item.channels),
+        lane=Lane.parse(item.priority),
+        idempotency_key=item.idempotency_key,
+    )
+
+
+def _refusal(index: int, refused: Refused) -> ItemError:
+    loc: list[str | int] = ["body", "items", index, refused.field]
+    error = refused.error
+    if isinstance(error, UnknownRecipient):
+        return ItemError(status=404, loc=loc, msg=str(error), type="unknown_recipient")
+    if isinstance(error, TemplateNotFound):
+        return ItemError(status=404, loc=loc, msg=str(error), type="unknown_template")
+    if isinstance(error, MissingVariables):
+        return ItemError(
+            status=400,
+            loc=loc,
+            msg=str(error),
+            type="missing_variables",
+            missing_variables=error.names,
+        )
+    return ItemError(status=400, loc=loc, msg=str(error), type="template_error")
+
+
+def _per_recipient(key: str | None, external_id: str) -> str | None:
+    """The request's idempotency key made one per recipient, within the column's 255
+    characters (a long id is hashed)."""
+    if key is None:
+        return None
+    if len(key) + 1 + len(external_id) <= 255:
+        return f"{key}:{external_id}"
+    return f"{key}:#{hashlib.sha256(external_id.encode()).hexdigest()[:40]}"
 
 
 @router.get("/notifications/{notification_id}")
