@@ -132,8 +132,9 @@ def start_herald(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([HERALD, "serve"], env=env, cwd=cwd)
 
 
-def start_bare(cwd: Path, port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, __file__, "--bare", str(port)], cwd=cwd)
+def start_bare(cwd: Path, port: int, script: str = __file__) -> subprocess.Popen[bytes]:
+    """``script --bare PORT``: a benchmark's baseline app in its own process."""
+    return subprocess.Popen([sys.executable, script, "--bare", str(port)], cwd=cwd)
 
 
 def stop(*procs: subprocess.Popen[bytes]) -> None:
