@@ -126,6 +126,32 @@ class TelegramChannel(ChannelSettings):
     # way Telegram counts) keeps a burst from ever passing the limit.
     rate_per_second: Annotated[float, Field(gt=0)] = 30.0
     burst: Annotated[int, Field(ge=1)] = 3
+    paid_broadcast: Annotated[list[Literal["transactional", "campaign"]], NoDecode] = Field(
+        default_factory=list,
+        description="Lanes sent with allow_paid_broadcast (Telegram Stars; see "
+        "docs/operations.md): `transactional`, `campaign` (JSON or a,b); empty is off.",
+    )
+    paid_rate_per_second: Annotated[float, Field(gt=0, le=1000)] = Field(
+        1000.0, description="Sends per second of the paid lanes (Telegram allows up to 1,000)."
+    )
+    paid_max_per_day: Annotated[int, Field(ge=0)] = Field(
+        0,
+        description="Paid messages per UTC day, counted in the database; when spent, the "
+        "paid lanes fall back to the free limits until midnight UTC. 0: no cap.",
+    )
+
+    @field_validator("paid_broadcast", mode="before")
+    @classmethod
+    def _lanes(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a valid JSON list ({exc.msg})") from None
+            return [part.strip().lower() for part in text.split(",") if part.strip()]
+        return value
 
 
 class EmailChannel(ChannelSettings):
