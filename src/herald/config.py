@@ -154,14 +154,28 @@ class TelegramChannel(ChannelSettings):
         return value
 
 
+# Email's and push's rates protect the operator's providers (an SMTP relay's sending
+# quota, a push service's tolerance), not herald's speed: raise them to what the
+# provider allows (docs/operations.md).
 class EmailChannel(ChannelSettings):
     rate_per_second: Annotated[float, Field(gt=0)] = 10.0
     burst: Annotated[int, Field(ge=1)] = 10
+    connections: Annotated[int, Field(ge=1, le=1000)] = Field(
+        4,
+        description="SMTP connections kept open and sending in parallel (relays cap "
+        "these per client; each carries one message at a time).",
+    )
+    messages_per_connection: Annotated[int, Field(ge=1)] = Field(
+        100, description="Messages sent on one SMTP connection before it is renewed."
+    )
 
 
 class PushChannel(ChannelSettings):
     rate_per_second: Annotated[float, Field(gt=0)] = 100.0
     burst: Annotated[int, Field(ge=1)] = 100
+    connections: Annotated[int, Field(ge=1, le=10000)] = Field(
+        100, description="HTTP connections to push services, shared by all sends, kept alive."
+    )
 
 
 def normalize_database_url(url: str) -> str:

@@ -95,6 +95,8 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 username=s.smtp_username,
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                 security=s.smtp_security,
+                max_connections=s.email.connections,
+                max_messages_per_connection=s.email.messages_per_connection,
             )
     if s.vapid_private_key is not None:
         with _blame("HERALD_VAPID_PRIVATE_KEY / HERALD_VAPID_SUBJECT"):
@@ -103,6 +105,7 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 s.vapid_subject,
                 clock=clock,
                 allow_insecure_endpoints=s.push_allow_http_endpoints,
+                max_connections=s.push.connections,
             )
     return senders
 
