@@ -7,28 +7,33 @@ Run from the repository root::
 
 For each channel it measures
 
-(a) the peer alone: a minimal client blasting the loopback peer with the same number of
-    connections herald is given (aiosmtplib ``sendmail`` of one pre-built message over
-    C connections against aiosmtpd; aiohttp ``POST``s of pre-encrypted, pre-signed
-    pushes over C connections against the push service), so the figure is the peer's
-    ceiling on this machine and not the client's;
+(a) the peer alone: a minimal client blasting the loopback peer (aiosmtplib
+    ``sendmail`` of the message herald writes for the template, over
+    ``--smtp-connections`` connections, against aiosmtpd; aiohttp ``POST``s of
+    pre-encrypted, pre-signed pushes over ``--concurrency`` connections against the
+    push service): the peer's ceiling on this machine;
 (b) herald: N recipients (default 2,000) inserted into a fresh, migrated database,
     then ``Campaigns.start`` (the built-in ``position_sl_failed`` template, rendered per
     recipient) while one ``Worker`` from ``Runtime.worker()`` runs with the real
-    ``EmailSender`` / ``PushSender`` built by ``build_senders`` from ``Settings``. The
-    channel's rate limit is raised (``--rate``, default 1e6/s) and its concurrency set
-    by ``--concurrency``; everything else is the shipped default. Timed from
-    ``Campaigns.start`` until the worker has recorded all N as sent (the campaign
-    fan-out overlaps the sends, as it does in production); also from the first send
-    recorded to the last. herald's CPU per send is this process's CPU time (every
-    thread, SQLite's included) over that window divided by N.
+    ``EmailSender`` / ``PushSender`` that ``build_senders`` makes from ``Settings``. The
+    channel's rate limit is raised (``--rate``, default 1e6/s), its concurrency set by
+    ``--concurrency`` (default 64; shipped 32) and email's connections by
+    ``--smtp-connections`` (default 16; shipped 4); everything else is the shipped
+    default (``--set FIELD=VALUE`` sets another of the channel's settings). Timed from
+    ``Campaigns.start`` until the worker has recorded all N as sent (the fan-out
+    overlaps the sends, as in production); also from the first send recorded to the
+    last. herald's CPU per send is this process's CPU time (every thread, SQLite's
+    included) over that window divided by N.
+
+``--queue-first`` queues the campaign (measured alone) before the worker starts, so
+rendering and sending show apart; ``--sender-alone`` also hands N pre-rendered
+deliveries straight to the sender, ``--concurrency`` at a time: the sender's own share.
 
 Each peer runs in a process of its own (``multiprocessing``, spawn), so it never shares
-herald's event loop or GIL; its own CPU time per message is reported too. The SMTP peer
-is ``tests/support/smtp.py`` (aiosmtpd, parses every message), the push peer
-``tests/support/push_service.py`` (verifies every VAPID JWT and decrypts every body).
-Both are Python servers on one core each, and the machine may have only two, so (a) is
-the comparison that matters: herald cannot send faster than its peer can receive.
+herald's event loop or GIL; its CPU time per message is reported too. The SMTP peer is
+``tests/support/smtp.py`` (aiosmtpd), the push peer ``tests/support/push_service.py``
+(verifies every VAPID JWT and decrypts every body). Each is a Python server on one
+core, on a machine that may have only two, so herald cannot send faster than (a).
 
 ``--profile`` runs (b) under cProfile and prints the top functions to stderr (the rate
 is then lower; profile and measure in separate runs). SQLite by default;
@@ -65,12 +70,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import insert
 
 from herald.channels import vapid
-from herald.channels.email import EmailSender
+from herald.channels.email_message import MessageWriter
 from herald.config import EmailChannel, Environment, PushChannel, Settings
 from herald.db import migrate
 from herald.db.tables import push_subscriptions, recipients
 from herald.messaging.campaigns import CampaignRequest
 from herald.messaging.templates import TemplateRegistry
+from herald.queue import Delivery, Lane
 from herald.runtime import Runtime
 from queue_throughput import herald_revision, machine_info, note, quiet_logs
 
@@ -200,14 +206,12 @@ async def smtp_ceiling(port: int, peer: Peer, n: int, connections: int) -> Measu
 
 
 def build_email_bytes() -> bytes:
-    """The message herald builds for the bench's template, so both sides send the same."""
-    use_test_support()
+    """The message herald writes for the bench's template, so both sides send the same."""
     from tests.support.deliveries import make_delivery
 
     payload = TemplateRegistry(None).render_payload(TEMPLATE, "email", SL_VARS, None)
-    sender = EmailSender(host="127.0.0.1", port=25, from_address="bench@example.com")
-    message = sender.build_message(make_delivery("email", "user@example.com", payload))
-    return message.as_bytes()
+    writer = MessageWriter("herald <herald@example.com>")
+    return writer.render(make_delivery("email", "user@example.com", payload)).data
 
 
 async def push_ceiling(
@@ -270,6 +274,8 @@ def settings_for(channel: str, db_url: str, args: argparse.Namespace, peer: Peer
     limits = {"rate_per_second": args.rate, "burst": int(min(args.rate, 1e9)), **args.extra}
     limits["concurrency"] = args.concurrency
     if channel == "email":
+        limits.setdefault("connections", args.smtp_connections)
+    if channel == "email":
         options.update(
             smtp_host="127.0.0.1",
             smtp_port=peer.hello,
@@ -296,7 +302,7 @@ def settings_for(channel: str, db_url: str, args: argparse.Namespace, peer: Peer
 
 async def insert_audience(runtime: Runtime, channel: str, n: int, subs: list[Any]) -> None:
     now = datetime.now(UTC)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "external_id": f"user-{i:06d}",
             "email": f"user{i}@example.com" if channel == "email" else None,
@@ -327,34 +333,43 @@ async def insert_audience(runtime: Runtime, channel: str, n: int, subs: list[Any
 
 async def run_herald(
     channel: str, peer: Peer, args: argparse.Namespace, db_url: str
-) -> tuple[Measured, str | None]:
+) -> tuple[list[Measured], str | None]:
+    """One campaign; with ``--queue-first`` the fan-out runs (and is measured) alone
+    before the worker starts, so the sends' own cost shows apart from rendering."""
     settings = settings_for(channel, db_url, args, peer)
     runtime = Runtime.build(settings)
+    rows: list[Measured] = []
     profile_text = None
     try:
         await migrate.upgrade(runtime.db)
         subs = peer.hello if channel == "push" else []
         await insert_audience(runtime, channel, args.n, subs)
-        worker = runtime.worker()
-        stop = asyncio.Event()
-        running = asyncio.create_task(worker.run(stop))
-        sent = runtime.metrics.messages_sent.labels(channel)
-        dead = runtime.metrics.messages_dead_lettered.labels(channel)
-        before_peer = peer.count()
+        request = CampaignRequest("bench", TEMPLATE, SL_VARS, channel, audience=None)
+        # The worker's own counters, read in-process: polling the database would cost
+        # herald CPU that is not a send's.
+        sent = runtime.metrics.messages_sent.labels(channel)._value
+        dead = runtime.metrics.messages_dead_lettered.labels(channel)._value
         profiler = cProfile.Profile() if args.profile else None
+        if args.queue_first:
+            cpu, started = cpu_seconds(), time.perf_counter()
+            await runtime.campaigns.start(request)
+            seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+            side = "herald fan-out alone (no sends)"
+            rows.append(Measured(channel, side, args.n, seconds, cpu, 0.0))
+        stop = asyncio.Event()
+        before_peer = peer.count()
         if profiler is not None:
             profiler.enable()
         cpu, started = cpu_seconds(), time.perf_counter()
-        await runtime.campaigns.start(
-            CampaignRequest("bench", TEMPLATE, SL_VARS, channel, audience=None)
-        )
-        fanned_out = time.perf_counter() - started
+        running = asyncio.create_task(runtime.worker().run(stop))
+        fanned_out = None
+        if not args.queue_first:
+            await runtime.campaigns.start(request)
+            fanned_out = time.perf_counter() - started
         first = None
-        while sent._value.get() + dead._value.get() < args.n:
-            if first is None and sent._value.get() > 0:
+        while sent.get() + dead.get() < args.n and time.perf_counter() - started < DEADLINE:
+            if first is None and sent.get() > 0:
                 first = time.perf_counter()
-            if time.perf_counter() - started > DEADLINE:
-                break
             await asyncio.sleep(0.005)
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         if profiler is not None:
@@ -365,22 +380,65 @@ async def run_herald(
         after_peer = peer.count()
         stop.set()
         await running
-        done = int(sent._value.get())
-        m = Measured(channel, "herald campaign", done, seconds, cpu, after_peer[2] - before_peer[2])
+        done = int(sent.get())
+        side = "herald sends, campaign queued first" if args.queue_first else "herald campaign"
+        m = Measured(channel, side, done, seconds, cpu, after_peer[2] - before_peer[2])
         m.send_phase = (started + seconds - first) if first else None
-        m.notes.append(
-            f"concurrency {args.concurrency}; fan-out {fanned_out:.2f} s; "
-            f"dead {int(dead._value.get())}"
-        )
+        m.notes.append(f"concurrency {args.concurrency}")
+        if args.extra:
+            m.notes.append(", ".join(f"{k}={v}" for k, v in args.extra.items()))
+        if fanned_out is not None:
+            m.notes.append(f"fan-out {fanned_out:.2f} s")
+        m.notes.append(f"dead {int(dead.get())}")
         if channel == "email":
             m.notes.append(f"SMTP sessions opened {after_peer[1] - before_peer[1]}")
         else:
             m.notes.append(f"push requests {after_peer[1] - before_peer[1]:,}")
         if done < args.n:
             m.notes.append(f"only {done:,} of {args.n:,} sent within {DEADLINE:.0f} s")
+        rows.append(m)
     finally:
         await runtime.close()
-    return m, profile_text
+    return rows, profile_text
+
+
+async def run_sender_alone(
+    channel: str, peer: Peer, args: argparse.Namespace, db_url: str
+) -> Measured:
+    """The sender alone: N pre-rendered deliveries handed to ``Sender.send`` directly,
+    ``--concurrency`` at a time, no queue or worker: the sender's share of a send."""
+    from tests.support.deliveries import make_delivery
+
+    runtime = Runtime.build(settings_for(channel, db_url, args, peer))
+    sender = runtime.senders[channel]
+    registry = TemplateRegistry(None)
+    deliveries = []
+    for i in range(args.n):
+        payload = registry.render_payload(TEMPLATE, channel, SL_VARS, None)
+        if channel == "push":
+            payload = {"subscription": peer.hello[i], **payload}
+        address = f"user{i}@example.com" if channel == "email" else peer.hello[i]["endpoint"]
+        deliveries.append(make_delivery(channel, address, payload, lane=Lane.CAMPAIGN))
+    slots = asyncio.Semaphore(args.concurrency)
+    outcomes: dict[str, int] = {}
+
+    async def send(delivery: Delivery) -> None:
+        async with slots:
+            outcome = await sender.send(delivery)
+        outcomes[type(outcome).__name__] = outcomes.get(type(outcome).__name__, 0) + 1
+
+    try:
+        before_peer = peer.count()
+        cpu, started = cpu_seconds(), time.perf_counter()
+        await asyncio.gather(*(send(d) for d in deliveries))
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        after_peer = peer.count()
+    finally:
+        await runtime.close()
+    m = Measured(channel, "herald sender alone (no queue)", args.n, seconds, cpu, 0.0)
+    m.peer_cpu = after_peer[2] - before_peer[2]
+    m.notes.append(f"concurrency {args.concurrency}; outcomes {outcomes}")
+    return m
 
 
 # -- report -------------------------------------------------------------------------------
@@ -402,6 +460,31 @@ def table(rows: list[Measured]) -> str:
     return "\n".join(lines)
 
 
+def verdicts(rows: list[Measured]) -> list[str]:
+    """Each channel's herald rate against the target, or its peer's ceiling if lower."""
+    lines = []
+    for channel in dict.fromkeys(m.channel for m in rows):
+        peer = next((m for m in rows if m.channel == channel and m.side.startswith("peer")), None)
+        sends = [
+            m
+            for m in rows
+            if m.channel == channel and m.side.startswith(("herald campaign", "herald sends"))
+        ]
+        if not sends:
+            continue
+        goal = min(TARGET, peer.rate) if peer else TARGET
+        by = f"{goal:,.0f}/s"
+        if peer and peer.rate < TARGET:
+            by = f"the peer's ceiling, {by}"
+        got = sends[-1].rate
+        lines.append(f"- {channel}: {got:,.0f} sends/s against {by}: {verdict(got >= goal)}")
+    return lines
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="500 recipients (a smoke run)")
@@ -409,7 +492,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--channels", default="email,push", help="comma-separated: email,push")
     p.add_argument("--rate", type=float, default=1e6, help="the channel's raised rate limit")
     p.add_argument(
-        "--concurrency", type=int, default=32, help="the channel's sends in flight per worker"
+        "--concurrency", type=int, default=64, help="the channel's sends in flight per worker"
+    )
+    p.add_argument(
+        "--smtp-connections",
+        type=int,
+        default=16,
+        help="HERALD_EMAIL__CONNECTIONS, and the connections of the SMTP ceiling's client",
     )
     p.add_argument(
         "--set",
@@ -421,6 +510,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--skip-ceiling", action="store_true", help="herald only")
     p.add_argument("--skip-herald", action="store_true", help="the peers' ceilings only")
     p.add_argument("--profile", action="store_true", help="cProfile herald's run")
+    p.add_argument(
+        "--sender-alone",
+        action="store_true",
+        help="also hand pre-rendered deliveries to the sender directly (no queue, no worker)",
+    )
+    p.add_argument(
+        "--queue-first",
+        action="store_true",
+        help="queue the campaign (measured alone) before the worker starts",
+    )
     p.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL, not SQLite")
     args = p.parse_args(argv)
     args.n = args.n or (500 if args.quick else 2_000)
@@ -435,17 +534,18 @@ async def bench_channel(
     if not args.skip_ceiling:
         note(f"{channel}: the peer alone, {args.n:,} messages ...")
         if channel == "email":
-            rows.append(await smtp_ceiling(peer.hello, peer, args.n, args.ceiling_connections))
+            rows.append(await smtp_ceiling(peer.hello, peer, args.n, args.smtp_connections))
         else:
             rows.append(
-                await push_ceiling(
-                    peer, args.vapid[0], args.n, args.ceiling_connections, peer.hello
-                )
+                await push_ceiling(peer, args.vapid[0], args.n, args.concurrency, peer.hello)
             )
+    if args.sender_alone:
+        note(f"{channel}: herald's sender alone, {args.n:,} sends ...")
+        rows.append(await run_sender_alone(channel, peer, args, db_url))
     if not args.skip_herald:
         note(f"{channel}: herald, a campaign of {args.n:,} ...")
-        m, profile_text = await run_herald(channel, peer, args, db_url)
-        rows.append(m)
+        measured, profile_text = await run_herald(channel, peer, args, db_url)
+        rows += measured
         if profile_text:
             note(profile_text)
     for m in rows:
@@ -457,7 +557,6 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     quiet_logs()
     args.vapid = vapid.generate_keypair()
-    args.ceiling_connections = args.concurrency
     rows: list[Measured] = []
     server = None
     tmp = tempfile.mkdtemp(prefix="herald-channels-bench-")
@@ -490,6 +589,8 @@ def main(argv: list[str]) -> int:
     print(f"- Database: {'PostgreSQL' if args.postgres else 'SQLite (WAL)'}")
     print(f"- Command: .venv/bin/python bench/channels_throughput.py {' '.join(argv)}\n")
     print(table(rows))
+    print()
+    print("\n".join(verdicts(rows)))
     return 0
 
 
