@@ -327,7 +327,12 @@ class PushSender:
 async def _read(response: aiohttp.ClientResponse) -> str:
     """The answer's body, bounded (an error page is only quoted); a longer one is cut
     and its connection closed rather than reused."""
-    data = await response.content.read(_MAX_BODY_READ)
+    data = b""
+    while len(data) < _MAX_BODY_READ:  # read() returns what has arrived, maybe a part
+        chunk = await response.content.read(_MAX_BODY_READ - len(data))
+        if not chunk:
+            break
+        data += chunk
     try:
         return data.decode(response.charset or "utf-8", "replace")
     except LookupError:  # a charset Python does not know

@@ -262,6 +262,22 @@ async def test_500_is_transient_for_as_long_as_it_lasts(
     assert_key_absent(outcome, keys[0])
 
 
+async def test_a_huge_error_page_is_quoted_short_and_the_next_push_goes(
+    service: PushService, sender: PushSender
+) -> None:
+    sub = service.subscribe()
+    service.answer(sub.id, 503, body="<html>" + "overloaded " * 20_000)
+
+    outcome = await sender.send(make_delivery(push(sub)))
+    after = await sender.send(make_delivery(push(sub)))
+
+    assert isinstance(outcome, Transient)
+    assert outcome.reason == "server_error"
+    assert outcome.error.startswith("push service answered 503: <html>overloaded")
+    assert len(outcome.error) < 300
+    assert isinstance(after, Sent)
+
+
 async def test_a_closed_port_is_a_network_error(sender: PushSender, keys: tuple[str, str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
