@@ -8,7 +8,6 @@ loop would spend its rate limit proving the token it is about to use anyway.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +24,6 @@ from herald.channels.telegram.http import DEFAULT_API_URL, BotHttp, encode
 from herald.queue import Delivery, Outcome, Permanent, Sent
 
 DEFAULT_PARSE_MODE = "MarkdownV2"
-_CHAT_ID = re.compile(r"-?\d+")
 _NO_PREVIEW = {"is_disabled": True}
 
 log = structlog.get_logger("herald.channels.telegram")
@@ -67,11 +65,6 @@ def _button(spec: Any) -> dict[str, str]:
     raise ValueError("each button needs either a 'url' or a 'callback_data' of 1-64 bytes")
 
 
-def _chat_id(recipient: str) -> int | str:
-    """A numeric chat id as an int; an @channelusername as it is."""
-    return int(recipient) if _CHAT_ID.fullmatch(recipient) else recipient
-
-
 class TelegramSender:
     """Sends deliveries as Telegram messages from one bot.
 
@@ -111,7 +104,9 @@ class TelegramSender:
             return Permanent(error=f"bad payload: {exc}", reason=BAD_PAYLOAD)
         if self._paid:
             params["allow_paid_broadcast"] = True
-        params["chat_id"] = _chat_id(delivery.recipient)
+        # As stored: the Bot API takes a chat id as a number or a string (a form-encoded
+        # request only has strings), and an @channelusername only as a string.
+        params["chat_id"] = delivery.recipient
         try:
             result = await self._http.post("sendMessage", encode(params))
         except TelegramCallError as exc:
@@ -150,7 +145,7 @@ class TelegramSender:
             chat_id=delivery.recipient,
             new_chat_id=str(new_chat_id),
         )
-        params["chat_id"] = new_chat_id
+        params["chat_id"] = str(new_chat_id)
         try:
             result = await self._http.post("sendMessage", encode(params))
         except TelegramCallError as exc:
