@@ -149,6 +149,11 @@ class Worker:
             free = self._concurrency[channel] - self._busy[channel]
             if free <= 0 or not self._exclusive.may_dispatch(channel):
                 continue
+            if self._busy[channel] and free < self._concurrency[channel] // 4:
+                # Busy: wait for a quarter of the slots rather than claim one or two at a
+                # time; a claim costs the same for one row as for fifty (at 1,500 sends/s
+                # it was a claim per 1.6 sends). A send that finishes wakes the loop.
+                continue
             now = self.clock.monotonic()
             keys = self._key_buckets.get(channel)
             blocked = keys.blocked(now) if keys else set()
