@@ -126,16 +126,59 @@ class TelegramChannel(ChannelSettings):
     # way Telegram counts) keeps a burst from ever passing the limit.
     rate_per_second: Annotated[float, Field(gt=0)] = 30.0
     burst: Annotated[int, Field(ge=1)] = 3
+    # Twice the others': with limits raised, a claim of sixteen or more rows at a time
+    # (worker: a busy channel claims again at a quarter of its slots) costs less per send.
+    concurrency: Annotated[int, Field(ge=1)] = 64
+    paid_broadcast: Annotated[list[Literal["transactional", "campaign"]], NoDecode] = Field(
+        default_factory=list,
+        description="Lanes sent with allow_paid_broadcast (Telegram Stars; see "
+        "docs/operations.md): `transactional`, `campaign` (JSON or a,b); empty is off.",
+    )
+    paid_rate_per_second: Annotated[float, Field(gt=0, le=1000)] = Field(
+        1000.0, description="Sends per second of the paid lanes (Telegram allows up to 1,000)."
+    )
+    paid_max_per_day: Annotated[int, Field(ge=0)] = Field(
+        0,
+        description="Paid messages per UTC day, counted in the database; when spent, the "
+        "paid lanes fall back to the free limits until midnight UTC. 0: no cap.",
+    )
+
+    @field_validator("paid_broadcast", mode="before")
+    @classmethod
+    def _lanes(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a valid JSON list ({exc.msg})") from None
+            return [part.strip().lower() for part in text.split(",") if part.strip()]
+        return value
 
 
+# Email's and push's rates protect the operator's providers (an SMTP relay's sending
+# quota, a push service's tolerance), not herald's speed: raise them to what the
+# provider allows (docs/operations.md).
 class EmailChannel(ChannelSettings):
     rate_per_second: Annotated[float, Field(gt=0)] = 10.0
     burst: Annotated[int, Field(ge=1)] = 10
+    connections: Annotated[int, Field(ge=1, le=1000)] = Field(
+        4,
+        description="SMTP connections kept open and sending in parallel (relays cap "
+        "these per client; each carries one message at a time).",
+    )
+    messages_per_connection: Annotated[int, Field(ge=1)] = Field(
+        100, description="Messages sent on one SMTP connection before it is renewed."
+    )
 
 
 class PushChannel(ChannelSettings):
     rate_per_second: Annotated[float, Field(gt=0)] = 100.0
     burst: Annotated[int, Field(ge=1)] = 100
+    connections: Annotated[int, Field(ge=1, le=10000)] = Field(
+        100, description="HTTP connections to push services, shared by all sends, kept alive."
+    )
 
 
 def normalize_database_url(url: str) -> str:

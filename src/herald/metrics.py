@@ -123,6 +123,25 @@ class Metrics:
             ("reason",),
             registry=r,
         )
+        # Paid broadcasts (Telegram's allow_paid_broadcast), by channel.
+        self.paid_sent = Counter(
+            "paid_broadcast_sent",
+            "Messages the provider accepted as paid broadcasts.",
+            ("channel",),
+            registry=r,
+        )
+        self.paid_budget_left = Gauge(
+            "paid_broadcast_budget_left",
+            "Paid sends left in today's (UTC) budget; only with a cap.",
+            ("channel",),
+            registry=r,
+        )
+        self.paid_budget_spent = Counter(
+            "paid_broadcast_budget_spent",
+            "Days whose paid budget ran out (paid lanes then fell back to the free limits).",
+            ("channel",),
+            registry=r,
+        )
         self.send_duration = Histogram(
             "message_send_duration_seconds",
             "Time one send took, by channel.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,7 +38,7 @@ from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
-from herald.queue import DeliveryQueue, RetryPolicy
+from herald.queue import DeliveryQueue, Lane, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
 from herald.scheduling.effects import PostingEffects
@@ -51,6 +52,7 @@ from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 from herald.worker import RateLimit, Worker
 from herald.worker.observer import Observers
+from herald.worker.paid import PaidLanes
 from herald.worker.ratelimit import TelegramChatLimits
 
 CHANNELS = ("telegram", "email", "push")
@@ -81,7 +83,9 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
     if s.telegram_bot_token is not None:
         with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
             senders["telegram"] = TelegramSender(
-                s.telegram_bot_token.get_secret_value(), api_url=s.telegram_api_url
+                s.telegram_bot_token.get_secret_value(),
+                api_url=s.telegram_api_url,
+                connection_pool_size=max(100, telegram_concurrency(s)),
             )
     if s.smtp_host:
         with _blame("HERALD_EMAIL_FROM / HERALD_SMTP_*"):
@@ -92,6 +96,8 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 username=s.smtp_username,
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                 security=s.smtp_security,
+                max_connections=s.email.connections,
+                max_messages_per_connection=s.email.messages_per_connection,
             )
     if s.vapid_private_key is not None:
         with _blame("HERALD_VAPID_PRIVATE_KEY / HERALD_VAPID_SUBJECT"):
@@ -100,8 +106,19 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 s.vapid_subject,
                 clock=clock,
                 allow_insecure_endpoints=s.push_allow_http_endpoints,
+                max_connections=s.push.connections,
             )
     return senders
+
+
+def telegram_concurrency(settings: Settings) -> int:
+    """Telegram sends in flight: 1,000 paid sends/s at Telegram's ~100 ms round trip need
+    about 100 at once, so with paid lanes an unset concurrency becomes a fifth of the
+    paid rate (200 at 1,000/s) instead of 32."""
+    t = settings.telegram
+    if not t.paid_broadcast or "concurrency" in t.model_fields_set:
+        return t.concurrency
+    return max(t.concurrency, math.ceil(t.paid_rate_per_second / 5))
 
 
 @contextlib.contextmanager
@@ -278,8 +295,26 @@ class Runtime:
         if (bot := self.bot_key) is not None:
             # One dispatcher per bot token across all processes, so the limits hold.
             options["exclusive"] = {"telegram": f"telegram:{bot}"}
+            if (paid := self._paid_lanes(bot)) is not None:
+                options["paid"] = {"telegram": paid}
+                options["concurrency"]["telegram"] = telegram_concurrency(s)
         options.update(overrides)
         return Worker(self.queue, self.senders, **options)
+
+    def _paid_lanes(self, bot: str) -> PaidLanes | None:
+        """Telegram's paid broadcast lanes, when configured and Telegram is not a sandbox."""
+        t = self.settings.telegram
+        sender = self.senders.get("telegram")
+        if not t.paid_broadcast or not isinstance(sender, TelegramSender):
+            return None
+        return PaidLanes(
+            lanes=frozenset(Lane.parse(lane) for lane in t.paid_broadcast),
+            # A tenth of a second's worth at once; the window holds any second to the rate.
+            rate=RateLimit(t.paid_rate_per_second, max(1, int(t.paid_rate_per_second / 10))),
+            max_per_day=t.paid_max_per_day,
+            budget_name=f"telegram-paid:{bot}",
+            sender=sender.paid(),
+        )
 
     def log_channels(self) -> None:
         if self.sandbox_channels:

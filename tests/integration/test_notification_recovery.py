@@ -52,7 +52,7 @@ async def test_a_notification_an_earlier_version_left_without_a_delivery_is_fail
 ) -> None:
     db = Database(database_url)
     try:
-        await migrate.upgrade(db, "0007")
+        await migrate.upgrade(db, "0008")
         async with db.write() as conn:
             await conn.execute(
                 insert(notifications).values(

@@ -1,11 +1,12 @@
 """A fake Telegram Bot API: a real HTTP server on loopback that answers like Telegram.
 
-The sender's tests go through python-telegram-bot and httpx to this server, so what is
-tested is the real wire: Telegram's status codes and exact error bodies (with their
-``parameters``), form-encoded requests, timeouts that really time out. Controls make a
+The sender's tests go through herald's aiohttp client to this server, so what is tested
+is the real wire: Telegram's status codes and exact error bodies (with their
+``parameters``), JSON or form-encoded requests, timeouts that really time out. Controls make a
 chat blocked, missing or migrated, script a chat's next answers, inject faults at seeded
 random rates (5xx, timeouts before or after the message was processed, 429 floods),
-enforce Telegram's documented flood limits and the ``retry_after`` of every 429 it
+enforce Telegram's documented flood limits (30/s per bot, 1,000/s for paid broadcasts,
+1/s per private chat, 20/min per group) and the ``retry_after`` of every 429 it
 answered (a request that comes too early is a violation). Every request is recorded.
 
     async with FakeTelegram() as tg:
@@ -35,6 +36,7 @@ DEFAULT_TOKEN = "7012345678:AAFakeTokenForHeraldTestsOnly-abcdefgh"
 RESERVED = "_*[]()~`>#+-=|{}.!"
 MAX_TEXT_LENGTH = 4096
 CHAT_ID = re.compile(r"-?[1-9]\d*|@[A-Za-z]\w{3,}")
+PAID = "paid"  # the key of the bot's paid broadcasts in the flood counters
 JSON_PARAMS = ("reply_markup", "link_preview_options", "entities", "allowed_updates")
 BOT_FIRST_NAME = "Herald Test Bot"
 
@@ -222,6 +224,9 @@ class Limits:
     per_bot_per_second: int = 30
     per_private_chat_per_second: int = 1
     per_group_per_minute: int = 20
+    # Messages sent with allow_paid_broadcast: up to 1,000/s, counted apart from the
+    # free ones (core.telegram.org/bots/api#sendmessage); per-chat limits still hold.
+    paid_per_bot_per_second: int = 1000
 
 
 @dataclass
@@ -477,7 +482,7 @@ class FakeTelegram:
             reply = forbidden()
         elif chat in self.missing_chats or not CHAT_ID.fullmatch(chat):
             reply = bad_request("Bad Request: chat not found")
-        elif (wait := self._flood_wait(token, chat)) is not None:
+        elif wait := self._flood_wait(token, chat, _flag(params.get("allow_paid_broadcast"))):
             self.rate_limit_violations += 1
             reply = too_many_requests(wait)
         else:
@@ -501,7 +506,7 @@ class FakeTelegram:
         if len(text) > MAX_TEXT_LENGTH:
             return 400, error_body(400, "Bad Request: message is too long")
         now = self.clock()
-        self._sent_at[token, ""].append(now)
+        self._sent_at[token, PAID if _flag(params.get("allow_paid_broadcast")) else ""].append(now)
         self._sent_at[token, chat].append(now)
         self._message_ids[chat] += 1
         message = self._message(chat, self._message_ids[chat], text)
@@ -510,8 +515,9 @@ class FakeTelegram:
         self.messages.append(message)
         return 200, ok(message)
 
-    def _flood_wait(self, token: str, chat: str) -> int | None:
-        """Seconds until this send would be within Telegram's limits, or None if it is."""
+    def _flood_wait(self, token: str, chat: str, paid: bool = False) -> int | None:
+        """Seconds until this send would be within Telegram's limits, or None if it is.
+        A paid broadcast counts against the paid limit, any other against the free one."""
         if not self.enforce_limits:
             return None
         private = self._chat(chat)["type"] == "private"
@@ -522,7 +528,13 @@ class FakeTelegram:
         )
         now, wait = self.clock(), 0.0
         for key, (limit, span) in (
-            ((token, ""), (self.limits.per_bot_per_second, 1.0)),
+            (
+                (token, PAID if paid else ""),
+                (
+                    self.limits.paid_per_bot_per_second if paid else self.limits.per_bot_per_second,
+                    1.0,
+                ),
+            ),
             ((token, chat), per_chat),
         ):
             times = self._sent_at[key]

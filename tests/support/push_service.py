@@ -112,6 +112,7 @@ class PushService:
         self._gone: set[str] = set()
         self._answers: dict[str, _Answer] = {}
         self._stalls: dict[str, float] = {}
+        self._transports: dict[tuple[str, int], asyncio.BaseTransport] = {}  # by client address
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -186,6 +187,17 @@ class PushService:
         """Wait this long before answering each push to the subscription."""
         self._stalls[subscription_id] = seconds
 
+    @property
+    def connections(self) -> int:
+        """Client connections that have carried a request since start."""
+        return len(self._transports)
+
+    def disconnect_all(self) -> None:
+        """Drops every client connection from the service's side (a restart, a proxy
+        timing out idle connections)."""
+        for transport in self._transports.values():
+            transport.close()
+
     def received_for(self, subscription_id: str) -> list[ReceivedPush]:
         return [r for r in self.received if r.subscription_id == subscription_id]
 
@@ -193,6 +205,8 @@ class PushService:
 
     async def _handle(self, request: web.Request) -> web.Response:
         sub_id = request.match_info["subscription_id"]
+        if request.transport is not None:
+            self._transports[request.transport.get_extra_info("peername")] = request.transport
         stall = self._stalls.get(sub_id)
         if stall:
             with contextlib.suppress(TimeoutError):

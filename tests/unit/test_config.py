@@ -10,12 +10,12 @@ import pytest
 
 from herald.config import (
     DEV_SECRET_KEY,
-    ChannelSettings,
     ConfigError,
     Environment,
     LogFormat,
     LogLevel,
     Settings,
+    TelegramChannel,
     load_settings,
 )
 
@@ -220,7 +220,7 @@ def test_nested_channel_setting_from_environment(monkeypatch: pytest.MonkeyPatch
     settings = load_settings()
     assert settings.telegram.max_attempts == 3
     assert settings.telegram.backoff_base_seconds == 0.5
-    assert settings.telegram.concurrency == ChannelSettings().concurrency
+    assert settings.telegram.concurrency == TelegramChannel().concurrency
     assert settings.email.max_attempts == 5
 
 

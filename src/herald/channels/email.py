@@ -1,7 +1,8 @@
 """The email channel: one delivery -> one multipart/alternative message over SMTP.
 
-Connections are pooled: a TLS handshake and AUTH cost several round trips, which would
-otherwise dominate a campaign. Each pooled connection serves one send at a time; it is
+``email_message.py`` writes the message; this module sends it. Connections are pooled:
+a TLS handshake and AUTH cost several round trips, which would otherwise dominate a
+campaign. Each pooled connection serves one send at a time; it is
 dropped after any failure that may have left the SMTP conversation out of step, after
 ``max_messages_per_connection`` sends (servers cap this) and when it has been idle
 longer than ``max_idle_seconds`` (servers time idle sessions out). A send that finds
@@ -10,6 +11,11 @@ duplicate a message only when the server dropped the line after accepting DATA a
 before answering, and the queue's own retry (delivery is at-least-once) would do the
 same.
 
+The pool's ``max_connections`` sessions send in parallel, one message each at a time
+(SMTP without pipelining is one round trip per command, so parallel sessions are what
+raises throughput); a send waits for a free one, taking the most recently used first so
+that idle ones age out rather than all staying barely alive.
+
 Every failure becomes an ``Outcome`` via ``email_errors.outcome_for``; a payload or
 recipient that can never be sent is ``Permanent`` before any connection is made.
 """
@@ -17,60 +23,25 @@ recipient that can never be sent is ``Permanent`` before any connection is made.
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 from aiosmtplib import SMTP, SMTPRecipientsRefused, SMTPResponseException, SMTPServerDisconnected
 
 from herald.channels.email_errors import outcome_for
-from herald.queue import Delivery, Lane, Outcome, Permanent, Sent, Transient
+from herald.channels.email_message import InvalidDelivery, MessageWriter, Rendered
+from herald.queue import Delivery, Outcome, Permanent, Sent, Transient
 
 Security = Literal["starttls", "tls", "none"]
 SECURITY_MODES: tuple[Security, ...] = ("starttls", "tls", "none")
-
-log = structlog.get_logger(__name__)
-
-# Headers the sender sets itself; a payload may not replace them.
-_RESERVED_HEADERS = frozenset(
-    {
-        "from",
-        "to",
-        "cc",
-        "bcc",
-        "subject",
-        "date",
-        "message-id",
-        "mime-version",
-        "content-type",
-        "content-transfer-encoding",
-        "list-unsubscribe",
-        "list-unsubscribe-post",
-    }
-)
-# RFC 5322 field-name: printable ASCII except the colon.
-_HEADER_NAME = re.compile(r"[!-9;-~]+")
-# One mailbox, no display name, no whitespace (so no CR/LF), no specials.
-_ADDRESS_CHARS = r"[^\s@<>,;:\"()\[\]\\]+"
-_RECIPIENT = re.compile(f"{_ADDRESS_CHARS}@{_ADDRESS_CHARS}")
-_UNSUBSCRIBE = re.compile(r"(?:https?://|mailto:)[^\s<>]+", re.IGNORECASE)
 _SERVICE_CLOSING = 421
 
+__all__ = ["SECURITY_MODES", "EmailSender", "InvalidDelivery", "Security"]
 
-class InvalidDelivery(ValueError):
-    """A delivery no SMTP server could ever accept; carries the outcome's reason."""
-
-    def __init__(self, reason: str, error: str) -> None:
-        super().__init__(error)
-        self.reason = reason
+log = structlog.get_logger(__name__)
 
 
 @dataclass(slots=True, eq=False)
@@ -121,9 +92,7 @@ class EmailSender:
         self.max_messages_per_connection = max_messages_per_connection
         self.max_idle_seconds = max_idle_seconds
         self.from_address = from_address
-        sender = _parse_from(from_address)
-        self._envelope_from = sender.addr_spec
-        self._msgid_domain = sender.domain
+        self._writer = MessageWriter(from_address)
         self._slots = [_Slot() for _ in range(max_connections)]
         self._idle = list(self._slots)
         self._free = asyncio.Semaphore(max_connections)
@@ -137,14 +106,14 @@ class EmailSender:
 
     async def send(self, delivery: Delivery) -> Outcome:
         try:
-            message = self.build_message(delivery)
+            message = self._writer.render(delivery)
         except InvalidDelivery as exc:
             return Permanent(str(exc), reason=exc.reason)
         try:
             await self._transmit(message, delivery.recipient)
         except Exception as exc:
             return self._failed(exc, delivery)
-        return Sent(provider_message_id=str(message["Message-ID"]))
+        return Sent(provider_message_id=message.message_id)
 
     async def check(self) -> str | None:
         """Connect, upgrade and log in once (for ``herald doctor``): None when it all
@@ -166,44 +135,7 @@ class EmailSender:
             else:
                 self._drop(slot)
 
-    def build_message(self, delivery: Delivery) -> EmailMessage:
-        """The message for one delivery; raises InvalidDelivery for what can never go."""
-        recipient = delivery.recipient
-        if not isinstance(recipient, str) or not _RECIPIENT.fullmatch(recipient):
-            raise InvalidDelivery("invalid_recipient", f"not an email address: {recipient!r}")
-        payload = delivery.payload
-        subject, text, html = (_required_str(payload, key) for key in ("subject", "text", "html"))
-        headers = _extra_headers(payload.get("headers"))
-        unsubscribe = None
-        if delivery.lane == Lane.CAMPAIGN:
-            unsubscribe = _unsubscribe(payload.get("list_unsubscribe"))
-
-        message = EmailMessage(policy=policy.SMTP)
-        try:
-            message["From"] = self.from_address
-            message["To"] = recipient
-            message["Subject"] = _one_line(subject)
-            message["Date"] = format_datetime(datetime.now(UTC))
-            message["Message-ID"] = make_msgid(domain=self._msgid_domain)
-            for name, value in headers.items():
-                message[name] = value
-            if unsubscribe is not None:
-                message["List-Unsubscribe"] = f"<{unsubscribe}>"
-                # RFC 8058 one-click needs an HTTPS URI; mailto: alone gets no Post header.
-                if unsubscribe.lower().startswith("https://"):
-                    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            message.set_content(text)
-            message.add_alternative(html, subtype="html")
-            for part in message.iter_parts():
-                # add_alternative gives the new part a MIME-Version of its own; only the
-                # top level may carry one (RFC 2045 4).
-                del part["MIME-Version"]
-        except (ValueError, TypeError) as exc:
-            # The policy refuses what would corrupt the header block; never send it.
-            raise InvalidDelivery("invalid_payload", f"cannot build message: {exc}") from None
-        return message
-
-    async def _transmit(self, message: EmailMessage, recipient: str) -> None:
+    async def _transmit(self, message: Rendered, recipient: str) -> None:
         async with self._free:
             slot = self._idle.pop()
             try:
@@ -247,11 +179,19 @@ class EmailSender:
         slot.client, slot.sends = client, 0
         return False
 
-    async def _send_on(self, slot: _Slot, message: EmailMessage, recipient: str) -> None:
+    async def _send_on(self, slot: _Slot, message: Rendered, recipient: str) -> None:
         client = slot.client
         assert client is not None
+        options = []
+        if message.smtputf8:
+            # As send_message would: aiosmtplib refuses if the server lacks SMTPUTF8.
+            options.append("SMTPUTF8")
+            if client.supports_extension("8bitmime"):
+                options.append("BODY=8BITMIME")
         try:
-            await client.send_message(message, sender=self._envelope_from, recipients=recipient)
+            await client.sendmail(
+                self._writer.envelope_from, [recipient], message.data, mail_options=options
+            )
         except (SMTPResponseException, SMTPRecipientsRefused):
             # aiosmtplib has RSET the envelope; keep the session if the server did.
             if not client.is_connected:
@@ -294,59 +234,6 @@ class EmailSender:
                 hint="the SMTP server refused herald's credentials; fix them, then replay",
             )
         return outcome
-
-
-def _parse_from(value: str) -> Address:
-    header = policy.default.header_factory("From", value)
-    addresses = header.addresses
-    if len(addresses) != 1 or header.defects or not addresses[0].domain:
-        raise ValueError(f"from_address must be one address with a domain, not {value!r}")
-    address: Address = addresses[0]
-    return address
-
-
-def _required_str(payload: dict[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str):
-        raise InvalidDelivery("invalid_payload", f"payload[{key!r}] must be a string")
-    return value
-
-
-def _extra_headers(value: object) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidDelivery("invalid_payload", "payload['headers'] must be an object")
-    headers: dict[str, str] = {}
-    for name, header_value in value.items():
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise InvalidDelivery("invalid_payload", f"invalid header name {name!r}")
-        if name.lower() in _RESERVED_HEADERS:
-            raise InvalidDelivery("invalid_payload", f"header {name!r} is set by herald")
-        if not isinstance(header_value, str):
-            raise InvalidDelivery("invalid_payload", f"header {name!r} must be a string")
-        headers[name] = _one_line(header_value)
-    return headers
-
-
-def _unsubscribe(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _UNSUBSCRIBE.fullmatch(value.strip()):
-        raise InvalidDelivery(
-            "invalid_payload", "payload['list_unsubscribe'] must be one http(s): or mailto: URI"
-        )
-    return value.strip()
-
-
-def _one_line(value: str) -> str:
-    """Folds a rendered value onto one line, so it can never start a header of its own.
-
-    Templates often leave a trailing newline; refusing the message for it would be
-    worse than joining the lines. ``splitlines`` covers every separator the email
-    policy would refuse (CR, LF, VT, FF, U+2028...).
-    """
-    return " ".join(part.strip() for part in value.splitlines() if part.strip())
 
 
 def _scrub(outcome: Outcome, password: str | None) -> Outcome:

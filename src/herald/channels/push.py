@@ -4,8 +4,15 @@ A delivery's payload carries the browser's PushSubscription plus the notificatio
 ``{"subscription": {"endpoint", "keys": {"p256dh", "auth"}}, "title", "body", "icon"?,
 "badge"?, "url"?, "data"?}``. Everything but ``subscription`` is the JSON the service
 worker receives. The body is encrypted with aes128gcm (RFC 8291) and the request
-signed with a VAPID JWT (RFC 8292); the request goes out on one shared
-``httpx.AsyncClient`` so sends never block the event loop.
+signed with a VAPID JWT (RFC 8292), cached per push service until near its expiry.
+
+Requests go out on one shared aiohttp session: a pool of kept-alive connections, so a
+campaign pays no TCP or TLS handshake per message. aiohttp rather than httpx because
+httpcore's pool rescans every connection (a poll() each) for every queued request,
+which cost more CPU than the whole send at a few hundred sends/s; it is also the
+stack the Telegram client uses. Encryption stays on the event loop: it costs about
+0.12 ms per message (one ECDH key pair and exchange, HKDF, AES-GCM), less than handing
+it to a thread would.
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import http_ece  # type: ignore[import-untyped]
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from herald.channels import vapid
@@ -36,6 +43,7 @@ _TOKEN_LIFETIME = 12 * 3600  # RFC 8292 allows at most 24 h; half leaves room fo
 _TOKEN_RENEW_WITHIN = 3600
 _TOKEN_CACHE_SIZE = 256
 _ERROR_BODY_CHARS = 200
+_MAX_BODY_READ = 64 * 1024  # an error page is only quoted; more is not worth reading
 _OPTIONAL_STR_FIELDS = ("icon", "badge", "url")
 
 
@@ -76,9 +84,10 @@ def map_response(
 
 def map_exception(exc: BaseException) -> Outcome:
     """What a failure to get any answer means: the network's fault, so worth retrying."""
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+    # aiohttp's timeouts are TimeoutErrors too.
+    if isinstance(exc, TimeoutError):
         return Transient(f"push service timed out ({type(exc).__name__})", reason="timeout")
-    if isinstance(exc, httpx.InvalidURL):
+    if isinstance(exc, aiohttp.InvalidURL):
         return Permanent(f"push endpoint is not a valid URL: {exc}", reason="invalid_subscription")
     detail = str(exc) or type(exc).__name__
     return Transient(f"push service unreachable: {detail}", reason="network")
@@ -141,16 +150,21 @@ class PushSender:
         transactional_ttl_seconds: int = 3600,
         allow_insecure_endpoints: bool = False,
         clock: Clock | None = None,
+        max_connections: int = 100,
     ) -> None:
         """``allow_insecure_endpoints`` admits http:// endpoints (tests' local push
         service). Real push services are all https, and endpoints come from browsers,
-        so refusing plain http narrows what a forged subscription can aim us at."""
+        so refusing plain http narrows what a forged subscription can aim us at; for
+        the same reason redirects are never followed. ``max_connections``: the shared
+        pool's size, across all push services."""
         self._key: ec.EllipticCurvePrivateKey = vapid.load_private_key(vapid_private_key)
         vapid.check_subject(vapid_subject)
         if ttl_seconds < 0 or transactional_ttl_seconds < 0:
             raise ValueError("push TTLs must be zero or more seconds")
         if timeout <= 0:
             raise ValueError("push timeout must be more than zero seconds")
+        if max_connections < 1:
+            raise ValueError("push max_connections must be at least 1")
         self._subject = vapid_subject
         self._ttl = {Lane.TRANSACTIONAL: transactional_ttl_seconds, Lane.CAMPAIGN: ttl_seconds}
         self._timeout = timeout
@@ -161,11 +175,8 @@ class PushSender:
             s for s in (vapid_private_key.strip(), vapid.encode_private_key(self._key)) if s
         }
         self._tokens: dict[str, tuple[str, int]] = {}
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        )
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None  # made in the running loop
 
     @property
     def public_key(self) -> str:
@@ -179,16 +190,43 @@ class PushSender:
             return Permanent(self._redact(str(exc)), reason=exc.reason)
         try:
             async with asyncio.timeout(self._timeout):
-                response = await self._client.post(endpoint, content=body, headers=headers)
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+                try:
+                    status, answer, text = await self._post(endpoint, headers, body)
+                except aiohttp.ServerDisconnectedError:
+                    # The service closed a kept-alive connection as we sent on it; one
+                    # try on a fresh one (a duplicate only if it had taken the push).
+                    status, answer, text = await self._post(endpoint, headers, body)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return self._scrub(map_exception(exc))
-        outcome = map_response(
-            response.status_code, response.headers, response.text, now=self._clock.now()
-        )
-        return self._scrub(outcome)
+        return self._scrub(map_response(status, answer, text, now=self._clock.now()))
+
+    async def _post(
+        self, endpoint: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], str]:
+        async with self._open().post(
+            endpoint, data=body, headers=headers, allow_redirects=False
+        ) as response:
+            # Read even a success's (empty) body, so the connection goes back to the pool.
+            return response.status, response.headers, await _read(response)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _open(self) -> aiohttp.ClientSession:
+        """The shared session, opened on first use: aiohttp binds it to the running loop,
+        and the sender may be built before there is one."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                # Like the Telegram client: no proxy or .netrc from the environment (a
+                # .netrc entry would add a second Authorization to the VAPID one).
+                trust_env=False,
+                auto_decompress=False,
+            )
+        return self._session
 
     # --- building the request ---
 
@@ -284,6 +322,21 @@ class PushSender:
         if isinstance(outcome, RetryAfter):
             return RetryAfter(outcome.seconds, self._redact(outcome.error), outcome.scope)
         return outcome
+
+
+async def _read(response: aiohttp.ClientResponse) -> str:
+    """The answer's body, bounded (an error page is only quoted); a longer one is cut
+    and its connection closed rather than reused."""
+    data = b""
+    while len(data) < _MAX_BODY_READ:  # read() returns what has arrived, maybe a part
+        chunk = await response.content.read(_MAX_BODY_READ - len(data))
+        if not chunk:
+            break
+        data += chunk
+    try:
+        return data.decode(response.charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return data.decode("utf-8", "replace")
 
 
 def _notification_json(payload: dict[str, Any]) -> bytes:

@@ -167,6 +167,16 @@ channel_leases = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# Counts per UTC day that must survive restarts, e.g. paid Telegram broadcasts reserved
+# against the day's budget ("telegram-paid:<bot>", "2026-12-07").
+daily_counters = Table(
+    "daily_counters",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("used", Integer, nullable=False),
+)
+
 # A campaign: one template to many recipients on one channel, in the campaign lane.
 campaigns = Table(
     "campaigns",

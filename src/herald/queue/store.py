@@ -12,17 +12,34 @@ IMMEDIATE`` serializes writers and the same statement runs without the lock clau
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from herald.clock import Clock
 from herald.db import Database
@@ -174,18 +191,41 @@ class DeliveryQueue:
     # -- claim -----------------------------------------------------------------
 
     async def claim(
-        self, channel: str, limit: int, worker: str, exclude_keys: Collection[str] = ()
+        self,
+        channel: str,
+        limit: int,
+        worker: str,
+        exclude_keys: Collection[str] = (),
+        *,
+        lanes: Collection[int] | None = None,
     ) -> list[Delivery]:
         """Lease up to ``limit`` due deliveries of ``channel``, at most one per ordering key,
-        skipping ``exclude_keys`` (recipients the dispatcher must not send to right now)."""
-        if limit <= 0:
+        skipping ``exclude_keys`` (recipients the dispatcher must not send to right now);
+        only of ``lanes`` when given."""
+        if limit <= 0 or (lanes is not None and not lanes):
             return []
         now = self.clock.now()
-        stmt = _claim_statement(channel, limit, now, now + self.lease, worker, exclude_keys)
+        dialect = self.db.dialect
+        stmt = _claim_statement(dialect, bool(exclude_keys), lanes is not None)
+        params: dict[str, Any] = {
+            "claim_channel": channel,
+            "claim_now": now,
+            "scan": limit * 2,
+            "take": limit,
+            "lease_until": now + self.lease,
+            "claimer": worker,
+        }
+        if exclude_keys:
+            # One parameter however many keys: a list of a thousand recently sent chats
+            # as a thousand bound parameters cost milliseconds of Python per claim.
+            keys = list(exclude_keys)
+            params["excluded"] = keys if dialect == "postgresql" else json.dumps(keys)
+        if lanes is not None:
+            params["claim_lanes"] = sorted(int(lane) for lane in lanes)
         async with self.db.write() as conn:
-            if self.db.dialect == "postgresql":
+            if dialect == "postgresql":
                 await conn.execute(_CLAIM_LOCK_SQL, {"name": f"herald.claim.{channel}"})
-            rows = (await conn.execute(stmt)).all()
+            rows = (await conn.execute(stmt, params)).all()
         claimed = sorted((Delivery.from_row(r) for r in rows), key=_fifo)
         return claimed
 
@@ -267,14 +307,9 @@ def _fifo(d: Delivery) -> tuple[int, datetime, int]:
     return (int(d.lane), d.run_at, d.id)
 
 
-def _claim_statement(
-    channel: str,
-    limit: int,
-    now: datetime,
-    locked_until: datetime,
-    worker: str,
-    exclude_keys: Collection[str] = (),
-) -> Any:
+@functools.cache
+def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
+    """The claim, built once per shape; everything that varies is a bound parameter."""
     running = D.alias("running")
     # NOT IN over an uncorrelated subquery: the set of busy keys is read once per
     # claim (a hashed SubPlan on PostgreSQL, an ephemeral index on SQLite). A
@@ -284,20 +319,27 @@ def _claim_statement(
     busy_keys = select(running.c.ordering_key).where(
         running.c.state == State.RUNNING, running.c.ordering_key.is_not(None)
     )
-    key_free = or_(D.c.ordering_key.is_(None), D.c.ordering_key.not_in(busy_keys))
-    if exclude_keys:
-        key_free = and_(key_free, D.c.ordering_key.not_in(list(exclude_keys)))
+    free: ColumnElement[bool] = D.c.ordering_key.not_in(busy_keys)
+    if exclude:
+        if dialect == "postgresql":
+            excluded = select(func.unnest(bindparam("excluded", type_=ARRAY(String))))
+        else:
+            excluded = select(column("value")).select_from(func.json_each(bindparam("excluded")))
+        free = and_(free, D.c.ordering_key.not_in(excluded.scalar_subquery()))
+    conditions = [
+        D.c.state == State.PENDING,
+        D.c.channel == bindparam("claim_channel"),
+        D.c.run_at <= bindparam("claim_now"),
+        or_(D.c.ordering_key.is_(None), free),
+    ]
+    if by_lane:
+        conditions.append(D.c.lane.in_(bindparam("claim_lanes", expanding=True)))
     # Scan a little past the limit: rows sharing a key collapse to their first one.
     candidates = (
         select(D.c.id, D.c.ordering_key, D.c.lane, D.c.run_at)
-        .where(
-            D.c.state == State.PENDING,
-            D.c.channel == channel,
-            D.c.run_at <= now,
-            key_free,
-        )
+        .where(*conditions)
         .order_by(D.c.lane, D.c.run_at, D.c.id)
-        .limit(limit * 2)
+        .limit(bindparam("scan", type_=Integer))
         .with_for_update(skip_locked=True)
         .cte("candidates")
     )
@@ -316,7 +358,7 @@ def _claim_statement(
         select(ranked.c.id)
         .where(ranked.c.rank == 1)
         .order_by(ranked.c.lane, ranked.c.run_at, ranked.c.id)
-        .limit(limit)
+        .limit(bindparam("take", type_=Integer))
     )
     return (
         update(D)
@@ -324,8 +366,8 @@ def _claim_statement(
         .values(
             state=State.RUNNING,
             attempts=D.c.attempts + 1,
-            locked_until=locked_until,
-            locked_by=worker,
+            locked_until=bindparam("lease_until", type_=D.c.locked_until.type),
+            locked_by=bindparam("claimer", type_=String),
         )
         .returning(*D.c)
     )

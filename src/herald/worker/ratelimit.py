@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -47,6 +48,11 @@ class TokenBucket:
         self._refill(now)
         self._tokens = min(self._tokens, 0.0) - seconds * self.limit.per_second
 
+    def full_in(self, now: float) -> float:
+        """Seconds until the bucket is full again."""
+        self._refill(now)
+        return max(self.limit.burst - self._tokens, 0.0) / self.limit.per_second
+
     def wait_time(self, now: float) -> float:
         """Seconds until at least one token is available."""
         self._refill(now)
@@ -70,43 +76,71 @@ class TelegramChatLimits:
 class KeyBuckets:
     """One token bucket per recipient key, plus explicit pauses (a 429's retry_after).
 
-    Buckets that have refilled completely are dropped: a fresh bucket is the same.
+    Kept incrementally: each key has one moment at which its state can next change
+    (it unblocks, or its bucket is full again and is dropped, a fresh bucket being the
+    same), in a heap. A round costs what changed since the last one, not a pass over
+    every chat sent to in the last second (1,500 of them at 1,500 sends/s).
     """
 
     def __init__(self, limits: TelegramChatLimits) -> None:
         self.limits = limits
         self._buckets: dict[str, TokenBucket] = {}
         self._paused: dict[str, float] = {}
+        self._blocked: dict[str, float] = {}  # key -> until when it is blocked
+        self._due: list[tuple[float, str]] = []  # (when to look at key again, key)
+        self._next: dict[str, float] = {}  # the one entry of _due that counts, per key
+
+    def _review(self, key: str, now: float) -> None:
+        """Decide ``key``'s state at ``now`` and when to look at it next."""
+        paused = self._paused.get(key, 0.0)
+        if paused <= now:
+            self._paused.pop(key, None)
+            paused = 0.0
+        bucket = self._buckets.get(key)
+        if bucket is not None and bucket.available(now) >= bucket.limit.burst:
+            del self._buckets[key]
+            bucket = None
+        wait = bucket.wait_time(now) if bucket is not None else 0.0
+        if paused or wait > 0:
+            until = max(paused, now + wait)
+            self._blocked[key] = until
+            self._look_again(key, until)
+            return
+        self._blocked.pop(key, None)
+        if bucket is not None:
+            self._look_again(key, now + bucket.full_in(now))
+        else:
+            self._next.pop(key, None)
+
+    def _look_again(self, key: str, at: float) -> None:
+        if self._next.get(key) != at:
+            self._next[key] = at
+            heapq.heappush(self._due, (at, key))
 
     def blocked(self, now: float) -> set[str]:
         """Keys that must not be sent to at ``now``."""
-        blocked = set()
-        for key, bucket in list(self._buckets.items()):
-            if bucket.available(now) >= bucket.limit.burst:
-                del self._buckets[key]
-            elif bucket.available(now) < 1:
-                blocked.add(key)
-        for key, until in list(self._paused.items()):
-            if until <= now:
-                del self._paused[key]
-            else:
-                blocked.add(key)
-        return blocked
+        due = self._due
+        while due and due[0][0] <= now:
+            at, key = heapq.heappop(due)
+            if self._next.get(key) == at:  # else superseded by a later entry
+                del self._next[key]
+                self._review(key, now)
+        return set(self._blocked)
 
     def wait_time(self, now: float) -> float:
         """Seconds until the first blocked key frees up (0 when none is blocked)."""
-        waits = [b.wait_time(now) for b in self._buckets.values() if b.available(now) < 1]
-        waits += [until - now for until in self._paused.values() if until > now]
-        return min(waits, default=0.0)
+        return max(min(self._blocked.values(), default=now) - now, 0.0)
 
     def take(self, key: str, now: float) -> None:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(self.limits.for_key(key), now)
         bucket.take(1, now)
+        self._review(key, now)
 
     def pause(self, key: str, seconds: float, now: float) -> None:
         self._paused[key] = max(self._paused.get(key, now), now + seconds)
+        self._review(key, now)
 
 
 class SlidingWindow:

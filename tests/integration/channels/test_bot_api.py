@@ -1,5 +1,5 @@
 """BotApi (updates, members, callback answers, webhook) against the fake Bot API: the
-aiohttp transport keeps python-telegram-bot's error parsing and our error map."""
+same aiohttp client and error map as the sends."""
 
 from __future__ import annotations
 

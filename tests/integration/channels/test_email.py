@@ -128,6 +128,37 @@ async def test_non_ascii_subject_body_and_address_arrive_intact(
     assert next(received.message.iter_parts()).get_content().strip() == "Привет, Jörg"
 
 
+async def test_headers_are_ascii_when_the_addresses_are(
+    smtp: SMTPTestServer, sender: EmailSender
+) -> None:
+    outcome = await sender.send(make_delivery(subject="Цена ✓", headers={"X-Note": "é"}))
+
+    assert isinstance(outcome, Sent)
+    [received] = smtp.messages
+    head = received.raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()  # encoded words: no SMTPUTF8 needed
+    assert received.message["Subject"] == "Цена ✓"
+    assert received.message["X-Note"] == "é"
+
+
+async def test_long_body_lines_and_a_long_unsubscribe_uri_arrive_intact(
+    smtp: SMTPTestServer, sender: EmailSender
+) -> None:
+    text = "a" * 1500 + "\n.starts with a dot\nJörg, ✓"
+    uri = "https://herald.example/unsubscribe/" + "t" * 120
+    delivery = make_delivery(lane=Lane.CAMPAIGN, text=text, list_unsubscribe=uri)
+
+    assert isinstance(await sender.send(delivery), Sent)
+
+    [received] = smtp.messages
+    assert max(len(line) for line in received.raw.split(b"\r\n")) <= 998
+    plain = next(received.message.iter_parts()).get_content()
+    assert plain.splitlines() == text.splitlines()
+    # One line, not encoded words: mail clients read it as the link it is.
+    assert received.message["List-Unsubscribe"] == f"<{uri}>"
+    assert f"List-Unsubscribe: <{uri}>".encode() in received.raw
+
+
 async def test_payload_headers_are_added(smtp: SMTPTestServer, sender: EmailSender) -> None:
     headers = {"Reply-To": "support@herald.example", "X-Herald-Campaign": "spring"}
     assert isinstance(await sender.send(make_delivery(headers=headers)), Sent)
@@ -468,6 +499,44 @@ async def test_concurrent_sends_share_a_bounded_pool(smtp: SMTPTestServer) -> No
         f"user{i}@example.com" for i in range(8)
     )
     assert 1 <= smtp.connections <= 2
+
+
+async def test_the_pool_sends_on_all_its_connections_at_once(smtp: SMTPTestServer) -> None:
+    smtp.data_gate = 4  # the server answers no DATA until 4 sessions are in DATA together
+    sender = sender_for(smtp, max_connections=4)
+    outcomes = await asyncio.gather(
+        *(sender.send(make_delivery(f"user{i}@example.com")) for i in range(40))
+    )
+    await sender.close()
+
+    assert all(isinstance(o, Sent) for o in outcomes)
+    assert smtp.most_in_data == 4
+    # 40 messages over the pool's 4 connections, each reused for 10.
+    assert smtp.connections == 4
+    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == sorted(
+        f"user{i}@example.com" for i in range(40)
+    )
+
+
+async def test_connections_the_server_dropped_under_load_are_replaced_and_nothing_is_lost(
+    smtp: SMTPTestServer,
+) -> None:
+    sender = sender_for(smtp, max_connections=4)
+    first = await asyncio.gather(
+        *(sender.send(make_delivery(f"a{i}@example.com")) for i in range(8))
+    )
+    smtp.disconnect_all()
+    second = await asyncio.gather(
+        *(sender.send(make_delivery(f"b{i}@example.com")) for i in range(8))
+    )
+    await sender.close()
+
+    assert all(isinstance(o, Sent) for o in first + second)
+    # Every message exactly once, and each of the 4 connections replaced once.
+    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == sorted(
+        [f"a{i}@example.com" for i in range(8)] + [f"b{i}@example.com" for i in range(8)]
+    )
+    assert smtp.connections == 8
 
 
 async def test_a_send_cancelled_mid_conversation_does_not_poison_the_connection(

@@ -262,6 +262,22 @@ async def test_500_is_transient_for_as_long_as_it_lasts(
     assert_key_absent(outcome, keys[0])
 
 
+async def test_a_huge_error_page_is_quoted_short_and_the_next_push_goes(
+    service: PushService, sender: PushSender
+) -> None:
+    sub = service.subscribe()
+    service.answer(sub.id, 503, body="<html>" + "overloaded " * 20_000)
+
+    outcome = await sender.send(make_delivery(push(sub)))
+    after = await sender.send(make_delivery(push(sub)))
+
+    assert isinstance(outcome, Transient)
+    assert outcome.reason == "server_error"
+    assert outcome.error.startswith("push service answered 503: <html>overloaded")
+    assert len(outcome.error) < 300
+    assert isinstance(after, Sent)
+
+
 async def test_a_closed_port_is_a_network_error(sender: PushSender, keys: tuple[str, str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -454,3 +470,38 @@ async def test_concurrent_sends_do_not_block_the_loop(
     during = [t for t in ticks if t <= started + elapsed]
     assert len(during) >= 20
     assert max(b - a for a, b in itertools.pairwise(during)) < 0.2
+
+
+# --- the connection pool ---
+
+
+async def test_sends_share_a_bounded_pool_of_kept_alive_connections(
+    service: PushService, keys: tuple[str, str]
+) -> None:
+    sender = PushSender(keys[0], SUBJECT, allow_insecure_endpoints=True, max_connections=4)
+    subs = [service.subscribe() for _ in range(40)]
+    try:
+        outcomes = await asyncio.gather(*(sender.send(make_delivery(push(s))) for s in subs))
+        pooled = service.connections
+        later = [await sender.send(make_delivery(push(s))) for s in subs[:5]]
+    finally:
+        await sender.close()
+
+    assert all(isinstance(o, Sent) for o in outcomes + later)
+    assert 1 <= pooled <= 4
+    assert service.connections == pooled  # one after another: no new connection
+    assert len(service.received) == 45
+
+
+async def test_connections_the_service_dropped_are_replaced_and_nothing_is_lost(
+    service: PushService, sender: PushSender
+) -> None:
+    subs = [service.subscribe() for _ in range(16)]
+    first = await asyncio.gather(*(sender.send(make_delivery(push(s))) for s in subs[:8]))
+    before = service.connections
+    service.disconnect_all()
+    second = await asyncio.gather(*(sender.send(make_delivery(push(s))) for s in subs[8:]))
+
+    assert all(isinstance(o, Sent) for o in first + second)
+    assert service.connections > before  # new connections, none of the dropped ones
+    assert sorted(r.subscription_id for r in service.received) == sorted(s.id for s in subs)

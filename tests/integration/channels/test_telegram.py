@@ -1,7 +1,7 @@
 """TelegramSender against the fake Bot API over real HTTP, and the fake itself.
 
-Every error here travels as Telegram's own wire body through python-telegram-bot's
-parsing, so these tests pin the whole path from status code to outcome.
+Every error here travels as Telegram's own wire body through our aiohttp client and
+the error map, so these tests pin the whole path from status code to outcome.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from tests.support.fake_telegram import (
 from tests.support.logs import log_lines
 from tests.support.postgres import free_port
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 WRONG_TOKEN = "7099999999:AAWrongTokenWrongTokenWrongToken-zyxw"
 
 
@@ -130,15 +129,15 @@ async def test_get_me_returns_the_bot_username(tg: FakeTelegram, sender: Telegra
 
 
 async def test_close_releases_the_connection_pool_and_the_log_filters(tg: FakeTelegram) -> None:
-    httpx_logger = logging.getLogger("httpx")
-    before = list(httpx_logger.filters)
+    client_logger = logging.getLogger("aiohttp.client")
+    before = list(client_logger.filters)
     s = TelegramSender(tg.token, api_url=tg.url)
     assert await s.send(delivery("42")) == Sent("1")
-    assert len(httpx_logger.filters) == len(before) + 1
+    assert len(client_logger.filters) == len(before) + 1
     await s.close()
     await s.close()  # twice is fine
 
-    assert httpx_logger.filters == before
+    assert client_logger.filters == before
     outcome = await s.send(delivery("42"))  # a closed sender fails softly, never hangs
     assert isinstance(outcome, Transient)
     assert len(tg.requests) == 1
@@ -279,7 +278,7 @@ async def test_a_rejected_token_is_permanent_and_logged_loudly_without_the_token
     finally:
         await wrong.close()
 
-    assert outcome == Permanent(error="InvalidToken: Unauthorized", reason="invalid_token")
+    assert outcome == Permanent(error="401 Unauthorized", reason="invalid_token")
     assert raised.value.outcome == outcome
     assert WRONG_TOKEN not in str(raised.value)
     lines = log_lines(json_logs)

@@ -140,7 +140,7 @@ async def test_every_chat_failing_is_a_run_with_every_post_failed(
         await send_all(runtime)
         [run] = await runtime.runs.runs(guides.id)
         assert (run.status, run.posted_to, run.failed) == ("done", 0, 2)
-        assert {p.error for p in run.posts} == {"BadRequest: Chat not found"}
+        assert {p.error for p in run.posts} == {"400 Bad Request: chat not found"}
 
 
 async def test_a_missed_slot_is_posted_once_within_grace_and_skipped_beyond_it(

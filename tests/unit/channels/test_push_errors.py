@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
+import aiohttp
 import pytest
 
 from herald.channels.push import (
@@ -111,20 +111,16 @@ def test_parse_retry_after(value: str | None, seconds: float) -> None:
     assert parse_retry_after(value, NOW) == seconds
 
 
-def _request() -> httpx.Request:
-    return httpx.Request("POST", "https://push.example/p/1")
-
-
 @pytest.mark.parametrize(
     ("exc", "reason"),
     [
-        (httpx.ConnectTimeout("connect timed out", request=_request()), "timeout"),
-        (httpx.ReadTimeout("read timed out", request=_request()), "timeout"),
-        (httpx.PoolTimeout("pool", request=_request()), "timeout"),
+        (aiohttp.ConnectionTimeoutError("connect timed out"), "timeout"),
+        (aiohttp.SocketTimeoutError("read timed out"), "timeout"),
+        (aiohttp.ServerTimeoutError("timed out"), "timeout"),
         (TimeoutError(), "timeout"),
-        (httpx.ConnectError("connection refused", request=_request()), "network"),
-        (httpx.ReadError("connection reset", request=_request()), "network"),
-        (httpx.RemoteProtocolError("server hung up", request=_request()), "network"),
+        (aiohttp.ClientConnectionError("connection refused"), "network"),
+        (aiohttp.ClientOSError(104, "connection reset"), "network"),
+        (aiohttp.ServerDisconnectedError("server hung up"), "network"),
         (ConnectionResetError(104, "reset by peer"), "network"),
     ],
 )
@@ -136,11 +132,11 @@ def test_no_answer_is_transient(exc: BaseException, reason: str) -> None:
 
 
 def test_network_errors_say_what_happened() -> None:
-    outcome = map_exception(httpx.ConnectError("connection refused", request=_request()))
+    outcome = map_exception(aiohttp.ClientConnectionError("connection refused"))
     assert outcome == Transient("push service unreachable: connection refused", reason="network")
 
 
 def test_an_invalid_endpoint_url_is_permanent() -> None:
-    outcome = map_exception(httpx.InvalidURL("bad port"))
+    outcome = map_exception(aiohttp.InvalidURL("bad port"))
     assert isinstance(outcome, Permanent)
     assert outcome.reason == "invalid_subscription"

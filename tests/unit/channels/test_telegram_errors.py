@@ -1,41 +1,45 @@
-"""errors.outcome_for: every python-telegram-bot exception to the outcome it means."""
+"""errors: every Bot API answer and every failed call to the outcome it means."""
 
 from __future__ import annotations
 
-import warnings
-from datetime import timedelta
+from typing import Any
 
+import aiohttp
 import pytest
-from telegram import error as tg
-from telegram.warnings import PTBDeprecationWarning
 
 from herald.channels.telegram import errors
-from herald.channels.telegram.errors import outcome_for, scrub
+from herald.channels.telegram.errors import (
+    outcome_for_exception,
+    outcome_for_reply,
+    refusal,
+    scrub,
+)
 from herald.queue import Permanent, RetryAfter, Transient
 
 TOKEN = "7012345678:AAFakeTokenForHeraldTestsOnly-abcdefgh"
 
-# python-telegram-bot's RetryAfter warns about its own deprecated int while it is built.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+def body(code: int, description: str, **parameters: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        answer["parameters"] = parameters
+    return answer
 
 
-@pytest.mark.parametrize(
-    ("retry_after", "seconds"), [(5, 5.0), (timedelta(seconds=1.5), 1.5), (0, 0.0)]
-)
+@pytest.mark.parametrize(("retry_after", "seconds"), [(5, 5.0), (1.5, 1.5), (0, 0.0)])
 def test_retry_after_waits_the_seconds_telegram_asked_for_in_the_chat_scope(
-    retry_after: int | timedelta, seconds: float
+    retry_after: float, seconds: float
 ) -> None:
-    outcome = outcome_for(tg.RetryAfter(retry_after))
+    description = f"Too Many Requests: retry after {retry_after}"
+    outcome = outcome_for_reply(429, body(429, description, retry_after=retry_after))
     assert isinstance(outcome, RetryAfter)
     assert (outcome.seconds, outcome.scope) == (seconds, "chat")
-    assert "Flood control exceeded" in outcome.error
+    assert outcome.error == f"429 {description}"
 
 
-def test_reading_retry_after_raises_no_deprecation_warning_of_ours() -> None:
-    exc = tg.RetryAfter(3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PTBDeprecationWarning)
-        assert errors.retry_after_seconds(exc) == 3.0
+def test_a_429_without_retry_after_still_waits() -> None:
+    outcome = outcome_for_reply(429, body(429, "Too Many Requests"))
+    assert isinstance(outcome, RetryAfter) and outcome.seconds == 1.0
 
 
 @pytest.mark.parametrize(
@@ -50,7 +54,8 @@ def test_reading_retry_after_raises_no_deprecation_warning_of_ours() -> None:
     ],
 )
 def test_forbidden_is_permanent_with_who_shut_the_door(description: str, reason: str) -> None:
-    assert outcome_for(tg.Forbidden(description)) == Permanent(error=description, reason=reason)
+    outcome = outcome_for_reply(403, body(403, description))
+    assert outcome == Permanent(error=f"403 {description}", reason=reason)
 
 
 @pytest.mark.parametrize(
@@ -72,81 +77,107 @@ def test_forbidden_is_permanent_with_who_shut_the_door(description: str, reason:
     ],
 )
 def test_bad_request_is_permanent_with_what_was_wrong(description: str, reason: str) -> None:
-    outcome = outcome_for(tg.BadRequest(description))
-    assert isinstance(outcome, Permanent)
-    assert outcome.reason == reason
-    # python-telegram-bot drops "Bad Request: " and re-capitalizes; we name the class instead.
-    assert outcome.error.startswith("BadRequest: ")
-    assert description.split(": ", 1)[1].lower() in outcome.error.lower()
+    outcome = outcome_for_reply(400, body(400, description))
+    assert outcome == Permanent(error=f"400 {description}", reason=reason)
 
 
-@pytest.mark.parametrize("exc", [tg.InvalidToken("Unauthorized"), tg.InvalidToken("Not Found")])
-def test_a_rejected_token_is_permanent(exc: tg.InvalidToken) -> None:
-    outcome = outcome_for(exc)
-    assert outcome == Permanent(error=f"InvalidToken: {exc.message}", reason="invalid_token")
+@pytest.mark.parametrize(("status", "description"), [(401, "Unauthorized"), (404, "Not Found")])
+def test_a_rejected_token_is_permanent(status: int, description: str) -> None:
+    outcome = outcome_for_reply(status, body(status, description))
+    assert outcome == Permanent(error=f"{status} {description}", reason="invalid_token")
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_transient_with_or_without_telegrams_json(status: int) -> None:
+    with_json = outcome_for_reply(status, body(status, "Bad Gateway"))
+    html_page = outcome_for_reply(status, None)
+    for outcome in (with_json, html_page):
+        assert isinstance(outcome, Transient)
+        assert outcome.reason == "server_error"
+        assert str(status) in outcome.error
 
 
 @pytest.mark.parametrize(
     ("exc", "reason"),
     [
-        (tg.TimedOut(), "timeout"),
-        (
-            tg.TimedOut("Pool timeout: All connections in the connection pool are occupied."),
-            "timeout",
-        ),
-        (tg.NetworkError("Bad Gateway"), "server_error"),
-        (tg.NetworkError("Internal Server Error"), "server_error"),
-        (tg.NetworkError("Gateway Timeout"), "server_error"),
-        (
-            tg.NetworkError("Bad Gateway (502). Parsing the server response b'<html>' failed"),
-            "server_error",
-        ),
-        (tg.NetworkError("httpx.ConnectError: All connection attempts failed"), "network"),
-        (tg.NetworkError("httpx.RemoteProtocolError: Server disconnected"), "network"),
+        (TimeoutError(), "timeout"),
+        (aiohttp.ServerTimeoutError("Timeout on reading data from socket"), "timeout"),
+        (aiohttp.ConnectionTimeoutError(), "timeout"),
+        (ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)"), "network"),
+        (aiohttp.ServerDisconnectedError(), "network"),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), "network"),
     ],
 )
-def test_timeouts_and_network_and_server_errors_are_transient(
-    exc: tg.NetworkError, reason: str
-) -> None:
-    outcome = outcome_for(exc)
+def test_timeouts_and_network_errors_are_transient(exc: BaseException, reason: str) -> None:
+    outcome = outcome_for_exception(exc)
     assert isinstance(outcome, Transient)
     assert outcome.reason == reason
-    assert str(exc) in outcome.error
+    assert type(exc).__name__ in outcome.error
 
 
-def test_a_migration_that_escapes_the_sender_is_permanent_and_names_the_new_chat() -> None:
-    outcome = outcome_for(tg.ChatMigrated(-1001234567890))
-    assert isinstance(outcome, Permanent)
-    assert outcome.reason == "migrated"
-    assert "-1001234567890" in outcome.error
+def test_a_migration_names_the_new_chat_and_is_permanent_if_it_escapes() -> None:
+    answer = body(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        migrate_to_chat_id=-1001234567890,
+    )
+    error = refusal(400, answer)
+    assert error.migrate_to_chat_id == -1001234567890
+    assert isinstance(error.outcome, Permanent)
+    assert error.outcome.reason == "migrated"
+    assert "-1001234567890" in error.outcome.error
+    assert refusal(400, body(400, "Bad Request: chat not found")).migrate_to_chat_id is None
 
 
 @pytest.mark.parametrize(
-    "exc", [tg.Conflict("Conflict: terminated by other getUpdates"), ValueError("boom"), KeyError()]
+    ("status", "answer"),
+    [
+        (409, body(409, "Conflict: terminated by other getUpdates request")),
+        (418, body(418, "I'm a teapot")),
+        (400, None),
+        (200, {"ok": True}),  # an ok answer is never a refusal; if it were, retry
+    ],
 )
-def test_anything_else_is_transient_and_unexpected(exc: Exception) -> None:
-    outcome = outcome_for(exc)
+def test_anything_else_is_transient_and_unexpected(status: int, answer: Any) -> None:
+    outcome = outcome_for_reply(status, answer)
+    assert isinstance(outcome, Transient)
+    assert outcome.reason == "unexpected"
+
+
+@pytest.mark.parametrize("exc", [ValueError("boom"), KeyError("k")])
+def test_an_unforeseen_exception_is_transient_and_unexpected(exc: Exception) -> None:
+    outcome = outcome_for_exception(exc)
     assert isinstance(outcome, Transient)
     assert outcome.reason == "unexpected"
     assert type(exc).__name__ in outcome.error
 
 
 @pytest.mark.parametrize(
-    "exc",
+    "make",
     [
-        tg.NetworkError(f"httpx.ConnectError: https://api.telegram.org/bot{TOKEN}/sendMessage"),
-        tg.BadRequest(f"Bad Request: something about {TOKEN}"),
-        tg.InvalidToken(f"The token `{TOKEN}` was rejected by the server."),
-        tg.NetworkError("GET /bot7012345678%3AAAFakeTokenForHeraldTestsOnly-abcdefgh/getMe"),
-        RuntimeError(f"{TOKEN}"),
+        lambda: outcome_for_exception(
+            aiohttp.ClientConnectionError(f"https://api.telegram.org/bot{TOKEN}/sendMessage")
+        ),
+        lambda: outcome_for_exception(RuntimeError(TOKEN)),
+        lambda: outcome_for_exception(
+            TimeoutError("GET /bot7012345678%3AAAFakeTokenForHeraldTestsOnly-abcdefgh/getMe")
+        ),
+        lambda: outcome_for_reply(400, body(400, f"Bad Request: something about {TOKEN}")),
+        lambda: outcome_for_reply(401, body(401, f"The token `{TOKEN}` was rejected")),
+        lambda: outcome_for_reply(429, body(429, f"{TOKEN}", retry_after=1)),
     ],
 )
-def test_no_error_text_carries_the_token(exc: Exception) -> None:
-    for token in (TOKEN, None):  # scrubbed by value, and by shape when not told the token
-        outcome = outcome_for(exc, token=token)
-        assert TOKEN not in outcome.error
-        assert "AAFakeToken" not in outcome.error
-        assert errors.REDACTED in outcome.error
+def test_no_error_text_carries_the_token(make: Any) -> None:
+    outcome = make()  # scrubbed by shape: no token given
+    assert TOKEN not in outcome.error
+    assert "AAFakeToken" not in outcome.error
+    assert errors.REDACTED in outcome.error
+
+
+def test_the_given_token_is_scrubbed_even_when_it_has_an_odd_shape() -> None:
+    odd = "short:tok"
+    outcome = outcome_for_exception(RuntimeError("url /botshort:tok/x"), token=odd)
+    assert odd not in outcome.error
 
 
 def test_scrub_leaves_ordinary_text_alone() -> None:

@@ -1,10 +1,16 @@
-"""TokenBucket: a pure token bucket driven by the time the caller passes in."""
+"""TokenBucket, KeyBuckets and SlidingWindow: pure limits, the time passed in."""
 
 from __future__ import annotations
 
 import pytest
 
-from herald.worker.ratelimit import RateLimit, SlidingWindow, TokenBucket
+from herald.worker.ratelimit import (
+    KeyBuckets,
+    RateLimit,
+    SlidingWindow,
+    TelegramChatLimits,
+    TokenBucket,
+)
 
 
 def bucket(per_second: float = 10.0, burst: int = 5, now: float = 100.0) -> TokenBucket:
@@ -109,3 +115,47 @@ def test_sliding_window_counts_sends_in_flight_and_for_a_second_after() -> None:
     w.finish(1.25)
     assert w.available(1.5) == 2  # 0.5 has expired; 1.25 still counts
     assert w.available(2.25) == 3
+
+
+def test_a_private_chat_is_blocked_for_a_second_after_a_send() -> None:
+    keys = KeyBuckets(TelegramChatLimits())
+    keys.take("telegram:42", 10.0)
+    assert keys.blocked(10.0) == {"telegram:42"}
+    assert keys.wait_time(10.0) == pytest.approx(1.0)
+    assert keys.blocked(10.999) == {"telegram:42"}
+    assert keys.blocked(11.0) == set()
+    assert keys.wait_time(11.0) == 0.0
+
+
+def test_a_group_sends_a_burst_of_three_then_one_every_three_seconds() -> None:
+    keys = KeyBuckets(TelegramChatLimits())
+    for _ in range(3):
+        assert keys.blocked(0.0) == set()
+        keys.take("telegram:-100", 0.0)
+    assert keys.blocked(0.0) == {"telegram:-100"}
+    assert keys.blocked(2.9) == {"telegram:-100"}
+    assert keys.blocked(3.0) == set()
+    keys.take("telegram:-100", 3.0)
+    assert keys.blocked(3.0) == {"telegram:-100"}
+    assert keys.blocked(12.0) == set()  # full again long since: as if never sent to
+
+
+def test_a_pause_blocks_a_chat_beyond_its_bucket_and_repeated_takes_stay_exact() -> None:
+    keys = KeyBuckets(TelegramChatLimits())
+    keys.take("telegram:7", 0.0)
+    keys.pause("telegram:7", 5.0, 0.5)
+    assert keys.blocked(1.0) == {"telegram:7"}
+    assert keys.wait_time(1.0) == pytest.approx(4.5)
+    assert keys.blocked(5.5) == set()
+    for t in range(6, 106):  # one send a second for 100 s: never blocked when due
+        assert keys.blocked(float(t)) == set()
+        keys.take("telegram:7", float(t))
+        assert keys.blocked(float(t)) == {"telegram:7"}
+
+
+def test_thousands_of_chats_each_unblock_on_time() -> None:
+    keys = KeyBuckets(TelegramChatLimits())
+    for i in range(3000):
+        keys.take(f"telegram:{i}", i / 1000)
+    assert keys.blocked(3.5) == {f"telegram:{i}" for i in range(2501, 3000)}  # the last second
+    assert keys.blocked(4.0) == set()

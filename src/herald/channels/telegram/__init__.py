@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from herald.channels.telegram.errors import TelegramCallError, outcome_for
-from herald.channels.telegram.sender import DEFAULT_API_URL, TelegramSender
+from herald.channels.telegram.errors import TelegramCallError, outcome_for_reply
+from herald.channels.telegram.http import DEFAULT_API_URL
+from herald.channels.telegram.sender import TelegramSender
 
-__all__ = ["DEFAULT_API_URL", "TelegramCallError", "TelegramSender", "outcome_for"]
+__all__ = ["DEFAULT_API_URL", "TelegramCallError", "TelegramSender", "outcome_for_reply"]

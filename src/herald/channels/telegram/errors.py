@@ -1,21 +1,22 @@
 """Telegram's failures as outcomes: the one place that knows what each of them means.
 
-python-telegram-bot turns the Bot API's answers into exceptions (from the HTTP status and
-the body's ``parameters``); ``outcome_for`` turns those into the queue's outcomes with a
-``reason`` code the messaging layer acts on (a blocked user is unsubscribed, a missing
-chat forgotten, bad markup reported to whoever wrote the template). It is pure, so every
-mapping is unit-tested without a server.
+The Bot API answers every call with ``{"ok": true, "result": ...}`` or ``{"ok": false,
+"error_code": ..., "description": ..., "parameters": {"retry_after": ...,
+"migrate_to_chat_id": ...}}``. ``outcome_for_reply`` turns a refusal, and
+``outcome_for_exception`` a call that got no answer (timeout, connection), into the
+queue's outcomes with a ``reason`` code the messaging layer acts on (a blocked user is
+unsubscribed, a missing chat forgotten, bad markup reported to whoever wrote the
+template). Both are pure, so every mapping is unit-tested without a server.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
-from datetime import timedelta
+from http import HTTPStatus
+from typing import Any
 from urllib.parse import quote
 
-from telegram import error as tg
-from telegram.warnings import PTBDeprecationWarning
+import aiohttp
 
 from herald.queue import Permanent, RetryAfter, Transient
 
@@ -43,8 +44,7 @@ UNEXPECTED = "unexpected"
 # limits are the ones a busy bot meets, so the dispatcher pauses the chat.
 RETRY_AFTER_SCOPE = "chat"
 
-# Substrings of Telegram's descriptions, matched case-insensitively (python-telegram-bot
-# strips "Bad Request: " and re-capitalizes what is left).
+# Substrings of Telegram's descriptions, matched case-insensitively.
 _FORBIDDEN_REASONS = (
     ("kicked", KICKED),
     ("not a member", KICKED),
@@ -56,11 +56,6 @@ _BAD_REQUEST_REASONS = (
     ("can't parse entities", BAD_MARKUP),
     ("message is too long", TOO_LONG),
 )
-# python-telegram-bot raises a bare NetworkError for a 5xx, with Telegram's description
-# ("Bad Gateway") or, when the body is not JSON, "Bad Gateway (502). Parsing ... failed".
-_SERVER_ERROR = re.compile(
-    r"\(5\d\d\)|bad gateway|internal server error|service unavailable|gateway time-?out", re.I
-)
 # The shape of any bot token (digits, colon, 35 url-safe characters), scrubbed even when
 # it is not ours: an error text may quote a URL with a token we were never told about.
 _TOKEN_SHAPE = re.compile(r"\d{3,}(?::|%3A)[A-Za-z0-9_-]{20,}")
@@ -68,11 +63,16 @@ REDACTED = "<token>"
 
 
 class TelegramCallError(Exception):
-    """A Bot API call other than a send failed; carries its (token-free) outcome."""
+    """A Bot API call failed; carries its (token-free) outcome.
 
-    def __init__(self, outcome: Failure) -> None:
+    ``migrate_to_chat_id`` is Telegram's new id of a group that became a supergroup:
+    the sender resends there once instead of failing.
+    """
+
+    def __init__(self, outcome: Failure, migrate_to_chat_id: int | None = None) -> None:
         super().__init__(outcome.error)
         self.outcome = outcome
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def scrub(text: str, token: str | None = None) -> str:
@@ -82,46 +82,78 @@ def scrub(text: str, token: str | None = None) -> str:
     return _TOKEN_SHAPE.sub(REDACTED, text)
 
 
-def outcome_for(exc: BaseException, *, token: str | None = None) -> Failure:
-    """The outcome a failed send comes to; ``token`` is scrubbed from the error text."""
-    error = scrub(_describe(exc), token)
-    if isinstance(exc, tg.RetryAfter):
-        return RetryAfter(seconds=retry_after_seconds(exc), error=error, scope=RETRY_AFTER_SCOPE)
-    if isinstance(exc, tg.ChatMigrated):
-        return Permanent(error=error, reason=MIGRATED)
-    if isinstance(exc, tg.Forbidden):
-        return Permanent(error=error, reason=_match(exc, _FORBIDDEN_REASONS, BLOCKED))
-    if isinstance(exc, tg.InvalidToken):
+def refusal(status: int, body: Any, *, token: str | None = None) -> TelegramCallError:
+    """The error for an answer that is not ``ok``, with the migration's new id if any."""
+    params = body.get("parameters") if isinstance(body, dict) else None
+    migrate = params.get("migrate_to_chat_id") if isinstance(params, dict) else None
+    new_chat = int(migrate) if isinstance(migrate, int) and not isinstance(migrate, bool) else None
+    return TelegramCallError(outcome_for_reply(status, body, token=token), new_chat)
+
+
+def outcome_for_reply(status: int, body: Any, *, token: str | None = None) -> Failure:
+    """The outcome of a Bot API answer that is not ``ok`` (``body``: the decoded JSON, or
+    None when it was not JSON, as a proxy's 502 page is not)."""
+    if not isinstance(body, dict):
+        error = scrub(f"{status} {_phrase(status)} (the answer was not the Bot API's JSON)", token)
+        if status >= 500:
+            return Transient(error=error, reason=SERVER_ERROR)
+        return Transient(error=error, reason=UNEXPECTED)
+    code = body.get("error_code")
+    code = code if isinstance(code, int) else status
+    description = str(body.get("description") or _phrase(code))
+    error = description if description.startswith(str(code)) else f"{code} {description}"
+    error = scrub(error, token)
+    params = body.get("parameters")
+    params = params if isinstance(params, dict) else {}
+    if params.get("migrate_to_chat_id") is not None:
+        return Permanent(
+            error=f"{error} (migrate_to_chat_id {params['migrate_to_chat_id']})", reason=MIGRATED
+        )
+    if params.get("retry_after") is not None or code == 429:
+        return RetryAfter(
+            seconds=_seconds(params.get("retry_after")), error=error, scope=RETRY_AFTER_SCOPE
+        )
+    if code in (401, 404):  # an unknown or malformed token: every call fails alike
         return Permanent(error=error, reason=INVALID_TOKEN)
-    if isinstance(exc, tg.BadRequest):
-        return Permanent(error=error, reason=_match(exc, _BAD_REQUEST_REASONS, BAD_REQUEST))
-    if isinstance(exc, tg.TimedOut):
-        return Transient(error=error, reason=TIMEOUT)
-    if isinstance(exc, tg.NetworkError):
-        reason = SERVER_ERROR if _SERVER_ERROR.search(exc.message) else NETWORK
-        return Transient(error=error, reason=reason)
-    return Transient(error=error, reason=UNEXPECTED)
+    if code == 403:
+        return Permanent(error=error, reason=_match(description, _FORBIDDEN_REASONS, BLOCKED))
+    if code == 400:
+        return Permanent(error=error, reason=_match(description, _BAD_REQUEST_REASONS, BAD_REQUEST))
+    if code >= 500:
+        return Transient(error=error, reason=SERVER_ERROR)
+    return Transient(error=error, reason=UNEXPECTED)  # 409 Conflict and the unforeseen
 
 
-def retry_after_seconds(exc: tg.RetryAfter) -> float:
-    """``retry_after`` in seconds, whichever type this python-telegram-bot hands out.
-
-    Since v22.2 reading it warns unless PTB_TIMEDELTA is set (it becomes a timedelta in a
-    future major version); we accept both and keep the warning out of our logs.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    return max(seconds, 0.0)
+def outcome_for_exception(exc: BaseException, *, token: str | None = None) -> Failure:
+    """The outcome of a call that got no answer; ``token`` is scrubbed from the text."""
+    # aiohttp's timeouts are TimeoutError subclasses (ServerTimeoutError, ConnectionTimeoutError).
+    if isinstance(exc, TimeoutError):
+        return Transient(error=scrub(f"timeout: {_describe(exc)}", token), reason=TIMEOUT)
+    if isinstance(exc, OSError | aiohttp.ClientError):
+        return Transient(error=scrub(f"network: {_describe(exc)}", token), reason=NETWORK)
+    return Transient(error=scrub(_describe(exc), token), reason=UNEXPECTED)
 
 
-def _match(exc: tg.TelegramError, table: tuple[tuple[str, str], ...], default: str) -> str:
-    message = exc.message.lower()
-    return next((reason for needle, reason in table if needle in message), default)
+def _seconds(value: Any) -> float:
+    try:
+        return max(float(value), 0.0)
+    except (TypeError, ValueError):
+        return 1.0  # a 429 without a usable retry_after: wait a little
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
+
+
+def _match(description: str, table: tuple[tuple[str, str], ...], default: str) -> str:
+    text = description.lower()
+    return next((reason for needle, reason in table if needle in text), default)
 
 
 def _describe(exc: BaseException) -> str:
     name = type(exc).__name__
-    text = str(exc) or repr(exc)
-    return text if text.lower().startswith(name.lower()) else f"{name}: {text}"
+    text = str(exc)
+    return f"{name}: {text}" if text else name

@@ -6,8 +6,8 @@ picked up 30 seconds later. Both are now one transaction and the sweep is gone, 
 such row left by an earlier version is finished here, visibly, rather than kept pending
 for ever: it is failed with a reason the caller can act on (send it again).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -28,7 +28,7 @@ def upgrade() -> None:
             "UPDATE notifications SET status = 'failed', error = :error "
             "WHERE status = 'pending' AND delivery_id IS NULL"
         ).bindparams(
-            error="interrupted before its first delivery was queued (herald before 0008); "
+            error="interrupted before its first delivery was queued (herald before 0009); "
             "send it again"
         )
     )
