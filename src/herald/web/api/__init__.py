@@ -22,11 +22,12 @@ from herald.web.deps import require
 
 # Every API route needs a key; routes that change something also ask for admin or owner.
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER))])
+# The hot route first: routes are tried in order, and alerts come by the thousand.
+api_router.include_router(notifications.router)
 api_router.include_router(deliveries.router)
 api_router.include_router(queue.router)
 api_router.include_router(sandbox.router)
 api_router.include_router(recipients.router)
-api_router.include_router(notifications.router)
 api_router.include_router(templates.router)
 api_router.include_router(campaigns.router)
 api_router.include_router(content.guides_router)
