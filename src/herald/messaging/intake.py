@@ -331,7 +331,7 @@ class Intake:
                     new_ids.append(delivery_id)
             await self._queue.enqueue_in(conn, new_deliveries, ids=new_ids)
         if new_deliveries:
-            self._queue.wakeup.work_arrived()
+            self._queue.wakeup.work_arrived({d.channel for d in new_deliveries})
         for d in new_deliveries:
             self._metrics.messages_enqueued.labels(d.channel, d.lane.label).inc()
         for id_ in ids:

@@ -154,7 +154,7 @@ class Notifier:
                 )
             )
         if enqueued.created:
-            self._queue.wakeup.work_arrived()
+            self._queue.wakeup.work_arrived([delivery.channel])
             self._metrics.messages_enqueued.labels(delivery.channel, delivery.lane.label).inc()
 
     async def get(self, notification_id: int) -> Notification | None:

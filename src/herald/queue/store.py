@@ -120,7 +120,7 @@ class DeliveryQueue:
         async with self.db.write() as conn:
             enqueued = await self.enqueue_one_in(conn, new)
         if enqueued.created:
-            self.wakeup.work_arrived()
+            self.wakeup.work_arrived([new.channel])
         return enqueued
 
     async def enqueue_one_in(self, conn: AsyncConnection, new: NewDelivery) -> Enqueued:
@@ -155,7 +155,7 @@ class DeliveryQueue:
             async with self.db.write() as conn:
                 created += await bulk.insert_rows(conn, rows)
                 await self.announce(conn)
-            self.wakeup.work_arrived()
+            self.wakeup.work_arrived({new.channel for new in chunk})
         return created
 
     async def enqueue_in(

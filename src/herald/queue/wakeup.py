@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
@@ -23,17 +24,28 @@ class Wakeup:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         # Bumped whenever new work may be due, so the dispatcher knows that a channel
-        # it found empty is worth asking again.
+        # it found empty is worth asking again: for every channel, or for those named.
         self.generation = 0
+        self._channels: dict[str, int] = {}
 
     def notify(self) -> None:
         """Wake the dispatcher (a send slot freed up, or it should stop)."""
         self._event.set()
 
-    def work_arrived(self) -> None:
-        """Deliveries were queued, replayed or rescued somewhere."""
-        self.generation += 1
+    def work_arrived(self, channels: Iterable[str] | None = None) -> None:
+        """Deliveries were queued, replayed or rescued somewhere (on ``channels`` only,
+        when the caller knows: an alert for Telegram need not make the email and push
+        dispatchers claim again, which on SQLite is a write each)."""
+        if channels is None:
+            self.generation += 1
+        else:
+            for channel in channels:
+                self._channels[channel] = self._channels.get(channel, 0) + 1
         self._event.set()
+
+    def generation_of(self, channel: str) -> tuple[int, int]:
+        """Changes whenever work may have arrived for ``channel``."""
+        return self.generation, self._channels.get(channel, 0)
 
     async def wait(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for a notification; True if one came."""

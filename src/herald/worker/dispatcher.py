@@ -58,6 +58,7 @@ log = structlog.get_logger("herald.worker")
 LISTEN_CHECK_SECONDS = 1.0
 PAID_SUFFIX = "+paid"  # the paid lanes' own idle mark
 FREE_SUFFIX = "+free"  # the other lanes' while the paid ones are paid
+Generation = tuple[int, int]  # Wakeup.generation_of: a new value when work may be due
 
 
 @dataclass
@@ -133,7 +134,7 @@ class Worker:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._results: list[Result] = []
         self._flush_now = asyncio.Event()
-        self._idle: dict[str, tuple[int, float]] = {}  # channel -> (generation, until)
+        self._idle: dict[str, tuple[Generation, float]] = {}  # channel -> (generation, until)
         self._throttled_for = 0.0
         paid = {ch: p for ch, p in (paid or {}).items() if ch in self.senders}
         self._paid = PaidDispatch(paid, queue.db, self.clock, self.metrics)
@@ -144,8 +145,8 @@ class Worker:
         """Claim and start as many sends as limits and free slots allow; returns how many."""
         started = 0
         self._throttled_for = 0.0
-        generation = self.queue.wakeup.generation
         for channel, sender in self.senders.items():
+            generation = self.queue.wakeup.generation_of(channel)
             free = self._concurrency[channel] - self._busy[channel]
             if free <= 0 or not self._exclusive.may_dispatch(channel):
                 continue
@@ -179,7 +180,7 @@ class Worker:
         free: int,
         blocked: set[str],
         lanes: frozenset[Lane] | None,
-        generation: int,
+        generation: Generation,
     ) -> int:
         # Its own idle mark while paid lanes are left out: when their budget runs out,
         # the claim that takes them too must not wait for a poll interval.
@@ -212,7 +213,7 @@ class Worker:
         return len(claimed)
 
     async def _dispatch_paid(
-        self, channel: str, paid: PaidLanes, free: int, blocked: set[str], generation: int
+        self, channel: str, paid: PaidLanes, free: int, blocked: set[str], generation: Generation
     ) -> int:
         """Claim and start the paid lanes' sends their own rate and the budget allow."""
         idle_key = channel + PAID_SUFFIX
@@ -239,7 +240,7 @@ class Worker:
                 keys.take(delivery.ordering_key, now)
             self._start(delivery, sender)
 
-    def _is_idle(self, channel: str, generation: int) -> bool:
+    def _is_idle(self, channel: str, generation: Generation) -> bool:
         mark = self._idle.get(channel)
         if mark is None:
             return False
