@@ -679,9 +679,13 @@ def f_ms(x: float) -> str:
 
 
 def report(
-    args: argparse.Namespace, combos: list[ComboResult], ptb: list[PtbResult], w: Workload
+    args: argparse.Namespace,
+    combos: list[ComboResult],
+    ptb: list[PtbResult],
+    w: Workload,
+    revision: str,
 ) -> None:
-    print(f"## Market event (bench/market_event.py), herald {herald_revision()}\n")
+    print(f"## Market event (bench/market_event.py), herald {revision} (at the start)\n")
     print("\n".join(machine_info(None)))
     loads = [c.load_start for c in combos] + [m.load for c in combos for m in c.modes]
     print(
@@ -793,6 +797,7 @@ def report(
 
 async def main_async(args: argparse.Namespace) -> None:
     w = Workload(round(ALERTS * args.scale), round(CAMPAIGN * args.scale))
+    revision = herald_revision()  # others may commit while it runs
     keys = vapid.generate_keypair()
     tmp = Path(tempfile.mkdtemp(prefix="herald-bench-market-"))
     smtp = start_peer(smtp_peer)
@@ -813,7 +818,7 @@ async def main_async(args: argparse.Namespace) -> None:
         push.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     note(f"done in {time.monotonic() - started:.0f} s")
-    report(args, combos, ptb, w)
+    report(args, combos, ptb, w, revision)
 
 
 def main() -> None:
