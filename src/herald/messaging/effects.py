@@ -29,14 +29,18 @@ class MessagingEffects:
         self._metrics = metrics
 
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
-        finished: list[int] = []
+        sent: list[tuple[int, int]] = []
+        dead: list[int] = []
         for result, decision in outcomes:
             await self._apply(result)
             nid = result.delivery.notification_id
-            if nid is not None and decision.state in (State.SENT, State.DEAD):
-                finished.append(nid)
-        if finished:
-            await self._notifier.advance(finished)
+            if nid is not None and decision.state is State.SENT:
+                sent.append((nid, result.delivery.id))
+            elif nid is not None and decision.state is State.DEAD:
+                dead.append(nid)
+        await self._notifier.delivered(sent)
+        if dead:
+            await self._notifier.advance(dead)
 
     async def maintain(self) -> None:
         await self._notifier.advance()

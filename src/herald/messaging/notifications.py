@@ -185,26 +185,30 @@ class Notifier:
             stmt = stmt.where(n.c.id.in_(ids))
         async with self._db.read() as conn:
             rows = (await conn.execute(stmt.limit(1000))).all()
-        await self._delivered([r for r in rows if r.delivery_state == State.SENT])
+        await self.delivered(
+            [(r.id, r.delivery_id) for r in rows if r.delivery_state == State.SENT]
+        )
         for row in rows:
             if row.delivery_state != State.SENT:
                 await self._dispatch(row, after=row.channel, failed=row.delivery_error)
         return len(rows)
 
-    async def _delivered(self, rows: Sequence[Any]) -> None:
-        """Every one of ``rows`` delivered by its current channel, in one statement (the
-        worker reports sends by the hundred)."""
-        if not rows:
+    async def delivered(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """Each (notification, delivery) pair's delivery was sent: the notification is
+        delivered by its channel, all in one statement (the worker reports sends by the
+        hundred, and needs no read first). A notification that moved on to another
+        delivery meanwhile is left alone."""
+        if not pairs:
             return
         async with self._db.write() as conn:
             await conn.execute(
                 update(notifications)
                 .where(
-                    notifications.c.id.in_([r.id for r in rows]),
+                    notifications.c.id.in_([n for n, _ in pairs]),
                     notifications.c.status == "pending",
                     # A delivery belongs to one notification, so matching either list
-                    # is matching each pair: a fallback queued meanwhile wins.
-                    notifications.c.delivery_id.in_([r.delivery_id for r in rows]),
+                    # is matching each pair.
+                    notifications.c.delivery_id.in_([d for _, d in pairs]),
                 )
                 .values(status="delivered", error=None, updated_at=self._clock.now())
             )
