@@ -251,7 +251,9 @@ async def bench_backend(args: argparse.Namespace, backend: str, tmp: Path) -> di
                     note(f"{backend}: round {round_}: {name}, {args.seconds} s")
                     cpu = cpu_seconds(herald.pid)
                     run = await asyncio.to_thread(wrk, url_, args.seconds, args.connections, script)
-                    run["cpu_ms"] = (cpu_seconds(herald.pid) - cpu) * 1000 / max(run["requests"], 1)
+                    if name == "herald":  # its process's CPU (all threads) per request
+                        spent = cpu_seconds(herald.pid) - cpu
+                        run["cpu_ms"] = spent * 1000 / max(run["requests"], 1)
                     runs[name].append(run)
                     if name == "herald":
                         accepted += int(run["requests"] - run["errors"])
