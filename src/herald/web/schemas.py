@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
 
 from herald.db.types import MAX_ID
 from herald.queue import Delivery, QueueStats
@@ -36,6 +36,16 @@ def _storable_json(value: Any) -> Any:
     return value
 
 
+class RequestModel(BaseModel):
+    """A request body: every string in it, however deep, is storable text (a 422
+    naming the field otherwise, on SQLite as on PostgreSQL)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return _storable_json(value)
+
+
 StoredText = Annotated[str, AfterValidator(storable)]
 # A JSON object whose every string (keys too) is storable text.
 StoredObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
@@ -43,7 +53,7 @@ LaneName = Literal["transactional", "campaign"]
 StateName = Literal["pending", "running", "sent", "dead", "cancelled"]
 
 
-class DeliveryIn(BaseModel):
+class DeliveryIn(RequestModel):
     channel: str = Field(description="telegram, email or push", min_length=1, max_length=32)
     recipient: str = Field(min_length=1, max_length=1024, description="chat id, address, endpoint")
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -99,7 +109,7 @@ class EnqueuedOut(BaseModel):
     created: bool = Field(description="false when the idempotency key was already used")
 
 
-class ReplayFilter(BaseModel):
+class ReplayFilter(RequestModel):
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=10_000
     )

@@ -3,8 +3,9 @@
 Each generated request (valid and invalid ones) is sent with no key, with a viewer
 key and with an owner key, in that order: none of them gets a 5xx, without a key every
 /api/v1 operation is a 401, and a viewer's request that could change something is a
-403 (the same request that, as the owner, goes on to do it). Over SQLite, on the app
-from ``create_app`` through its ASGI interface.
+403 (the same request that, as the owner, goes on to do it). On SQLite and on
+PostgreSQL (which refuses text SQLite keeps: NUL characters, lone surrogates), on the
+app from ``create_app`` through its ASGI interface.
 
 The operations are driven one by one with ``as_strategy`` rather than through
 schemathesis' pytest plugin: its fixture-built schemas read a pytest-internal attribute
@@ -15,7 +16,6 @@ times keeps the run short.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -42,7 +42,7 @@ CALLERS = ("none", "viewer", "owner")  # the owner last: its requests may delete
 # Examples per operation and generation mode. No shrinking: a failing example is
 # reported as found, with its request in the message (shrinking it through the app
 # costs more than the whole run).
-EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 8, schemathesis.GenerationMode.NEGATIVE: 5}
+EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 30, schemathesis.GenerationMode.NEGATIVE: 15}
 FUZZ = settings(
     deadline=None,
     suppress_health_check=list(HealthCheck),
@@ -85,11 +85,9 @@ def unparsable_body(response: schemathesis.Response) -> bool:
     return False
 
 
-def test_no_server_error_and_keys_and_roles_hold(tmp_path: Path) -> None:
+def test_no_server_error_and_keys_and_roles_hold(database_url: str) -> None:
     app_settings = load_settings(
-        env="dev",
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/herald.db",
-        public_url="https://herald.example.com",
+        env="dev", database_url=database_url, public_url="https://herald.example.com"
     )
     keys = asyncio.run(_keys(app_settings))
     headers = {c: {"Authorization": f"Bearer {keys[c]}"} if c in keys else {} for c in CALLERS}

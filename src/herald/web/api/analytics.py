@@ -20,6 +20,7 @@ from herald.tracking.clicks import ClickQuery, ClickRow
 from herald.web.api.content import Url
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.schemas import RequestModel
 
 router = APIRouter(tags=["analytics"])
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -73,7 +74,7 @@ class PointOut(BaseModel):
     unique_clickers: int
 
 
-class LinkIn(BaseModel):
+class LinkIn(RequestModel):
     target_url: Url
     promo_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="the promo the clicks count for"

@@ -13,12 +13,13 @@ from herald.messaging.campaigns import CampaignRequest
 from herald.messaging.templates import TemplateError
 from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.schemas import RequestModel
 
 router = APIRouter(tags=["campaigns"])
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-class CampaignIn(BaseModel):
+class CampaignIn(RequestModel):
     name: str = Field("", max_length=200)
     template: str = Field(min_length=1, max_length=128)
     vars: dict[str, Any] = Field(default_factory=dict)

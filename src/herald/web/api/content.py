@@ -21,13 +21,14 @@ from herald.scheduling.content import Button, ContentDraft, ContentItem, Kind
 from herald.scheduling.post import preview
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.schemas import RequestModel
 
 MAX_TEXT = 4000  # Telegram allows 4096 characters once the markup is parsed
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Url = Annotated[str, Field(max_length=2048, pattern=r"^(https?|tg)://\S+$")]
 
 
-class ButtonIn(BaseModel):
+class ButtonIn(RequestModel):
     text: str = Field(min_length=1, max_length=64)
     url: Url | None = Field(None, description="a link; omit for a tracked click (promos only)")
     click: bool = Field(
@@ -37,7 +38,7 @@ class ButtonIn(BaseModel):
     )
 
 
-class ContentIn(BaseModel):
+class ContentIn(RequestModel):
     title: str = Field(min_length=1, max_length=256)
     body: str = Field(min_length=1, max_length=MAX_TEXT)
     footer: str | None = Field(None, max_length=512)
@@ -55,7 +56,7 @@ class ContentIn(BaseModel):
         return self
 
 
-class ContentPatch(BaseModel):
+class ContentPatch(RequestModel):
     title: str | None = Field(None, min_length=1, max_length=256)
     body: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
     footer: str | None = Field(None, max_length=512)

@@ -11,7 +11,14 @@ from herald.db.types import MAX_ID
 from herald.queue import DeliveryFilter, Lane, NewDelivery, State
 from herald.queue import admin as queue_admin
 from herald.web.deps import Admin, QueueDep, RuntimeDep
-from herald.web.schemas import DeliveryIn, DeliveryOut, EnqueuedOut, ReplayFilter, ReplayOut
+from herald.web.schemas import (
+    DeliveryIn,
+    DeliveryOut,
+    EnqueuedOut,
+    ReplayFilter,
+    ReplayOut,
+    StoredText,
+)
 
 router = APIRouter(tags=["deliveries"])
 
@@ -54,10 +61,10 @@ async def enqueue(body: DeliveryIn, runtime: RuntimeDep, _: Admin) -> EnqueuedOu
 async def list_deliveries(
     queue: QueueDep,
     state: State | None = None,
-    channel: str | None = None,
+    channel: StoredText | None = None,
     lane: Annotated[str | None, Query(pattern="^(transactional|campaign)$")] = None,
-    campaign: str | None = None,
-    error: str | None = None,
+    campaign: StoredText | None = None,
+    error: StoredText | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Limit = 100,
@@ -88,9 +95,9 @@ async def get_delivery(delivery_id: DeliveryId, queue: QueueDep) -> DeliveryOut:
 @router.get("/dead-letters")
 async def list_dead_letters(
     queue: QueueDep,
-    channel: str | None = None,
-    error: Annotated[str | None, Query(description="substring of the last error")] = None,
-    campaign: str | None = None,
+    channel: StoredText | None = None,
+    error: Annotated[StoredText | None, Query(description="substring of the last error")] = None,
+    campaign: StoredText | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Limit = 100,

@@ -23,7 +23,7 @@ from herald.messaging.templates import MissingVariables, TemplateError, Template
 from herald.queue import Lane, NewDelivery, State
 from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, Owner, RuntimeDep
-from herald.web.schemas import StoredObject, StoredText
+from herald.web.schemas import RequestModel
 
 router = APIRouter(tags=["notifications"])
 
@@ -38,15 +38,15 @@ Channels = Annotated[
     Field(description="order to try; default: the recipient's preference"),
 ]
 Priority = Literal["transactional", "campaign"]
-RecipientId = Annotated[StoredText, Field(min_length=1, max_length=255)]
-Template = Annotated[StoredText, Field(min_length=1, max_length=128)]
+RecipientId = Annotated[str, Field(min_length=1, max_length=255)]
+Template = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class _Message(BaseModel):
+class _Message(RequestModel):
     """What is said and how, shared by a request and a batch item."""
 
     template: Template
-    vars: StoredObject = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
     channels: Channels = Field(default_factory=list)
     priority: Priority = "transactional"
 
@@ -55,14 +55,14 @@ class NotificationIn(_Message):
     recipients: Annotated[list[RecipientId], Field(min_length=1)] = Field(
         max_length=1000, description="external ids of recipients"
     )
-    idempotency_key: Annotated[StoredText, Field(min_length=1, max_length=200)] | None = Field(
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         None, description="one notification per recipient and key, however often sent"
     )
 
 
 class BatchItemIn(_Message):
     recipient: RecipientId
-    idempotency_key: Annotated[StoredText, Field(min_length=1, max_length=255)] | None = Field(
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
         None, description="a repeat answers with the first notification's id"
     )
 
@@ -72,8 +72,9 @@ _ITEMS = TypeAdapter(list[BatchItemIn])
 
 
 class BatchIn(BaseModel):
-    # Items are validated one by one in the route, so that one bad item is an error in
-    # its own result rather than a 422 for the whole batch; the schema still shows them.
+    # Items are validated one by one in the route (each a RequestModel), so that one bad
+    # item is an error in its own result rather than a 422 for the whole batch; the
+    # schema still shows them.
     items: Annotated[
         list[Any],
         Field(min_length=1, max_length=BATCH_MAX_ITEMS),
@@ -143,7 +144,7 @@ class NotificationOut(BaseModel):
     deliveries: list[DeliveryAttempt]
 
 
-class TestSendIn(BaseModel):
+class TestSendIn(RequestModel):
     user_id: str = Field(min_length=1)
     channel: ChannelName
     template_name: str = Field(min_length=1)

@@ -15,14 +15,15 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from herald.db.types import MAX_ID
 from herald.messaging.recipients import PushSubscription, Recipient, RecipientFields
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.schemas import RequestModel, StoredText
 
 router = APIRouter(tags=["recipients"])
 
 ChannelName = Literal["telegram", "email", "push"]
-ExternalId = Annotated[str, Path(min_length=1, max_length=255)]
+ExternalId = Annotated[StoredText, Path(min_length=1, max_length=255)]
 
 
-class RecipientIn(BaseModel):
+class RecipientIn(RequestModel):
     email: EmailStr | None = None
     telegram_chat_id: (
         Annotated[int, Field(ge=-(10**20), le=10**20)]
@@ -63,7 +64,7 @@ class PushSubscriptionKeys(BaseModel):
         return value
 
 
-class PushSubscriptionIn(BaseModel):
+class PushSubscriptionIn(RequestModel):
     """The browser's PushSubscription.toJSON()."""
 
     endpoint: str = Field(max_length=2048)

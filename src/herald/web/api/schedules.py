@@ -25,13 +25,14 @@ from herald.scheduling.schedules import (
 )
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.schemas import RequestModel
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UPCOMING = 5
 
 
-class CadenceFields(BaseModel):
+class CadenceFields(RequestModel):
     interval_seconds: int | None = Field(
         None, ge=1, le=366 * 86400, description="every this many seconds (default 4 hours)"
     )
@@ -68,7 +69,7 @@ class CadenceFields(BaseModel):
         return self
 
 
-class ChatIdsField(BaseModel):
+class ChatIdsField(RequestModel):
     @field_validator("chat_ids", mode="before", check_fields=False)
     @classmethod
     def _chat_ids(cls, value: object) -> object:

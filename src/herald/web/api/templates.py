@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from herald.messaging.templates import TemplateError
 from herald.web.api.errors import template_http_error
 from herald.web.deps import RuntimeDep
+from herald.web.schemas import RequestModel
 
 router = APIRouter(tags=["templates"])
 
@@ -24,7 +25,7 @@ class TemplateOut(BaseModel):
     example: dict[str, Any]
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(RequestModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     locale: str | None = Field(None, max_length=16)
 
