@@ -9,7 +9,6 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from herald.auth import Principal, Role
-from herald.config import Settings
 from herald.queue import DeliveryQueue
 from herald.runtime import Runtime
 
@@ -27,15 +26,10 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_settings(runtime: RuntimeDep) -> Settings:
-    return runtime.settings
-
-
 async def get_queue(runtime: RuntimeDep) -> DeliveryQueue:
     return runtime.queue
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 QueueDep = Annotated[DeliveryQueue, Depends(get_queue)]
 
 
@@ -71,6 +65,5 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Owner = Annotated[Principal, Depends(require(Role.OWNER))]
