@@ -17,6 +17,7 @@ from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
 from herald.web import dashboard, errors, redirect, telegram
 from herald.web.api import api_router, health
+from herald.web.api import errors as api_errors
 from herald.web.throttle import Throttle
 
 log = structlog.get_logger("herald.web")
@@ -80,6 +81,7 @@ def create_app(
     app.state.runtime = rt
     app.state.redirect_throttle = redirect.throttle_for(settings)
     errors.install(app)
+    api_errors.install(app)
     # The hot routes first: FastAPI tries routes in order, and the API has dozens.
     app.include_router(redirect.router)
     app.include_router(telegram.router)

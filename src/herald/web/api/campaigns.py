@@ -10,8 +10,6 @@ from pydantic import BaseModel, Field
 
 from herald.db.types import MAX_ID
 from herald.messaging.campaigns import CampaignRequest
-from herald.messaging.templates import TemplateError
-from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, RuntimeDep
 from herald.web.schemas import RequestModel
 
@@ -71,10 +69,7 @@ async def start_campaign(body: CampaignIn, runtime: RuntimeDep, _: Admin) -> Cam
         audience=None if body.audience == "all" else list(body.audience),
         list_unsubscribe=body.list_unsubscribe,
     )
-    try:
-        campaign_id = await runtime.campaigns.start(request)
-    except TemplateError as exc:
-        raise template_http_error(exc) from None
+    campaign_id = await runtime.campaigns.start(request)  # errors: web/api/errors.py
     shown = await runtime.campaigns.status(campaign_id)
     assert shown is not None
     return CampaignStarted(id=campaign_id, queued=shown.queued, skipped=shown.skipped)

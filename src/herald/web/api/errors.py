@@ -1,10 +1,21 @@
-"""Domain errors as HTTP answers, in one place for every route."""
+"""Domain errors as HTTP answers, in one place for every route.
+
+Routes let the domain's exceptions rise; ``install`` turns each into the HTTPException
+it means and hands that to the app's own HTTPException handler, so an API caller gets
+JSON and a dashboard page its HTML error page, from the same mapping.
+"""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, status
+from collections.abc import Awaitable, Callable
 
+from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from herald.messaging.intake import UnknownRecipients
 from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
+from herald.scheduling.schedules import ScheduleExists
 
 
 def template_http_error(exc: TemplateError) -> HTTPException:
@@ -18,8 +29,36 @@ def template_http_error(exc: TemplateError) -> HTTPException:
     return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
 
 
+def unknown_recipients_error(exc: UnknownRecipients) -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        {"message": "unknown recipients", "recipients": exc.external_ids},
+    )
+
+
+def schedule_exists_error(exc: ScheduleExists) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+
+
 def unprocessable(loc: list[str | int], message: str) -> HTTPException:
     """A 422 shaped like FastAPI's own, for checks that need the database or the kind."""
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": message, "type": "value_error"}]
     )
+
+
+def _answer(
+    to_http: Callable[[Exception], HTTPException],
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        handler = request.app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+        response: Response = await handler(request, to_http(exc))
+        return response
+
+    return handle
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TemplateError, _answer(template_http_error))  # type: ignore[arg-type]
+    app.add_exception_handler(UnknownRecipients, _answer(unknown_recipients_error))  # type: ignore[arg-type]
+    app.add_exception_handler(ScheduleExists, _answer(schedule_exists_error))  # type: ignore[arg-type]

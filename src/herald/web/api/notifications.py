@@ -17,11 +17,9 @@ from herald.messaging.intake import (
     NewNotification,
     Refused,
     UnknownRecipient,
-    UnknownRecipients,
 )
-from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
+from herald.messaging.templates import MissingVariables, TemplateNotFound
 from herald.queue import Lane, NewDelivery, State
-from herald.web.api.errors import template_http_error
 from herald.web.deps import Admin, Owner, RuntimeDep
 from herald.web.schemas import RequestModel
 
@@ -180,15 +178,7 @@ async def create_notifications(
         )
         for ext in externals
     ]
-    try:
-        accepted = await runtime.intake.accept_all(items)
-    except UnknownRecipients as exc:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            {"message": "unknown recipients", "recipients": exc.external_ids},
-        ) from None
-    except TemplateError as exc:
-        raise template_http_error(exc) from None
+    accepted = await runtime.intake.accept_all(items)  # errors: web/api/errors.py
     return NotificationsOut(
         notifications=[
             NotificationRef(recipient=ext, id=a.id, created=a.created)
@@ -331,12 +321,9 @@ async def test_send(body: TestSendIn, runtime: RuntimeDep, _: Owner) -> TestSend
             status.HTTP_400_BAD_REQUEST,
             f"user {body.user_id!r} has no usable {body.channel} address",
         )
-    try:
-        payload = runtime.notifier.payload_for(
-            recipient, body.channel, body.template_name, body.template_vars
-        )
-    except TemplateError as exc:
-        raise template_http_error(exc) from None
+    payload = runtime.notifier.payload_for(
+        recipient, body.channel, body.template_name, body.template_vars
+    )
     started = time.perf_counter()
     enqueued = await runtime.queue.enqueue(
         NewDelivery(body.channel, address, payload, lane=Lane.TRANSACTIONAL)

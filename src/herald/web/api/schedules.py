@@ -19,7 +19,6 @@ from herald.scheduling.schedules import (
     DEFAULT_CADENCE,
     Schedule,
     ScheduleChanges,
-    ScheduleExists,
     ScheduleKind,
     ScheduleSpec,
 )
@@ -252,10 +251,7 @@ async def create_schedule(body: ScheduleIn, runtime: RuntimeDep, _: Admin) -> Sc
         enabled=body.enabled,
         post_on_start=body.post_on_start,
     )
-    try:
-        new_id = await runtime.schedules.create(spec)
-    except ScheduleExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    new_id = await runtime.schedules.create(spec)  # ScheduleExists: 409 (web/api/errors.py)
     await notify_scheduler(runtime)
     return await schedule_out(runtime, await _found(runtime, new_id))
 
@@ -287,10 +283,7 @@ async def update_schedule(
         enabled=body.enabled,
         post_on_start=body.post_on_start,
     )
-    try:
-        updated = await runtime.schedules.update(schedule_id, changes)
-    except ScheduleExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    updated = await runtime.schedules.update(schedule_id, changes)  # ScheduleExists: 409
     if updated is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
     await notify_scheduler(runtime)

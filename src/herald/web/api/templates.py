@@ -7,8 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from herald.messaging.templates import TemplateError
-from herald.web.api.errors import template_http_error
 from herald.web.deps import RuntimeDep
 from herald.web.schemas import RequestModel
 
@@ -53,8 +51,5 @@ async def list_templates(runtime: RuntimeDep) -> list[TemplateOut]:
 @router.post("/templates/{name}/preview")
 async def preview(name: str, body: PreviewIn, runtime: RuntimeDep) -> dict[str, dict[str, Any]]:
     """The rendered payload for every channel the template has (what senders would get)."""
-    try:
-        rendered = runtime.templates.render_all(name, body.vars, body.locale)
-    except TemplateError as exc:
-        raise template_http_error(exc) from None
+    rendered = runtime.templates.render_all(name, body.vars, body.locale)  # see errors.py
     return {channel.value: r.to_payload() for channel, r in rendered.items()}
