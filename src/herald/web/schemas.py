@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
@@ -47,6 +47,19 @@ class RequestModel(BaseModel):
 
 
 StoredText = Annotated[str, AfterValidator(storable)]
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware time both databases store as UTC: 0001-01-01T00:00+05:00 has no UTC
+    form in Python's range, and converting it would be a 500 rather than a 422."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+
+
+# Every time the API accepts: aware (with an offset), and within range in UTC.
+UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 # A JSON object whose every string (keys too) is storable text.
 StoredObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 LaneName = Literal["transactional", "campaign"]
@@ -61,7 +74,7 @@ class DeliveryIn(RequestModel):
     ordering_key: str | None = Field(None, max_length=1024)
     idempotency_key: str | None = Field(None, min_length=1, max_length=255)
     campaign: str | None = Field(None, max_length=128)
-    run_at: AwareDatetime | None = None
+    run_at: UtcTime | None = None
 
 
 class DeliveryOut(BaseModel):
@@ -116,8 +129,8 @@ class ReplayFilter(RequestModel):
     channel: str | None = None
     error: str | None = Field(None, description="substring of the last error")
     campaign: str | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: UtcTime | None = None
+    until: UtcTime | None = None
     all: bool = Field(False, description="must be true to replay with no filter at all")
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from herald.db.types import MAX_ID
 from herald.runtime import Runtime
@@ -20,12 +20,12 @@ from herald.tracking.clicks import ClickQuery, ClickRow
 from herald.web.api.content import Url
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
-from herald.web.schemas import RequestModel
+from herald.web.schemas import RequestModel, UtcTime
 
 router = APIRouter(tags=["analytics"])
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-Since = Annotated[AwareDatetime | None, Query(description="clicked at or after (ISO 8601)")]
-Until = Annotated[AwareDatetime | None, Query(description="clicked before (ISO 8601)")]
+Since = Annotated[UtcTime | None, Query(description="clicked at or after (ISO 8601)")]
+Until = Annotated[UtcTime | None, Query(description="clicked before (ISO 8601)")]
 CSV_COLUMNS = (
     "id", "clicked_at", "source", "promo_id", "cta", "cta_text", "link_id",
     "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import AwareDatetime
 
 from herald.db.types import MAX_ID
 from herald.queue import DeliveryFilter, Lane, NewDelivery, State
@@ -18,6 +17,7 @@ from herald.web.schemas import (
     ReplayFilter,
     ReplayOut,
     StoredText,
+    UtcTime,
 )
 
 router = APIRouter(tags=["deliveries"])
@@ -65,8 +65,8 @@ async def list_deliveries(
     lane: Annotated[str | None, Query(pattern="^(transactional|campaign)$")] = None,
     campaign: StoredText | None = None,
     error: StoredText | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: UtcTime | None = None,
+    until: UtcTime | None = None,
     limit: Limit = 100,
     before_id: BeforeId = None,
 ) -> list[DeliveryOut]:
@@ -98,8 +98,8 @@ async def list_dead_letters(
     channel: StoredText | None = None,
     error: Annotated[StoredText | None, Query(description="substring of the last error")] = None,
     campaign: StoredText | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: UtcTime | None = None,
+    until: UtcTime | None = None,
     limit: Limit = 100,
     before_id: BeforeId = None,
 ) -> list[DeliveryOut]:
