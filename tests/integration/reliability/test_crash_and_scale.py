@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 
 from herald.auth import ApiKeys, Role
 from herald.clock import SystemClock
-from herald.config import Settings, TelegramChannel, load_settings
+from herald.config import load_settings
 from herald.db import Database, migrate
 from herald.db.tables import channel_leases, deliveries, recipients
 from herald.messaging.campaigns import CampaignRequest
@@ -34,7 +34,7 @@ from herald.queue import DeliveryQueue, State, admin
 from herald.runtime import Runtime
 from herald.scheduling.runs import RunLog
 from tests.support.alerts import SL_VARS
-from tests.support.fake_telegram import FakeTelegram, RecordedRequest
+from tests.support.fake_telegram import FakeTelegram, Limits, RecordedRequest
 from tests.support.postgres import PostgresServer, free_port
 from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
 
@@ -300,13 +300,6 @@ class ScaleRun:
         )
 
 
-def shipped(name: str) -> float:
-    """A setting's default: the limit as herald ships it."""
-    value = Settings.model_fields[name].default
-    assert isinstance(value, float)
-    return value
-
-
 async def telegram_dispatcher(db: Database) -> int:
     """The pid of the process holding the bot's lease (holders are host:pid:suffix)."""
     async with db.read() as conn:
@@ -454,10 +447,12 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
         assert "worker_stopped" in log.read_text(), log  # stopped cleanly, not killed
     assert {r.status for r in requests} == {200}, Counter(r.status for r in requests)
     assert {d.state for d in rows} == {State.SENT}, Counter(d.state for d in rows)
-    # Telegram's limits at the server's clock, for every process together.
-    assert run.bot_window <= TelegramChannel().rate_per_second, run
-    assert run.private_window <= shipped("telegram_private_chat_per_second"), run
-    assert run.group_window <= shipped("telegram_group_per_minute"), run
+    # Telegram's own limits (its numbers, not herald's settings) at the server's clock,
+    # for every process together.
+    telegram = Limits()
+    assert run.bot_window <= telegram.per_bot_per_second, run
+    assert run.private_window <= telegram.per_private_chat_per_second, run
+    assert run.group_window <= telegram.per_group_per_minute, run
     # Each campaign message reached its chat once; each slot, each group once.
     assert run.campaign == expected and set(campaign_texts.values()) == {1}, run
     assert len(posted) >= 3 and len({r.slot_at for r in runs}) == len(runs), runs
