@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -69,12 +69,22 @@ def reference(name: str, drawn: dict[str, Any]) -> dict[str, Any]:
 
 
 def tags(html: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Each element's name and attribute names, in document order."""
-    found = []
-    for tag in re.findall(r"<[^>]*>", html):
-        name = re.match(r"<\s*(/?[!\w-]*)", tag)
-        assert name is not None
-        found.append((name.group(1), tuple(re.findall(r"\s([\w-]+)\s*=", tag))))
+    """Each element's name and attribute names, in document order, as the standard
+    library's HTML parser reads them (a value such as `" 0="` is one attribute's value,
+    which a regular expression over the tag took for another attribute)."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, tuple(name for name, _ in attrs)))
+
+        def handle_endtag(self, tag: str) -> None:
+            found.append(("/" + tag, ()))
+
+        def handle_decl(self, decl: str) -> None:
+            found.append(("!" + decl.split()[0], ()))
+
+    Reader().feed(html)
     return found
 
 
