@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,22 +144,15 @@ class Recipients:
             param = json.dumps(wanted)
         async with self._db.read() as conn:
             rows = (await conn.exec_driver_sql(sql, (param,))).all()
-        found: dict[str, Recipient] = {}
+        first: dict[str, Sequence[Any]] = {}  # external id -> its first row
         subs: dict[str, list[PushSubscription]] = {}
         for row in rows:
             r: Sequence[Any] = tuple(row)
-            external_id = r[1]
-            if external_id not in found:
-                found[external_id] = _raw_recipient(r)
-                subs[external_id] = []
+            first.setdefault(r[1], r)
+            owned = subs.setdefault(r[1], [])
             if r[11] is not None:
-                subs[external_id].append(
-                    PushSubscription(int(r[11]), r[12], r[13], r[14], _time(r[15]))
-                )
-        return {
-            ext: replace(recipient, push_subscriptions=tuple(subs[ext]))
-            for ext, recipient in found.items()
-        }
+                owned.append(PushSubscription(int(r[11]), r[12], r[13], r[14], _time(r[15])))
+        return {ext: _raw_recipient(r, subs[ext]) for ext, r in first.items()}
 
     async def delete(self, external_id: str) -> bool:
         async with self._db.write() as conn:
@@ -308,7 +301,7 @@ def _time(value: Any) -> Any:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def _raw_recipient(r: Sequence[Any]) -> Recipient:
+def _raw_recipient(r: Sequence[Any], subs: Sequence[PushSubscription]) -> Recipient:
     return Recipient(
         id=int(r[0]),
         external_id=r[1],
@@ -321,6 +314,7 @@ def _raw_recipient(r: Sequence[Any]) -> Recipient:
         opted_out=tuple(_json(r[8]) or ()),
         created_at=_time(r[9]),
         updated_at=_time(r[10]),
+        push_subscriptions=tuple(subs),
     )
 
 
