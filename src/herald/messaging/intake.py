@@ -40,7 +40,7 @@ from herald.messaging.notifications import (
     no_channel_error,
 )
 from herald.messaging.recipients import Recipient, Recipients
-from herald.messaging.templates import TemplateError, TemplateNotFound
+from herald.messaging.templates import ChannelNotSupported, TemplateError, TemplateNotFound
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery
 
@@ -365,7 +365,9 @@ class Intake:
 
 
 def _field_of(exc: TemplateError) -> str:
-    return "template" if isinstance(exc, TemplateNotFound) else "vars"
+    """The item's field at fault: the template when it is missing or lacks the chosen
+    channel, else the variables (missing, invalid, or making the message too long)."""
+    return "template" if isinstance(exc, TemplateNotFound | ChannelNotSupported) else "vars"
 
 
 def _notification_row(
