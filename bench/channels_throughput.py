@@ -69,8 +69,8 @@ import http_ece  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import insert
 
-from herald.channels import vapid
-from herald.channels.email_message import MessageWriter
+from herald.channels.email.message import MessageWriter
+from herald.channels.push import vapid
 from herald.config import EmailChannel, Environment, PushChannel, Settings
 from herald.db import migrate
 from herald.db.tables import push_subscriptions, recipients

@@ -81,7 +81,7 @@ from tests.support.processes import wait_ready  # noqa: E402
 import ingest  # noqa: E402
 from channels_throughput import Peer, push_peer, smtp_peer, start_peer  # noqa: E402
 from clicks import HERALD, start_bare, stop  # noqa: E402
-from herald.channels import vapid  # noqa: E402
+from herald.channels.push import vapid  # noqa: E402
 from herald.config import normalize_database_url  # noqa: E402
 from herald.db import Database  # noqa: E402
 from herald.db.tables import deliveries, notifications, push_subscriptions, recipients  # noqa: E402

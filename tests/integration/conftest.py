@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from httpx import AsyncClient
 
-from herald.channels import vapid
+from herald.channels.push import vapid
 from herald.config import load_settings
 from herald.runtime import Runtime
 from tests.support.app import serve

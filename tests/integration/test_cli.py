@@ -357,7 +357,7 @@ def test_usage_errors_are_one_line_with_exit_code_2(
 
 
 def test_vapid_generate_prints_a_matching_key_pair(env: dict[str, str], tmp_path: Path) -> None:
-    from herald.channels import vapid
+    from herald.channels.push import vapid
 
     result = herald("vapid", "generate", env=env, cwd=tmp_path)
     assert result.returncode == 0

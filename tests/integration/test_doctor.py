@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from herald.channels import vapid
+from herald.channels.push import vapid
 from tests.integration.test_cli import env, herald  # noqa: F401 (fixture)
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.smtp import SMTPTestServer

@@ -13,8 +13,8 @@ import typer
 from rich.table import Table
 
 from herald.channels.email import EmailSender
+from herald.channels.push.vapid import check_pair, public_key_for
 from herald.channels.telegram import TelegramCallError, TelegramSender
-from herald.channels.vapid import check_pair, public_key_for
 from herald.cli.common import JsonOpt, out_console, print_json, settings_or_exit
 from herald.config import ConfigError, Settings
 from herald.db import DatabaseUnavailable, migrate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from herald.channels import vapid
+from herald.channels.push import vapid
 from herald.cli.common import JsonOpt, print_json
 
 vapid_app = typer.Typer(help="Web-push VAPID keys.", no_args_is_help=True)

@@ -19,8 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pywebpush import WebPusher
 
-from herald.channels import vapid
-from herald.channels.push import PushSender
+from herald.channels.push import PushSender, vapid
 from herald.clock import FakeClock
 from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, Transient
 from tests.support import deliveries

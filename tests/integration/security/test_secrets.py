@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from herald.auth import Role
-from herald.channels import vapid
+from herald.channels.push import vapid
 from herald.config import load_settings
 from herald.db.tables import api_keys, deliveries, metadata
 from herald.runtime import Runtime

@@ -23,7 +23,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from herald.channels.email_errors import outcome_for
+from herald.channels.email.errors import outcome_for
 from herald.queue import Permanent, Transient
 
 

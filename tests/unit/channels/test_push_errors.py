@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import aiohttp
 import pytest
 
-from herald.channels.push import (
+from herald.channels.push.errors import (
     DEFAULT_RETRY_AFTER,
     MAX_RETRY_AFTER,
     map_exception,

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from py_vapid import jwt as vapid_jwt
 
-from herald.channels import vapid
+from herald.channels.push import vapid
 
 B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 

@@ -1,4 +1,4 @@
-"""Web Push: the sender and its error map, the one place that knows push services' answers.
+"""Web Push: the sender (its answers are mapped to outcomes in ``errors.py``).
 
 A delivery's payload carries the browser's PushSubscription plus the notification:
 ``{"subscription": {"endpoint", "keys": {"p256dh", "auth"}}, "title", "body", "icon"?,
@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,96 +27,19 @@ import aiohttp
 import http_ece  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from herald.channels import vapid
+from herald.channels.push import vapid
+from herald.channels.push.errors import map_exception, map_response
 from herald.clock import Clock, SystemClock
-from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, Transient
+from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Transient
 
 # Push services refuse encrypted bodies over 4096 bytes (RFC 8291 section 4); checking
 # here saves a round trip and names the problem.
 MAX_ENCRYPTED_BYTES = 4096
-DEFAULT_RETRY_AFTER = 60.0
-MAX_RETRY_AFTER = 86400.0
 _TOKEN_LIFETIME = 12 * 3600  # RFC 8292 allows at most 24 h; half leaves room for skew
 _TOKEN_RENEW_WITHIN = 3600
 _TOKEN_CACHE_SIZE = 256
-_ERROR_BODY_CHARS = 200
 _MAX_BODY_READ = 64 * 1024  # an error page is only quoted; more is not worth reading
 _OPTIONAL_STR_FIELDS = ("icon", "badge", "url")
-
-
-# --- the error map ----------------------------------------------------------------
-
-
-def map_response(
-    status: int, headers: Mapping[str, str], body: str, *, now: datetime | None = None
-) -> Outcome:
-    """What a push service's HTTP answer means for the delivery.
-
-    ``now`` is only read for a Retry-After given as an HTTP-date.
-    """
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if status in (200, 201, 202):
-        return Sent(provider_message_id=lowered.get("location") or None)
-    error = _describe(status, body)
-    if status in (404, 410):
-        # The browser unsubscribed or the subscription expired: it will never work again.
-        return Permanent(error, reason="subscription_expired")
-    if status == 413:
-        return Permanent(error, reason="payload_too_large")
-    if status == 429:
-        seconds = parse_retry_after(lowered.get("retry-after"), now or datetime.now(UTC))
-        return RetryAfter(seconds, error=error)
-    if status in (400, 401, 403):
-        # Malformed request or a VAPID problem (bad JWT, key not the subscription's).
-        return Permanent(error, reason="rejected")
-    if status == 408:
-        return Transient(error, reason="timeout")
-    if 500 <= status <= 599:
-        return Transient(error, reason="server_error")
-    if 400 <= status <= 499:
-        return Permanent(error, reason="rejected")
-    # 1xx/3xx: nothing a push service should say; retry rather than lose the message.
-    return Transient(error, reason="unexpected_status")
-
-
-def map_exception(exc: BaseException) -> Outcome:
-    """What a failure to get any answer means: the network's fault, so worth retrying."""
-    # aiohttp's timeouts are TimeoutErrors too.
-    if isinstance(exc, TimeoutError):
-        return Transient(f"push service timed out ({type(exc).__name__})", reason="timeout")
-    if isinstance(exc, aiohttp.InvalidURL):
-        return Permanent(f"push endpoint is not a valid URL: {exc}", reason="invalid_subscription")
-    detail = str(exc) or type(exc).__name__
-    return Transient(f"push service unreachable: {detail}", reason="network")
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float:
-    """Retry-After as delay-seconds or an HTTP-date; clamped so a bogus value can neither
-    spin (0) nor park a delivery indefinitely."""
-    if value is None or not value.strip():
-        return DEFAULT_RETRY_AFTER
-    text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = float(text)
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return DEFAULT_RETRY_AFTER
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 1.0), MAX_RETRY_AFTER)
-
-
-def _describe(status: int, body: str) -> str:
-    text = " ".join(body.split())
-    if len(text) > _ERROR_BODY_CHARS:
-        text = text[:_ERROR_BODY_CHARS] + "..."
-    return f"push service answered {status}" + (f": {text}" if text else "")
-
-
-# --- the sender -----------------------------------------------------------------
 
 
 class _Invalid(Exception):

@@ -1,6 +1,6 @@
 """The email channel: one delivery -> one multipart/alternative message over SMTP.
 
-``email_message.py`` writes the message; this module sends it. Connections are pooled:
+``message.py`` writes the message; this module sends it. Connections are pooled:
 a TLS handshake and AUTH cost several round trips, which would otherwise dominate a
 campaign. Each pooled connection serves one send at a time; it is
 dropped after any failure that may have left the SMTP conversation out of step, after
@@ -16,7 +16,7 @@ The pool's ``max_connections`` sessions send in parallel, one message each at a 
 raises throughput); a send waits for a free one, taking the most recently used first so
 that idle ones age out rather than all staying barely alive.
 
-Every failure becomes an ``Outcome`` via ``email_errors.outcome_for``; a payload or
+Every failure becomes an ``Outcome`` via ``errors.outcome_for``; a payload or
 recipient that can never be sent is ``Permanent`` before any connection is made.
 """
 
@@ -31,8 +31,8 @@ from typing import Literal
 import structlog
 from aiosmtplib import SMTP, SMTPRecipientsRefused, SMTPResponseException, SMTPServerDisconnected
 
-from herald.channels.email_errors import outcome_for
-from herald.channels.email_message import InvalidDelivery, MessageWriter, Rendered
+from herald.channels.email.errors import outcome_for
+from herald.channels.email.message import InvalidDelivery, MessageWriter, Rendered
 from herald.queue import Delivery, Outcome, Permanent, Sent, Transient
 
 Security = Literal["starttls", "tls", "none"]
