@@ -8,13 +8,24 @@ the TelegramSender sends as it is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from herald.messaging.templates.markdown import Markdown, markdown_escape
 from herald.scheduling.content import ContentItem
-from herald.tracking.signing import Signer
 
 PARSE_MODE = "MarkdownV2"
+
+
+class ButtonSigner(Protocol):
+    """What a post needs to make its buttons' clicks countable (``tracking.Signer``).
+
+    A protocol rather than an import: click tracking is built on what scheduling posts
+    (it resolves a token to a promo's button), so scheduling must not import it back.
+    """
+
+    def sign(self, promo_id: int, cta: int) -> str: ...
+
+    def link_token(self, *, content_id: int | None = None, cta: int | None = None) -> str: ...
 
 
 class SafeMarkdownV2Message:
@@ -59,7 +70,9 @@ class SafeMarkdownV2Message:
         return payload
 
 
-def render_post(item: ContentItem, signer: Signer, public_url: str | None = None) -> dict[str, Any]:
+def render_post(
+    item: ContentItem, signer: ButtonSigner, public_url: str | None = None
+) -> dict[str, Any]:
     """The Telegram payload of a guide or promo.
 
     Callback CTAs get signed callback data; with a ``public_url`` links go through
@@ -78,7 +91,9 @@ def render_post(item: ContentItem, signer: Signer, public_url: str | None = None
     return message.payload()
 
 
-def preview(item: ContentItem, signer: Signer, public_url: str | None = None) -> dict[str, Any]:
+def preview(
+    item: ContentItem, signer: ButtonSigner, public_url: str | None = None
+) -> dict[str, Any]:
     """The payload, and the text as a chat shows it once Telegram has parsed the markup."""
     shown = [p.strip() for p in (item.title, item.body, item.footer or "") if p.strip()]
     return {**render_post(item, signer, public_url), "plain_text": "\n\n".join(shown)}

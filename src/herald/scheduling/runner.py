@@ -34,9 +34,8 @@ from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.cadence import plan
 from herald.scheduling.content import ContentItem, Kind
-from herald.scheduling.post import render_post
+from herald.scheduling.post import ButtonSigner, render_post
 from herald.scheduling.schedules import Schedule, ScheduleChat, ScheduleKind, locked
-from herald.tracking.signing import Signer
 
 log = structlog.get_logger("herald.scheduling")
 
@@ -66,7 +65,7 @@ class SlotRunner:
         db: Database,
         clock: Clock,
         queue: DeliveryQueue,
-        signer: Signer,
+        signer: ButtonSigner,
         metrics: Metrics,
         *,
         grace: timedelta,
