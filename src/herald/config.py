@@ -12,7 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -129,6 +137,12 @@ class TelegramChannel(ChannelSettings):
     # Twice the others': with limits raised, a claim of sixteen or more rows at a time
     # (worker: a busy channel claims again at a quarter of its slots) costs less per send.
     concurrency: Annotated[int, Field(ge=1)] = 64
+    private_chat_per_second: Annotated[float, Field(gt=0)] = Field(
+        1.0, description="Messages per second to one private chat (Telegram: about 1)."
+    )
+    group_per_minute: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="Messages per minute to one group or channel (Telegram: 20)."
+    )
     paid_broadcast: Annotated[list[Literal["transactional", "campaign"]], NoDecode] = Field(
         default_factory=list,
         description="Lanes sent with allow_paid_broadcast (Telegram Stars; see "
@@ -195,6 +209,15 @@ def normalize_database_url(url: str) -> str:
     if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise ValueError(f"driver {parsed.drivername!r} is not async: use aiosqlite or asyncpg")
     return parsed.render_as_string(hide_password=False)
+
+
+# Old variable (as a Settings field) -> the variable that replaced it. An operator who
+# set the old one is told at start, in one line, instead of having it silently ignored.
+MOVED = {
+    "telegram_private_chat_per_second": "HERALD_TELEGRAM__PRIVATE_CHAT_PER_SECOND",
+    "telegram_group_per_minute": "HERALD_TELEGRAM__GROUP_PER_MINUTE",
+}
+Moved = Annotated[object, Field(exclude=True, description="Moved (see MOVED).")]
 
 
 class Settings(BaseSettings):
@@ -272,12 +295,6 @@ class Settings(BaseSettings):
     vapid_subject: str = Field(
         "mailto:admin@localhost", description="VAPID `sub`: a mailto: or https: contact."
     )
-    telegram_private_chat_per_second: Annotated[float, Field(gt=0)] = Field(
-        1.0, description="Messages per second to one private chat (Telegram: about 1)."
-    )
-    telegram_group_per_minute: Annotated[float, Field(gt=0)] = Field(
-        20.0, description="Messages per minute to one group or channel (Telegram: 20)."
-    )
     push_allow_http_endpoints: bool = Field(
         False, description="Accept http:// push endpoints (only for a local push service)."
     )
@@ -337,6 +354,18 @@ class Settings(BaseSettings):
     telegram: TelegramChannel = TelegramChannel()
     email: EmailChannel = EmailChannel()
     push: PushChannel = PushChannel()
+
+    # Settings that moved: declared only so that setting one stops the program with a
+    # line naming the new variable, rather than being ignored (MOVED).
+    telegram_private_chat_per_second: Moved = None
+    telegram_group_per_minute: Moved = None
+
+    @field_validator(*MOVED, mode="before")
+    @classmethod
+    def _moved(cls, value: object, info: ValidationInfo) -> None:
+        if value is None:  # unset (BaseSettings validates defaults too)
+            return None
+        raise ValueError(f"moved: set {MOVED[str(info.field_name)]} instead")
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from herald.config import ChannelSettings, Settings
+from herald.config import MOVED, ChannelSettings, Settings
 
 HEADER = """# Configuration
 
@@ -50,6 +50,8 @@ def _default(info: FieldInfo) -> str:
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for name, info in model.model_fields.items():
+        if name in MOVED:
+            continue
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, ChannelSettings):
             rows.extend(_rows(annotation, f"{prefix}{name.upper()}__"))
@@ -62,5 +64,18 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     return rows
 
 
+MOVED_HEADER = """
+
+## Moved
+
+Setting one of these stops the program with one line naming its new variable, so a
+value set under the old name is never silently ignored.
+
+| old variable | set instead |
+| --- | --- |
+"""
+
+
 def render() -> str:
-    return HEADER + "\n".join(_rows(Settings, "HERALD_")) + "\n"
+    moved = [f"| `HERALD_{old.upper()}` | `{new}` |" for old, new in MOVED.items()]
+    return HEADER + "\n".join(_rows(Settings, "HERALD_")) + MOVED_HEADER + "\n".join(moved) + "\n"

@@ -280,8 +280,8 @@ class Runtime:
             "shutdown_grace": s.shutdown_grace_seconds,
             "key_limits": {
                 "telegram": TelegramChatLimits(
-                    private=RateLimit(s.telegram_private_chat_per_second, 1),
-                    group=RateLimit(s.telegram_group_per_minute / 60, 3),
+                    private=RateLimit(s.telegram.private_chat_per_second, 1),
+                    group=RateLimit(s.telegram.group_per_minute / 60, 3),
                 )
             },
             "leases": Leases(self.db, self.clock),

@@ -244,6 +244,35 @@ def test_bad_nested_channel_setting_names_the_variable(
     assert config_error().startswith("HERALD_PUSH__BURST: ")
 
 
+def test_telegram_per_chat_limits_are_telegram_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HERALD_ENV", "dev")
+    monkeypatch.setenv("HERALD_TELEGRAM__PRIVATE_CHAT_PER_SECOND", "0.5")
+    monkeypatch.setenv("HERALD_TELEGRAM__GROUP_PER_MINUTE", "600")
+    settings = load_settings()
+    assert (settings.telegram.private_chat_per_second, settings.telegram.group_per_minute) == (
+        0.5,
+        600,
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("HERALD_TELEGRAM_PRIVATE_CHAT_PER_SECOND", "HERALD_TELEGRAM__PRIVATE_CHAT_PER_SECOND"),
+        ("HERALD_TELEGRAM_GROUP_PER_MINUTE", "HERALD_TELEGRAM__GROUP_PER_MINUTE"),
+    ],
+)
+def test_a_moved_variable_stops_the_program_naming_the_new_one(
+    old: str, new: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HERALD_ENV", "dev")
+    monkeypatch.setenv(old, "600")
+    assert config_error() == f"{old}: moved: set {new} instead"
+    monkeypatch.delenv(old)
+    (tmp_path / ".env").write_text(f"{old}=600\n")  # a .env is no hiding place
+    assert config_error() == f"{old}: moved: set {new} instead"
+
+
 # -- .env ---------------------------------------------------------------------------
 
 

@@ -40,7 +40,7 @@ def serve_env(database_url: str, telegram: FakeTelegram, port: int) -> dict[str,
         HERALD_PORT=str(port),
         HERALD_SCHEDULE_SYNC_SECONDS="0.5",
         HERALD_POLL_INTERVAL_SECONDS="0.2",
-        HERALD_TELEGRAM_GROUP_PER_MINUTE="600",
+        HERALD_TELEGRAM__GROUP_PER_MINUTE="600",
     )
 
 
