@@ -17,6 +17,7 @@ from herald.db.tables import api_keys
 from herald.queue import Permanent, Result
 from herald.runtime import Runtime
 from tests.support.app import serve
+from tests.support.ports import free_port
 
 PROD_KEY = "k" * 40
 
@@ -129,8 +130,6 @@ async def test_readyz_reports_a_database_that_is_not_migrated(tmp_path: Path) ->
 
 
 async def test_readyz_reports_an_unreachable_database_without_its_password() -> None:
-    from tests.support.postgres import free_port
-
     url = f"postgresql://herald:hunter2secret@127.0.0.1:{free_port()}/herald"
     settings = load_settings(env="dev", database_url=url)
     async with serve(settings, role=None, auto_migrate=False) as (client, _):

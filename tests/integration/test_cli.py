@@ -8,7 +8,6 @@ import json
 import os
 import queue as queue_module
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from herald.clock import SystemClock
 from herald.config import normalize_database_url
 from herald.db import Database
 from herald.queue import DeliveryQueue, NewDelivery, Permanent, Result
+from tests.support.ports import free_port
 from tests.support.terminal import Terminal
 
 HERALD = Path(sys.executable).parent / "herald"
@@ -80,13 +80,6 @@ def migrated(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     result = herald("migrate", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # -- database state ----------------------------------------------------------------

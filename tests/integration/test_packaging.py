@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 from tests.support.processes import herald_env, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, as root, and quiet: this machine's network is closed, so no background

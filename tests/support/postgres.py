@@ -12,11 +12,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+
+from tests.support.ports import free_port
 
 
 def _bindir() -> str:
@@ -27,12 +28,6 @@ def _bindir() -> str:
     if initdb:
         return os.path.dirname(initdb)
     raise RuntimeError("PostgreSQL server binaries not found: run scripts/system-deps.sh")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

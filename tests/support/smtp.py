@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import functools
 import ipaddress
-import socket
 import ssl
 import tempfile
 import threading
@@ -336,11 +335,3 @@ class SMTPTestServer:
         with self._lock:
             self.auth_attempts.append((login, ok))
         return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound once, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-    return port

@@ -9,7 +9,7 @@ from herald.channels.telegram.client import BotApi
 from herald.channels.telegram.errors import TelegramCallError
 from herald.queue import Permanent, RetryAfter, Transient
 from tests.support.fake_telegram import FakeTelegram, Reply, error_body
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 async def test_calls_and_their_answers(telegram: FakeTelegram) -> None:

@@ -15,7 +15,8 @@ import pytest
 from herald.channels.email import EmailSender, Security
 from herald.queue import Delivery, Lane, Permanent, Sent, Transient
 from tests.support import deliveries
-from tests.support.smtp import SelfSignedCert, SMTPTestServer, closed_port, make_self_signed_cert
+from tests.support.ports import free_port
+from tests.support.smtp import SelfSignedCert, SMTPTestServer, make_self_signed_cert
 
 FROM = "Herald <noreply@herald.example>"
 USER, PASSWORD = "herald", "correct-horse-battery-staple"
@@ -407,7 +408,7 @@ async def test_a_refused_data_is_permanent_rejected(
 
 
 async def test_a_server_that_is_down_is_transient_connection() -> None:
-    port = closed_port()
+    port = free_port()
     sender = EmailSender(host="127.0.0.1", port=port, from_address=FROM, security="none")
     outcome = await sender.send(make_delivery())
     await sender.close()

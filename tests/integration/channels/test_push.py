@@ -7,7 +7,6 @@ import asyncio
 import gc
 import itertools
 import os
-import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from herald.channels.push import PushSender, vapid
 from herald.clock import FakeClock
 from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Sent, Transient
 from tests.support import deliveries
+from tests.support.ports import free_port
 from tests.support.push_service import BrowserSubscription, PushService
 
 SUBJECT = "mailto:ops@example.com"
@@ -278,10 +278,7 @@ async def test_a_huge_error_page_is_quoted_short_and_the_next_push_goes(
 
 
 async def test_a_closed_port_is_a_network_error(sender: PushSender, keys: tuple[str, str]) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    sub = {"endpoint": f"http://127.0.0.1:{port}/push/x", "keys": _valid_keys()}
+    sub = {"endpoint": f"http://127.0.0.1:{free_port()}/push/x", "keys": _valid_keys()}
     outcome = await sender.send(make_delivery(push(sub)))
     assert isinstance(outcome, Transient)
     assert outcome.reason == "network"

@@ -29,7 +29,7 @@ from tests.support.fake_telegram import (
     too_many_requests,
 )
 from tests.support.logs import log_lines
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 WRONG_TOKEN = "7099999999:AAWrongTokenWrongTokenWrongToken-zyxw"
 

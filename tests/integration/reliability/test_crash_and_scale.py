@@ -35,7 +35,8 @@ from herald.runtime import Runtime
 from herald.scheduling.runs import RunLog
 from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram, Limits, RecordedRequest
-from tests.support.postgres import PostgresServer, free_port
+from tests.support.ports import free_port
+from tests.support.postgres import PostgresServer
 from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
 
 pytestmark = pytest.mark.slow

@@ -28,7 +28,8 @@ from herald.worker import Worker
 from herald.worker.dispatcher import LISTEN_CHECK_SECONDS
 from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.postgres import PostgresServer, free_port
+from tests.support.ports import free_port
+from tests.support.postgres import PostgresServer
 from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
 from tests.support.senders import ScriptedSender
 

@@ -18,7 +18,7 @@ from herald.db import Database, migrate
 from herald.db.tables import deliveries, notifications
 from herald.messaging.recipients import RecipientFields, Recipients
 from tests.support.alerts import SL_VARS
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 from tests.support.processes import herald_env, start_herald, wait_ready
 
 RECIPIENTS = 50

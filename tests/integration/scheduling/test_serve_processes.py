@@ -17,7 +17,8 @@ from herald.clock import SystemClock
 from herald.db import Database
 from herald.db.tables import schedule_runs
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.postgres import PostgresServer, free_port
+from tests.support.ports import free_port
+from tests.support.postgres import PostgresServer
 from tests.support.processes import (
     fake_bot,
     herald_env,
