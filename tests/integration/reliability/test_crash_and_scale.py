@@ -16,7 +16,7 @@ import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,26 +38,12 @@ from tests.support.fake_telegram import FakeTelegram, Limits, RecordedRequest
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
 # position_entry_failed's variables; position_id (optional) tells campaigns apart.
 ENTRY_VARS = {k: v for k, v in SL_VARS.items() if k not in ("sl_price", "position_id")}
-
-
-async def eventually(
-    done: Callable[[], object], seconds: float, what: str, every: float = 0.02
-) -> None:
-    """Poll ``done`` (sync or async) until it is true; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = done()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, f"timed out after {seconds} s waiting for {what}"
-        await asyncio.sleep(every)
 
 
 def sends(telegram: FakeTelegram) -> list[RecordedRequest]:

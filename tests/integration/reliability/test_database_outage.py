@@ -12,7 +12,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
 from tests.support.senders import ScriptedSender
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 AUDIENCE = 250
@@ -69,20 +70,6 @@ async def probe_readyz(base: str, probes: list[Probe], stop: asyncio.Event) -> N
                 status, database = 0, type(exc).__name__
             probes.append(Probe(start, time.monotonic(), status, database))
             await asyncio.sleep(0.2)
-
-
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], seconds: float, what: str
-) -> None:
-    deadline = time.monotonic() + seconds
-    while not await _value(condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {seconds:.0f} s")
-        await asyncio.sleep(0.1)
-
-
-async def _value(value: bool | Awaitable[bool]) -> bool:
-    return value if isinstance(value, bool) else await value
 
 
 async def seed(url: str) -> str:
@@ -136,7 +123,7 @@ async def test_herald_rides_out_a_database_outage(
                 assert started.status_code == 202, started.text
                 assert started.json()["queued"] == AUDIENCE
                 campaign = started.json()["id"]
-                await wait_for(lambda: len(tg.messages) >= 40, 20, "the campaign under way")
+                await eventually(lambda: len(tg.messages) >= 40, 20, "the campaign under way")
 
                 t_stop = time.monotonic()
                 await asyncio.to_thread(own_postgres.stop, "fast")
@@ -150,7 +137,7 @@ async def test_herald_rides_out_a_database_outage(
                 await asyncio.to_thread(own_postgres.start)
                 t_started = time.monotonic()
 
-                await wait_for(
+                await eventually(
                     lambda: len({m["chat"]["id"] for m in tg.messages}) >= AUDIENCE,
                     40,
                     "every chat reached",
@@ -161,7 +148,7 @@ async def test_herald_rides_out_a_database_outage(
                     r = await api.get(f"/api/v1/campaigns/{campaign}")
                     return r.status_code == 200 and r.json()["counts"]["sent"] == AUDIENCE
 
-                await wait_for(recorded, 10, "the campaign recorded as sent")
+                await eventually(recorded, 10, "the campaign recorded as sent")
                 counts = (await api.get(f"/api/v1/campaigns/{campaign}")).json()["counts"]
                 stop_probing.set()
                 await prober
@@ -239,7 +226,7 @@ async def test_a_worker_listens_again_once_the_database_is_back(
     async def wake_up_latency(recipient: str) -> float:
         start = time.monotonic()
         await other.enqueue(NewDelivery("telegram", recipient, {"text": "hi"}))
-        await wait_for(lambda: any(r == recipient for r, _, _ in sender.calls), 5, recipient)
+        await eventually(lambda: any(r == recipient for r, _, _ in sender.calls), 5, recipient)
         return time.monotonic() - start
 
     try:
