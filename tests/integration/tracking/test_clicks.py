@@ -21,11 +21,8 @@ from herald.runtime import Runtime
 from herald.scheduling.content import Button, ContentDraft, Kind
 from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_app import (
-    WEBHOOK_SECRET,
-    eventually,
-    telegram_settings,
-)
+from tests.support.telegram_app import WEBHOOK_SECRET, telegram_settings
+from tests.support.waiting import eventually
 
 GROUP = -1001234567890
 USER = 4242
