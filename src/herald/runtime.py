@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from herald.auth import ApiKeys
+from herald.auth import ApiKeys, SignInLinks
 from herald.bot.callbacks import Callbacks
 from herald.bot.commands import Commands
 from herald.bot.offers import Offers
@@ -137,6 +137,7 @@ class Runtime:
     queue: DeliveryQueue
     metrics: Metrics
     api_keys: ApiKeys
+    sign_in_links: SignInLinks
     recipients: Recipients
     templates: TemplateRegistry
     notifier: Notifier
@@ -200,6 +201,7 @@ class Runtime:
             queue=queue,
             metrics=metrics,
             api_keys=ApiKeys(db, clock),
+            sign_in_links=SignInLinks(db, clock),
             recipients=recipients,
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.clock import Clock
 from herald.db import Database
@@ -68,6 +69,23 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+async def insert_key(
+    conn: AsyncConnection, name: str, role: Role, now: datetime
+) -> tuple[ApiKey, str]:
+    """A new key written in the caller's transaction: the stored key and its secret."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    prefix = secret[: len(KEY_PREFIX) + 6]
+    key_id = await conn.scalar(
+        insert(api_keys)
+        .values(
+            name=name, role=role.value, prefix=prefix, key_hash=hash_key(secret), created_at=now
+        )
+        .returning(api_keys.c.id)
+    )
+    assert key_id is not None
+    return ApiKey(int(key_id), name, role, prefix, now, None, None), secret
+
+
 class ApiKeys:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -76,23 +94,8 @@ class ApiKeys:
 
     async def create(self, name: str, role: Role) -> tuple[ApiKey, str]:
         """Returns the stored key and the secret, which is never retrievable again."""
-        secret = KEY_PREFIX + secrets.token_urlsafe(32)
-        now = self._clock.now()
-        prefix = secret[: len(KEY_PREFIX) + 6]
         async with self._db.write() as conn:
-            key_id = await conn.scalar(
-                insert(api_keys)
-                .values(
-                    name=name,
-                    role=role.value,
-                    prefix=prefix,
-                    key_hash=hash_key(secret),
-                    created_at=now,
-                )
-                .returning(api_keys.c.id)
-            )
-        assert key_id is not None
-        return ApiKey(int(key_id), name, role, prefix, now, None, None), secret
+            return await insert_key(conn, name, role, self._clock.now())
 
     async def authenticate(self, secret: str) -> Principal | None:
         if not secret.startswith(KEY_PREFIX):

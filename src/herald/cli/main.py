@@ -1,4 +1,4 @@
-"""`herald`: serve, worker, migrate, and the queue and dead-letter commands."""
+"""`herald`: worker, migrate, and the queue and dead-letter commands (serve: serve.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import signal
 from typing import Annotated
 
 import typer
-import uvicorn
 from prometheus_client import start_http_server
 
 # typer vendors click; its exceptions live here (the separate click package's differ).
@@ -19,9 +18,10 @@ from herald.cli import doctor as doctor_cli
 from herald.cli import keys as keys_cli
 from herald.cli import queue as queue_cli
 from herald.cli import schedules as schedules_cli
+from herald.cli import serve as serve_cli
 from herald.cli import telegram as telegram_cli
 from herald.cli import vapid as vapid_cli
-from herald.cli.common import err_console, out_console, run_with_runtime, settings_or_exit
+from herald.cli.common import err_console, out_console, run_with_runtime
 from herald.db import migrate as db_migrate
 from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
@@ -41,6 +41,7 @@ app.add_typer(schedules_cli.schedules_app, name="schedules")
 app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(telegram_cli.telegram_app, name="telegram")
 app.add_typer(config_cli.config_app, name="config")
+app.command("serve")(serve_cli.serve)
 app.command("doctor")(doctor_cli.doctor)
 
 
@@ -55,32 +56,6 @@ def migrate() -> None:
         out_console.print(f"database migrated to {revisions}")
 
     run_with_runtime(action, require_migrated=False)
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Overrides HERALD_HOST.")] = None,
-    port: Annotated[int | None, typer.Option(help="Overrides HERALD_PORT.")] = None,
-    worker: Annotated[bool, typer.Option(help="Run the delivery worker in-process.")] = True,
-) -> None:
-    """Run the HTTP API and the worker; migrates the database on start."""
-    settings = settings_or_exit()
-    from herald.web import create_app
-
-    async def migrate_first(runtime: Runtime) -> None:
-        await db_migrate.upgrade(runtime.db)
-        await install_defaults(runtime.settings, runtime.db, runtime.content, runtime.schedules)
-
-    run_with_runtime(migrate_first, require_migrated=False)
-    config = uvicorn.Config(
-        create_app(settings, run_worker=worker, auto_migrate=False),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-    uvicorn.Server(config).run()
 
 
 @app.command("worker")

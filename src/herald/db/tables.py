@@ -107,6 +107,19 @@ api_keys = Table(
     Column("signed_out_at", UTCDateTime),  # dashboard sessions issued before it are over
 )
 
+# One-time dashboard sign-in links printed by `herald serve` in dev mode (auth/links.py).
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("key_id", BigId),  # the key its session signs in as
+)
+
 # The platform's users as herald knows them: addresses, preferences, opt-outs.
 recipients = Table(
     "recipients",
