@@ -25,6 +25,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from herald.channel import Channel
+
 DEV_SECRET_KEY = "herald-dev-secret-key-not-for-production"
 # Values that people paste from examples; refusing them in prod is the point.
 PLACEHOLDER_SECRET_KEYS = frozenset(
@@ -447,7 +449,7 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def channel(self, name: str) -> ChannelSettings:
+    def channel(self, name: Channel) -> ChannelSettings:
         value = getattr(self, name, None)
         if not isinstance(value, ChannelSettings):
             raise KeyError(name)

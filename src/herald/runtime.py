@@ -23,6 +23,7 @@ from herald.bot.offers import Offers
 from herald.bot.polling import Poller, PollLease
 from herald.bot.replies import Replies
 from herald.bot.updates import UpdateHandler
+from herald.channel import Channel
 from herald.channels import SandboxSender, Sender
 from herald.channels.email import EmailSender
 from herald.channels.push import PushSender
@@ -55,7 +56,7 @@ from herald.worker.observer import Observers
 from herald.worker.paid import PaidLanes
 from herald.worker.ratelimit import TelegramChatLimits
 
-CHANNELS = ("telegram", "email", "push")
+CHANNELS = tuple(Channel)
 log = structlog.get_logger("herald")
 
 
@@ -82,14 +83,14 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
     s = settings
     if s.telegram_bot_token is not None:
         with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
-            senders["telegram"] = TelegramSender(
+            senders[Channel.TELEGRAM] = TelegramSender(
                 s.telegram_bot_token.get_secret_value(),
                 api_url=s.telegram_api_url,
                 connection_pool_size=max(100, telegram_concurrency(s)),
             )
     if s.smtp_host:
         with _blame("HERALD_EMAIL_FROM / HERALD_SMTP_*"):
-            senders["email"] = EmailSender(
+            senders[Channel.EMAIL] = EmailSender(
                 host=s.smtp_host,
                 port=s.smtp_port,
                 from_address=s.email_from,
@@ -101,7 +102,7 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
             )
     if s.vapid_private_key is not None:
         with _blame("HERALD_VAPID_PRIVATE_KEY / HERALD_VAPID_SUBJECT"):
-            senders["push"] = PushSender(
+            senders[Channel.PUSH] = PushSender(
                 s.vapid_private_key.get_secret_value(),
                 s.vapid_subject,
                 clock=clock,
@@ -306,7 +307,7 @@ class Runtime:
     def _paid_lanes(self, bot: str) -> PaidLanes | None:
         """Telegram's paid broadcast lanes, when configured and Telegram is not a sandbox."""
         t = self.settings.telegram
-        sender = self.senders.get("telegram")
+        sender = self.senders.get(Channel.TELEGRAM)
         if not t.paid_broadcast or not isinstance(sender, TelegramSender):
             return None
         return PaidLanes(

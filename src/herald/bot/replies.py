@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from herald.channel import Channel
 from herald.queue import DeliveryQueue, Lane, NewDelivery
 
 
@@ -20,7 +21,7 @@ class Replies:
         payload = {"text": reply, "parse_mode": None} if isinstance(reply, str) else reply
         await self._queue.enqueue(
             NewDelivery(
-                channel="telegram",
+                channel=Channel.TELEGRAM,
                 recipient=str(chat_id),
                 payload=payload,
                 lane=Lane.TRANSACTIONAL,

@@ -16,8 +16,12 @@ class Sender(Protocol):
     delivery.
     """
 
-    channel: str
     sandbox: bool
+
+    @property
+    def channel(self) -> str:
+        """Read-only, so a sender may declare it as a ``Channel`` (a ``str``)."""
+        ...
 
     async def send(self, delivery: Delivery) -> Outcome: ...
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from herald.channel import Channel
 from herald.cli.common import (
     CliError,
     JsonOpt,
@@ -28,7 +29,7 @@ from herald.cli.common import (
 )
 from herald.db.types import MAX_ID
 from herald.messaging.campaigns import CampaignRequest, CampaignStatus
-from herald.messaging.templates import Channel, TemplateError
+from herald.messaging.templates import TemplateError
 from herald.runtime import Runtime
 
 WORKER_NOTE = "A worker (`herald worker` or `herald serve`) must run for anything to be sent."

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import typer
 from rich.table import Table
 
+from herald.channel import Channel
 from herald.channels.email import EmailSender
 from herald.channels.push.vapid import check_pair, public_key_for
 from herald.channels.telegram import TelegramCallError, TelegramSender
@@ -37,8 +38,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     try:
         return [
             await _database(runtime),
-            await _telegram(settings, runtime.senders.get("telegram")),
-            await _smtp(runtime.senders.get("email")),
+            await _telegram(settings, runtime.senders.get(Channel.TELEGRAM)),
+            await _smtp(runtime.senders.get(Channel.EMAIL)),
             _vapid(settings),
             _public_url(settings),
         ]
@@ -59,37 +60,38 @@ async def _database(runtime: Runtime) -> Check:
 
 async def _telegram(settings: Settings, sender: object) -> Check:
     if not isinstance(sender, TelegramSender):
-        return Check("telegram", "warn", "HERALD_TELEGRAM_BOT_TOKEN unset: sandbox")
+        return Check(Channel.TELEGRAM, "warn", "HERALD_TELEGRAM_BOT_TOKEN unset: sandbox")
     try:
         username = await sender.get_me()
     except TelegramCallError as exc:
-        return Check("telegram", "fail", f"getMe failed: {exc}")
-    return Check("telegram", "ok", f"token valid: @{username} ({settings.updates_mode} updates)")
+        return Check(Channel.TELEGRAM, "fail", f"getMe failed: {exc}")
+    detail = f"token valid: @{username} ({settings.updates_mode} updates)"
+    return Check(Channel.TELEGRAM, "ok", detail)
 
 
 async def _smtp(sender: object) -> Check:
     if not isinstance(sender, EmailSender):
-        return Check("email", "warn", "HERALD_SMTP_HOST unset: sandbox")
+        return Check(Channel.EMAIL, "warn", "HERALD_SMTP_HOST unset: sandbox")
     problem = await sender.check()
     where = f"{sender.host}:{sender.port} ({sender.security})"
     if problem is not None:
-        return Check("email", "fail", f"{where}: {problem}")
+        return Check(Channel.EMAIL, "fail", f"{where}: {problem}")
     login = f", logged in as {sender.username}" if sender.username else ", no login"
-    return Check("email", "ok", f"{where}: connected{login}")
+    return Check(Channel.EMAIL, "ok", f"{where}: connected{login}")
 
 
 def _vapid(settings: Settings) -> Check:
     if settings.vapid_private_key is None:
-        return Check("push", "warn", "HERALD_VAPID_PRIVATE_KEY unset: sandbox")
+        return Check(Channel.PUSH, "warn", "HERALD_VAPID_PRIVATE_KEY unset: sandbox")
     private = settings.vapid_private_key.get_secret_value()
     if settings.vapid_public_key is None:
         public = public_key_for(private)
-        return Check("push", "warn", f"HERALD_VAPID_PUBLIC_KEY unset; it should be {public}")
+        return Check(Channel.PUSH, "warn", f"HERALD_VAPID_PUBLIC_KEY unset; it should be {public}")
     try:
         check_pair(private, settings.vapid_public_key)
     except ValueError as exc:
-        return Check("push", "fail", f"HERALD_VAPID_PUBLIC_KEY: {exc}")
-    return Check("push", "ok", "VAPID key pair consistent")
+        return Check(Channel.PUSH, "fail", f"HERALD_VAPID_PUBLIC_KEY: {exc}")
+    return Check(Channel.PUSH, "ok", "VAPID key pair consistent")
 
 
 def _public_url(settings: Settings) -> Check:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, func, insert, select, update
 
+from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import campaigns, deliveries
@@ -125,7 +126,7 @@ class Campaigns:
                 payload = channel_payload(
                     self._renderer, recipient, request.channel, request.template, request.variables
                 )
-                if request.channel == "email" and request.list_unsubscribe:
+                if request.channel == Channel.EMAIL and request.list_unsubscribe:
                     payload["list_unsubscribe"] = request.list_unsubscribe.replace(
                         "{external_id}", quote(recipient.external_id, safe="")
                     )
@@ -146,7 +147,7 @@ class Campaigns:
 
     async def _capped_addresses(self, channel: str, page: Sequence[Recipient]) -> set[str]:
         """Email addresses that already got their hourly share of campaign mail."""
-        if channel != "email":
+        if channel != Channel.EMAIL:
             return set()
         addresses = [r.email for r in page if r.email]
         if not addresses:
@@ -158,7 +159,7 @@ class Campaigns:
                 await conn.execute(
                     select(d.c.recipient)
                     .where(
-                        d.c.channel == "email",
+                        d.c.channel == Channel.EMAIL,
                         d.c.lane == int(Lane.CAMPAIGN),
                         d.c.recipient.in_(addresses),
                         d.c.created_at >= since,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from herald.channel import Channel
 from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.metrics import Metrics
@@ -47,10 +48,10 @@ class MessagingEffects:
 
     async def _apply(self, result: Result) -> None:
         delivery, outcome = result.delivery, result.outcome
-        if delivery.channel == "telegram":
+        if delivery.channel == Channel.TELEGRAM:
             await self._telegram(delivery.recipient, outcome)
         elif (
-            delivery.channel == "push"
+            delivery.channel == Channel.PUSH
             and isinstance(outcome, Permanent)
             and outcome.reason == "subscription_expired"
             and await self._recipients.forget_push_endpoint(delivery.recipient)

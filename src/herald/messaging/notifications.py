@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy import select, update
 
+from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, notifications
@@ -28,7 +29,7 @@ from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
 # The platform's order when neither the request nor the recipient says otherwise.
-DEFAULT_ORDER = ("push", "email", "telegram")
+DEFAULT_ORDER = (Channel.PUSH, Channel.EMAIL, Channel.TELEGRAM)
 log = structlog.get_logger("herald.messaging")
 
 
@@ -71,7 +72,7 @@ def channel_payload(
     """The template rendered for ``recipient`` (its locale) as ``channel``'s sender reads it;
     a push delivery carries the browser subscription it goes to."""
     rendered = renderer.render_payload(template, channel, variables, recipient.locale)
-    if channel != "push":
+    if channel != Channel.PUSH:
         return rendered
     subscription = recipient.push_subscriptions[0].as_browser_json()
     return {"subscription": subscription, **rendered}

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import push_subscriptions, recipients
-
-CHANNELS = ("telegram", "email", "push")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +64,11 @@ class Recipient:
         """Where this recipient can be reached on ``channel`` now, if anywhere."""
         if channel in self.opted_out:
             return None
-        if channel == "email":
+        if channel == Channel.EMAIL:
             return self.email
-        if channel == "telegram":
+        if channel == Channel.TELEGRAM:
             return None if self.telegram_unreachable_at else self.telegram_chat_id
-        if channel == "push":
+        if channel == Channel.PUSH:
             return self.push_subscriptions[0].endpoint if self.push_subscriptions else None
         return None
 

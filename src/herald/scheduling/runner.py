@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import (
@@ -211,7 +212,7 @@ class SlotRunner:
             conn,
             [
                 NewDelivery(
-                    channel="telegram",
+                    channel=Channel.TELEGRAM,
                     recipient=chat,
                     payload=payload,
                     lane=Lane.CAMPAIGN,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from herald.channel import Channel
 from herald.messaging.templates import (
-    Channel,
     ChannelNotSupported,
     InlineButton,
     InvalidTemplate,

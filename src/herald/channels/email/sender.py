@@ -31,6 +31,7 @@ from typing import Literal
 import structlog
 from aiosmtplib import SMTP, SMTPRecipientsRefused, SMTPResponseException, SMTPServerDisconnected
 
+from herald.channel import Channel
 from herald.channels.email.errors import outcome_for
 from herald.channels.email.message import InvalidDelivery, MessageWriter, Rendered
 from herald.queue import Delivery, Outcome, Permanent, Sent, Transient
@@ -56,7 +57,7 @@ class _Slot:
 class EmailSender:
     """Sends email over SMTP (STARTTLS, implicit TLS or plain) with optional AUTH."""
 
-    channel = "email"
+    channel = Channel.EMAIL
     sandbox = False
 
     def __init__(

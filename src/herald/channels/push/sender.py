@@ -27,6 +27,7 @@ import aiohttp
 import http_ece  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from herald.channel import Channel
 from herald.channels.push import vapid
 from herald.channels.push.errors import map_exception, map_response
 from herald.clock import Clock, SystemClock
@@ -57,7 +58,7 @@ class PushSender:
     than none); campaigns get ``Urgency: normal`` and ``ttl_seconds``.
     """
 
-    channel = "push"
+    channel = Channel.PUSH
     sandbox = False
 
     def __init__(

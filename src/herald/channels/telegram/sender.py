@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from herald.channel import Channel
 from herald.channels.telegram.errors import (
     BAD_PAYLOAD,
     INVALID_TOKEN,
@@ -72,7 +73,7 @@ class TelegramSender:
     ``allow_paid_broadcast`` (the worker decides which deliveries go that way).
     """
 
-    channel = "telegram"
+    channel = Channel.TELEGRAM
     sandbox = False
 
     def __init__(

@@ -61,7 +61,6 @@ from herald.messaging.templates.markdown import (
 from herald.messaging.templates.models import (
     TELEGRAM_CALLBACK_DATA_LIMIT,
     TELEGRAM_TEXT_LIMIT,
-    Channel,
     InlineButton,
     Rendered,
     RenderedEmail,
@@ -74,7 +73,6 @@ from herald.messaging.templates.registry import TemplateRegistry
 __all__ = [
     "TELEGRAM_CALLBACK_DATA_LIMIT",
     "TELEGRAM_TEXT_LIMIT",
-    "Channel",
     "ChannelNotSupported",
     "InlineButton",
     "InvalidTemplate",

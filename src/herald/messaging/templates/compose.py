@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from herald.channel import Channel
 from herald.messaging.templates.engine import CompiledFile, render_json
 from herald.messaging.templates.errors import InvalidTemplate, MessageTooLong, RenderFailed
 from herald.messaging.templates.models import (
     TELEGRAM_CALLBACK_DATA_LIMIT,
     TELEGRAM_TEXT_LIMIT,
-    Channel,
     InlineButton,
     RenderedEmail,
     RenderedPush,

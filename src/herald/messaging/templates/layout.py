@@ -15,8 +15,8 @@ from importlib.resources import files as package_files
 from importlib.resources.abc import Traversable
 from typing import Literal
 
+from herald.channel import Channel
 from herald.messaging.templates.errors import InvalidTemplate
-from herald.messaging.templates.models import Channel
 
 Kind = Literal["html", "text", "markdown", "json"]
 """How a file is compiled: HTML-autoescaped, plain, MarkdownV2-escaped, or JSON whose

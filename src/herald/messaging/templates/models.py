@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
+
+from herald.channel import Channel
 
 TELEGRAM_TEXT_LIMIT = 4096
 """Telegram's limit for a message's text; checked on the text as rendered."""
 
 TELEGRAM_CALLBACK_DATA_LIMIT = 64
 """Telegram's limit for a button's callback_data, in bytes of UTF-8."""
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    TELEGRAM = "telegram"
-    PUSH = "push"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
 
+from herald.channel import Channel
 from herald.messaging.templates.compose import (
     Parts,
     check_buttons,
@@ -51,7 +52,6 @@ from herald.messaging.templates.layout import (
     read_tree,
 )
 from herald.messaging.templates.models import (
-    Channel,
     Rendered,
     RenderedEmail,
     RenderedPush,

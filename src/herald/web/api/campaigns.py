@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
+from herald.channel import Channel
 from herald.db.types import MAX_ID
 from herald.messaging.campaigns import CampaignRequest
 from herald.web.deps import Admin, RuntimeDep
@@ -21,7 +22,7 @@ class CampaignIn(RequestModel):
     name: str = Field("", max_length=200)
     template: str = Field(min_length=1, max_length=128)
     vars: dict[str, Any] = Field(default_factory=dict)
-    channel: Literal["telegram", "email", "push"]
+    channel: Channel
     audience: Literal["all"] | list[str] = Field(
         description='"all" recipients, or a list of external ids', min_length=1
     )

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, WithJsonSchema
 
+from herald.channel import Channel
 from herald.db.types import MAX_ID
 from herald.messaging.intake import (
     Accepted,
@@ -25,14 +26,13 @@ from herald.web.schemas import RequestModel
 
 router = APIRouter(tags=["notifications"])
 
-ChannelName = Literal["telegram", "email", "push"]
 BATCH_MAX_ITEMS = 1000
 # How long the test endpoint waits for the worker before answering "queued".
 TEST_SEND_WAIT_SECONDS = 10.0
 
 
 Channels = Annotated[
-    list[ChannelName],
+    list[Channel],
     Field(description="order to try; default: the recipient's preference"),
 ]
 Priority = Literal["transactional", "campaign"]
@@ -144,7 +144,7 @@ class NotificationOut(BaseModel):
 
 class TestSendIn(RequestModel):
     user_id: str = Field(min_length=1)
-    channel: ChannelName
+    channel: Channel
     template_name: str = Field(min_length=1)
     template_vars: dict[str, Any] = Field(default_factory=dict)
 

@@ -6,12 +6,13 @@ import base64
 import binascii
 import ipaddress
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from herald.channel import Channel
 from herald.db.types import MAX_ID
 from herald.messaging.recipients import PushSubscription, Recipient, RecipientFields
 from herald.web.deps import Admin, RuntimeDep
@@ -19,7 +20,6 @@ from herald.web.schemas import RequestModel, StoredText
 
 router = APIRouter(tags=["recipients"])
 
-ChannelName = Literal["telegram", "email", "push"]
 ExternalId = Annotated[StoredText, Path(min_length=1, max_length=255)]
 
 
@@ -31,10 +31,10 @@ class RecipientIn(RequestModel):
         | None
     ) = Field(None, description="numeric chat id (negative for groups) or @channelusername")
     locale: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] | None = None
-    channels: list[ChannelName] = Field(
+    channels: list[Channel] = Field(
         default_factory=list, description="preferred order; empty means push, email, telegram"
     )
-    opted_out: list[ChannelName] = Field(default_factory=list)
+    opted_out: list[Channel] = Field(default_factory=list)
 
     @field_validator("channels", "opted_out")
     @classmethod

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from herald.channel import Channel
 from herald.web.dashboard.telegram_html import telegram_html
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["every"] = every
     env.filters["telegram"] = telegram_html
     env.globals["nav"] = NAV
+    env.globals["Channel"] = Channel
     return templates
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from herald.channel import Channel
 from herald.channels.sandbox import read_inbox
 from herald.web.dashboard.auth import User
 from herald.web.dashboard.deps import PagesDep
@@ -23,7 +24,7 @@ async def sandbox(
     user: User,
     pages: PagesDep,
     runtime: RuntimeDep,
-    channel: Annotated[str, Query(pattern="^(|telegram|email|push)$")] = "",
+    channel: Annotated[Channel | Literal[""], Query()] = "",
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     messages, last = one_page(
