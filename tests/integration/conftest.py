@@ -10,6 +10,7 @@ import pytest
 from httpx import AsyncClient
 
 from herald.channels.push import vapid
+from herald.clock import FakeClock
 from herald.config import load_settings
 from herald.runtime import Runtime
 from tests.support.app import serve
@@ -45,7 +46,15 @@ async def peers(smtp: SMTPTestServer) -> AsyncIterator[Peers]:
 
 
 @pytest.fixture
-async def api(database_url: str, peers: Peers) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
+async def api(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
+    """The app in dev on the fake clock, its senders the sandbox; the client is an owner."""
+    async with serve(load_settings(env="dev", database_url=database_url), clock) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def wired_api(database_url: str, peers: Peers) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
+    """The app with real senders, each talking to its peer over loopback."""
     private, _public = vapid.generate_keypair()
     settings = load_settings(
         env="dev",

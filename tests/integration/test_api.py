@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from herald.auth import Role
-from herald.clock import FakeClock
 from herald.config import load_settings
 from herald.db.tables import api_keys
 from herald.queue import Permanent, Result
@@ -20,12 +18,6 @@ from tests.support.app import serve
 from tests.support.ports import free_port
 
 PROD_KEY = "k" * 40
-
-
-@pytest.fixture
-async def api(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
-    async with serve(load_settings(env="dev", database_url=database_url), clock) as pair:
-        yield pair
 
 
 def body(**kw: object) -> dict[str, object]:

@@ -10,9 +10,9 @@ from tests.integration.test_messaging import SL_VARS
 
 
 async def test_templates_are_listed_and_previewed_for_every_channel(
-    api: tuple[AsyncClient, Runtime],
+    wired_api: tuple[AsyncClient, Runtime],
 ) -> None:
-    client, _ = api
+    client, _ = wired_api
     listed = {t["name"]: t for t in (await client.get("/api/v1/templates")).json()}
     assert {"position_entry_failed", "position_sl_failed", "position_tp_failed"} <= set(listed)
     assert sorted(listed["position_sl_failed"]["channels"]) == ["email", "push", "telegram"]
@@ -41,9 +41,9 @@ async def setup_audience(client: AsyncClient, n: int) -> None:
 
 
 async def test_a_campaign_reaches_everyone_with_an_address_once(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     await setup_audience(client, 6)
     started = await client.post(
         "/api/v1/campaigns",
@@ -70,9 +70,9 @@ async def test_a_campaign_reaches_everyone_with_an_address_once(
 
 
 async def test_a_cancelled_campaign_sends_nothing_more(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     await setup_audience(client, 4)
     started = await client.post(
         "/api/v1/campaigns",
@@ -95,8 +95,8 @@ async def test_a_cancelled_campaign_sends_nothing_more(
     assert (await client.post("/api/v1/campaigns/999/cancel")).status_code == 404
 
 
-async def test_campaign_input_errors(api: tuple[AsyncClient, Runtime]) -> None:
-    client, _ = api
+async def test_campaign_input_errors(wired_api: tuple[AsyncClient, Runtime]) -> None:
+    client, _ = wired_api
     base = {"template": "position_sl_failed", "vars": SL_VARS, "audience": "all"}
     bad_channel = await client.post("/api/v1/campaigns", json={**base, "channel": "fax"})
     assert bad_channel.status_code == 422
@@ -109,9 +109,9 @@ async def test_campaign_input_errors(api: tuple[AsyncClient, Runtime]) -> None:
 
 
 async def test_campaign_email_is_capped_per_hour_and_carries_list_unsubscribe(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     await client.put("/api/v1/recipients/reader", json={"email": "reader@example.com"})
     body = {
         "template": "position_sl_failed",

@@ -26,9 +26,9 @@ async def notify(client: AsyncClient, recipient: str, **body: Any) -> int:
 
 
 async def test_an_expired_push_subscription_falls_back_to_email(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     browser = peers.push.subscribe()
     peers.push.answer(browser.id, 410)
     await client.put("/api/v1/recipients/trader-1", json={"email": "trader@example.com"})
@@ -54,9 +54,9 @@ async def test_an_expired_push_subscription_falls_back_to_email(
 
 
 async def test_push_is_delivered_encrypted_and_urgent(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     browser = peers.push.subscribe()
     await client.put("/api/v1/recipients/trader-2", json={"channels": ["push"]})
     await client.post("/api/v1/recipients/trader-2/push-subscriptions", json=browser.info())
@@ -72,9 +72,9 @@ async def test_push_is_delivered_encrypted_and_urgent(
 
 
 async def test_a_blocked_bot_marks_the_chat_unreachable_and_email_takes_over(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     peers.telegram.blocked_chats.add("777")
     await client.put(
         "/api/v1/recipients/trader-3",
@@ -101,9 +101,9 @@ async def test_a_blocked_bot_marks_the_chat_unreachable_and_email_takes_over(
 
 
 async def test_telegram_alert_arrives_as_valid_markdown_and_a_migrated_group_is_followed(
-    api: tuple[AsyncClient, Runtime], peers: Peers
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
 ) -> None:
-    client, runtime = api
+    client, runtime = wired_api
     peers.telegram.migrated_chats["-55"] = -100555
     await client.put("/api/v1/recipients/desk", json={"telegram_chat_id": -55})
 
@@ -120,9 +120,9 @@ async def test_telegram_alert_arrives_as_valid_markdown_and_a_migrated_group_is_
 
 
 async def test_no_usable_channel_fails_the_notification_at_once(
-    api: tuple[AsyncClient, Runtime],
+    wired_api: tuple[AsyncClient, Runtime],
 ) -> None:
-    client, _ = api
+    client, _ = wired_api
     await client.put("/api/v1/recipients/ghost", json={"opted_out": ["email"]})
     notification_id = await notify(client, "ghost")
     shown = (await client.get(f"/api/v1/notifications/{notification_id}")).json()
@@ -131,8 +131,8 @@ async def test_no_usable_channel_fails_the_notification_at_once(
     assert shown["deliveries"] == []
 
 
-async def test_template_and_recipient_errors(api: tuple[AsyncClient, Runtime]) -> None:
-    client, _ = api
+async def test_template_and_recipient_errors(wired_api: tuple[AsyncClient, Runtime]) -> None:
+    client, _ = wired_api
     await client.put("/api/v1/recipients/u", json={"email": "u@example.com"})
     missing = await client.post(
         "/api/v1/notifications",
@@ -152,16 +152,18 @@ async def test_template_and_recipient_errors(api: tuple[AsyncClient, Runtime]) -
     assert nobody.json()["detail"]["recipients"] == ["x1", "x2"]
 
 
-async def test_idempotency_key_never_notifies_twice(api: tuple[AsyncClient, Runtime]) -> None:
-    client, _ = api
+async def test_idempotency_key_never_notifies_twice(wired_api: tuple[AsyncClient, Runtime]) -> None:
+    client, _ = wired_api
     await client.put("/api/v1/recipients/u", json={"email": "u@example.com"})
     first = await notify(client, "u", idempotency_key="order-1-sl")
     again = await notify(client, "u", idempotency_key="order-1-sl")
     assert first == again
 
 
-async def test_the_owner_test_endpoint(api: tuple[AsyncClient, Runtime], peers: Peers) -> None:
-    client, runtime = api
+async def test_the_owner_test_endpoint(
+    wired_api: tuple[AsyncClient, Runtime], peers: Peers
+) -> None:
+    client, runtime = wired_api
     await client.put("/api/v1/recipients/owner-test", json={"telegram_chat_id": 4242})
     body = {
         "user_id": "owner-test",

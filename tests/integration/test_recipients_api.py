@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import pytest
 from httpx import AsyncClient
 
-from herald.clock import FakeClock
-from herald.config import load_settings
 from herald.runtime import Runtime
-from tests.support.app import serve
 
 P256DH = base64.urlsafe_b64encode(b"\x04" + b"\x01" * 64).decode().rstrip("=")
 AUTH = base64.urlsafe_b64encode(b"\x02" * 16).decode().rstrip("=")
-
-
-@pytest.fixture
-async def api(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
-    async with serve(load_settings(env="dev", database_url=database_url), clock) as pair:
-        yield pair
 
 
 def sub(endpoint: str = "https://push.example.com/send/abc") -> dict[str, object]:

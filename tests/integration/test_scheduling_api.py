@@ -4,7 +4,6 @@ re-anchoring, manual runs and their post log."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,12 +22,6 @@ PROMOS = "/api/v1/promos"
 SCHEDULES = "/api/v1/schedules"
 FOUR_HOURS = 14400
 LINK = [{"text": "Read more", "url": "https://example.com/read"}]
-
-
-@pytest.fixture
-async def api(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
-    async with serve(load_settings(env="dev", database_url=database_url), clock) as pair:
-        yield pair
 
 
 def at(value: str | None) -> datetime | None:
