@@ -32,11 +32,6 @@ FREE = {"text": "Free\\."}
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def tg(clock: FakeClock) -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(enforce_limits=True, clock=clock.monotonic) as server:
         yield server

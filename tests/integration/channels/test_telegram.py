@@ -39,14 +39,8 @@ def delivery(recipient: str = "42", **payload: Any) -> Delivery:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def sender(tg: FakeTelegram) -> AsyncIterator[TelegramSender]:
-    s = TelegramSender(tg.token, api_url=tg.url, request_timeout=2.0)
+async def sender(telegram: FakeTelegram) -> AsyncIterator[TelegramSender]:
+    s = TelegramSender(telegram.token, api_url=telegram.url, request_timeout=2.0)
     try:
         yield s
     finally:
@@ -57,25 +51,25 @@ async def sender(tg: FakeTelegram) -> AsyncIterator[TelegramSender]:
 
 
 async def test_a_message_is_sent_and_its_id_returned(
-    tg: FakeTelegram, sender: TelegramSender
+    telegram: FakeTelegram, sender: TelegramSender
 ) -> None:
     assert await sender.send(delivery("42", text="Hello \\*world\\*")) == Sent("1")
     assert await sender.send(delivery("42", text="Again")) == Sent("2")
     assert await sender.send(delivery("-1001234567890", text="Group")) == Sent("1")
 
-    assert [r.method for r in tg.requests] == ["sendMessage"] * 3  # no getMe at start
-    first = tg.requests[0]
+    assert [r.method for r in telegram.requests] == ["sendMessage"] * 3  # no getMe at start
+    first = telegram.requests[0]
     assert (first.method, first.http_method, first.chat_id) == ("sendMessage", "POST", "42")
-    assert first.token == tg.token
+    assert first.token == telegram.token
     assert first.params["text"] == "Hello \\*world\\*"
     assert first.params["parse_mode"] == "MarkdownV2"  # the default
-    assert tg.messages[0]["text"] == "Hello *world*"  # what the recipient reads
-    assert tg.messages[0]["chat"]["type"] == "private"
-    assert tg.messages[2]["chat"]["type"] == "supergroup"
+    assert telegram.messages[0]["text"] == "Hello *world*"  # what the recipient reads
+    assert telegram.messages[0]["chat"]["type"] == "private"
+    assert telegram.messages[2]["chat"]["type"] == "supergroup"
 
 
 async def test_an_inline_keyboard_arrives_as_reply_markup(
-    tg: FakeTelegram, sender: TelegramSender
+    telegram: FakeTelegram, sender: TelegramSender
 ) -> None:
     buttons = [
         [{"text": "Open", "url": "https://example.com/a"}],
@@ -84,21 +78,21 @@ async def test_an_inline_keyboard_arrives_as_reply_markup(
     assert isinstance(await sender.send(delivery("42", buttons=buttons)), Sent)
 
     expected = {"inline_keyboard": buttons}
-    assert tg.requests[0].params["reply_markup"] == expected
-    assert tg.messages[0]["reply_markup"] == expected
+    assert telegram.requests[0].params["reply_markup"] == expected
+    assert telegram.messages[0]["reply_markup"] == expected
 
 
 async def test_plain_text_channel_usernames_and_no_link_preview(
-    tg: FakeTelegram, sender: TelegramSender
+    telegram: FakeTelegram, sender: TelegramSender
 ) -> None:
     payload = {"text": "Price: 1.5 (up!)", "parse_mode": None, "disable_web_page_preview": True}
     assert await sender.send(delivery("@herald_news", **payload)) == Sent("1")
 
-    params = tg.requests[0].params
+    params = telegram.requests[0].params
     assert "parse_mode" not in params
     assert params["chat_id"] == "@herald_news"
     assert params["link_preview_options"] == {"is_disabled": True}
-    assert tg.messages[0]["chat"]["type"] == "channel"
+    assert telegram.messages[0]["chat"]["type"] == "channel"
 
 
 @pytest.mark.parametrize(
@@ -115,23 +109,27 @@ async def test_plain_text_channel_usernames_and_no_link_preview(
     ],
 )
 async def test_a_payload_we_cannot_send_is_refused_without_a_request(
-    tg: FakeTelegram, sender: TelegramSender, payload: dict[str, Any]
+    telegram: FakeTelegram, sender: TelegramSender, payload: dict[str, Any]
 ) -> None:
     outcome = await sender.send(delivery("42", **payload))
     assert isinstance(outcome, Permanent)
     assert outcome.reason == "bad_payload"
-    assert tg.requests == []
+    assert telegram.requests == []
 
 
-async def test_get_me_returns_the_bot_username(tg: FakeTelegram, sender: TelegramSender) -> None:
+async def test_get_me_returns_the_bot_username(
+    telegram: FakeTelegram, sender: TelegramSender
+) -> None:
     assert await sender.get_me() == "herald_test_bot"
-    assert [r.method for r in tg.requests] == ["getMe"]
+    assert [r.method for r in telegram.requests] == ["getMe"]
 
 
-async def test_close_releases_the_connection_pool_and_the_log_filters(tg: FakeTelegram) -> None:
+async def test_close_releases_the_connection_pool_and_the_log_filters(
+    telegram: FakeTelegram,
+) -> None:
     client_logger = logging.getLogger("aiohttp.client")
     before = list(client_logger.filters)
-    s = TelegramSender(tg.token, api_url=tg.url)
+    s = TelegramSender(telegram.token, api_url=telegram.url)
     assert await s.send(delivery("42")) == Sent("1")
     assert len(client_logger.filters) == len(before) + 1
     await s.close()
@@ -140,16 +138,16 @@ async def test_close_releases_the_connection_pool_and_the_log_filters(tg: FakeTe
     assert client_logger.filters == before
     outcome = await s.send(delivery("42"))  # a closed sender fails softly, never hangs
     assert isinstance(outcome, Transient)
-    assert len(tg.requests) == 1
+    assert len(telegram.requests) == 1
 
 
 # -- errors from the wire ------------------------------------------------------------
 
 
 async def test_flood_control_waits_the_seconds_telegram_asks_for(
-    tg: FakeTelegram, sender: TelegramSender
+    telegram: FakeTelegram, sender: TelegramSender
 ) -> None:
-    tg.script("42", too_many_requests(7))
+    telegram.script("42", too_many_requests(7))
     outcome = await sender.send(delivery("42"))
     assert isinstance(outcome, RetryAfter)
     assert (outcome.seconds, outcome.scope) == (7.0, "chat")
@@ -158,20 +156,28 @@ async def test_flood_control_waits_the_seconds_telegram_asks_for(
 @pytest.mark.parametrize(
     ("setup", "reason"),
     [
-        (lambda tg: tg.blocked_chats.add("42"), "blocked"),
-        (lambda tg: tg.script("42", forbidden("Forbidden: user is deactivated")), "deactivated"),
+        (lambda telegram: telegram.blocked_chats.add("42"), "blocked"),
         (
-            lambda tg: tg.script("42", forbidden("Forbidden: bot was kicked from the group chat")),
+            lambda telegram: telegram.script("42", forbidden("Forbidden: user is deactivated")),
+            "deactivated",
+        ),
+        (
+            lambda telegram: telegram.script(
+                "42", forbidden("Forbidden: bot was kicked from the group chat")
+            ),
             "kicked",
         ),
-        (lambda tg: tg.missing_chats.add("42"), "chat_not_found"),
-        (lambda tg: tg.script("42", bad_request("Bad Request: BUTTON_URL_INVALID")), "bad_request"),
+        (lambda telegram: telegram.missing_chats.add("42"), "chat_not_found"),
+        (
+            lambda telegram: telegram.script("42", bad_request("Bad Request: BUTTON_URL_INVALID")),
+            "bad_request",
+        ),
     ],
 )
 async def test_refusals_are_permanent_with_a_reason(
-    tg: FakeTelegram, sender: TelegramSender, setup: Any, reason: str
+    telegram: FakeTelegram, sender: TelegramSender, setup: Any, reason: str
 ) -> None:
-    setup(tg)
+    setup(telegram)
     outcome = await sender.send(delivery("42"))
     assert isinstance(outcome, Permanent)
     assert outcome.reason == reason
@@ -201,17 +207,17 @@ async def test_a_message_over_4096_characters_is_too_long(sender: TelegramSender
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 async def test_server_errors_are_transient(
-    tg: FakeTelegram, sender: TelegramSender, status: int
+    telegram: FakeTelegram, sender: TelegramSender, status: int
 ) -> None:
-    tg.script("42", server_error(status))
+    telegram.script("42", server_error(status))
     outcome = await sender.send(delivery("42"))
     assert isinstance(outcome, Transient)
     assert outcome.reason == "server_error"
 
 
-async def test_a_slow_answer_times_out_as_transient(tg: FakeTelegram) -> None:
-    fast = TelegramSender(tg.token, api_url=tg.url, request_timeout=0.2)
-    tg.script("42", slow(5.0))
+async def test_a_slow_answer_times_out_as_transient(telegram: FakeTelegram) -> None:
+    fast = TelegramSender(telegram.token, api_url=telegram.url, request_timeout=0.2)
+    telegram.script("42", slow(5.0))
     started = time.monotonic()
     try:
         outcome = await fast.send(delivery("42"))
@@ -237,14 +243,14 @@ async def test_no_server_is_a_transient_network_error() -> None:
 
 
 async def test_a_migrated_group_gets_the_message_at_its_new_id(
-    tg: FakeTelegram, sender: TelegramSender
+    telegram: FakeTelegram, sender: TelegramSender
 ) -> None:
-    tg.migrated_chats["-4001"] = -1004001
+    telegram.migrated_chats["-4001"] = -1004001
     outcome = await sender.send(delivery("-4001", text="Hi group"))
 
     assert outcome == Sent("1", meta={"migrated_to_chat_id": "-1004001"})
-    assert [r.chat_id for r in tg.requests] == ["-4001", "-1004001"]
-    assert tg.messages[0]["chat"] == {
+    assert [r.chat_id for r in telegram.requests] == ["-4001", "-1004001"]
+    assert telegram.messages[0]["chat"] == {
         "id": -1004001,
         "title": "Test supergroup",
         "type": "supergroup",
@@ -252,25 +258,25 @@ async def test_a_migrated_group_gets_the_message_at_its_new_id(
 
 
 async def test_a_failed_resend_keeps_its_reason_and_names_the_new_chat(
-    tg: FakeTelegram, sender: TelegramSender
+    telegram: FakeTelegram, sender: TelegramSender
 ) -> None:
-    tg.migrated_chats["-4001"] = -1004001
-    tg.blocked_chats.add("-1004001")
+    telegram.migrated_chats["-4001"] = -1004001
+    telegram.blocked_chats.add("-1004001")
     outcome = await sender.send(delivery("-4001"))
 
     assert isinstance(outcome, Permanent)
     assert outcome.reason == "blocked"
     assert "-1004001" in outcome.error
-    assert len(tg.requests) == 2  # resent once, not chased
+    assert len(telegram.requests) == 2  # resent once, not chased
 
 
 # -- the token stays secret ----------------------------------------------------------
 
 
 async def test_a_rejected_token_is_permanent_and_logged_loudly_without_the_token(
-    tg: FakeTelegram, json_logs: pytest.CaptureFixture[str]
+    telegram: FakeTelegram, json_logs: pytest.CaptureFixture[str]
 ) -> None:
-    wrong = TelegramSender(WRONG_TOKEN, api_url=tg.url)
+    wrong = TelegramSender(WRONG_TOKEN, api_url=telegram.url)
     try:
         outcome = await wrong.send(delivery("42"))
         with pytest.raises(TelegramCallError) as raised:
@@ -289,15 +295,15 @@ async def test_a_rejected_token_is_permanent_and_logged_loudly_without_the_token
 
 
 async def test_the_token_appears_in_no_outcome_and_no_log_line(
-    tg: FakeTelegram, json_logs: pytest.CaptureFixture[str]
+    telegram: FakeTelegram, json_logs: pytest.CaptureFixture[str]
 ) -> None:
-    s = TelegramSender(tg.token, api_url=tg.url, request_timeout=0.2)
-    tg.migrated_chats["-7"] = -1007
-    tg.blocked_chats.add("1")
-    tg.missing_chats.add("2")
-    tg.script("3", too_many_requests(1))
-    tg.script("4", server_error(502))
-    tg.script("5", slow(5.0))
+    s = TelegramSender(telegram.token, api_url=telegram.url, request_timeout=0.2)
+    telegram.migrated_chats["-7"] = -1007
+    telegram.blocked_chats.add("1")
+    telegram.missing_chats.add("2")
+    telegram.script("3", too_many_requests(1))
+    telegram.script("4", server_error(502))
+    telegram.script("5", slow(5.0))
     outcomes: list[Outcome] = []
     try:
         for recipient in ("1", "2", "3", "4", "5", "-7", "6"):
@@ -308,18 +314,18 @@ async def test_the_token_appears_in_no_outcome_and_no_log_line(
 
     assert len({type(o) for o in outcomes}) == 4  # Sent, RetryAfter, Transient, Permanent
     for outcome in outcomes:
-        assert tg.token not in repr(outcome)
+        assert telegram.token not in repr(outcome)
     err = json_logs.readouterr().err
-    assert tg.token not in err
-    assert tg.token.split(":")[1] not in err
+    assert telegram.token not in err
+    assert telegram.token.split(":")[1] not in err
 
 
 # -- the fake server itself ----------------------------------------------------------
 
 
 async def test_fake_enforces_one_message_per_second_per_private_chat() -> None:
-    async with FakeTelegram(enforce_limits=True) as tg:
-        s = TelegramSender(tg.token, api_url=tg.url)
+    async with FakeTelegram(enforce_limits=True) as telegram:
+        s = TelegramSender(telegram.token, api_url=telegram.url)
         try:
             first = await s.send(delivery("42"))
             second = await s.send(delivery("42"))
@@ -329,13 +335,13 @@ async def test_fake_enforces_one_message_per_second_per_private_chat() -> None:
     assert (first, other) == (Sent("1"), Sent("1"))
     assert isinstance(second, RetryAfter)
     assert second.seconds == 1.0
-    assert tg.rate_limit_violations == 1
+    assert telegram.rate_limit_violations == 1
 
 
 async def test_fake_enforces_group_and_bot_wide_limits_with_telegrams_body() -> None:
     now = [100.0]
-    async with FakeTelegram(enforce_limits=True, clock=lambda: now[0]) as tg:
-        send = f"{tg.url}/bot{tg.token}/sendMessage"
+    async with FakeTelegram(enforce_limits=True, clock=lambda: now[0]) as telegram:
+        send = f"{telegram.url}/bot{telegram.token}/sendMessage"
         async with httpx.AsyncClient() as client:
             group = [
                 await client.post(send, json={"chat_id": -100, "text": "x"}) for _ in range(21)
@@ -350,24 +356,26 @@ async def test_fake_enforces_group_and_bot_wide_limits_with_telegrams_body() -> 
         "parameters": {"retry_after": 60},
     }
     assert [r.status_code for r in bot] == [200] * 30 + [429]
-    assert tg.rate_limit_violations == 2
+    assert telegram.rate_limit_violations == 2
 
 
-async def test_fake_answers_unknown_tokens_and_methods_like_telegram(tg: FakeTelegram) -> None:
-    async with httpx.AsyncClient(base_url=tg.url) as client:
+async def test_fake_answers_unknown_tokens_and_methods_like_telegram(
+    telegram: FakeTelegram,
+) -> None:
+    async with httpx.AsyncClient(base_url=telegram.url) as client:
         unknown = await client.post(f"/bot{WRONG_TOKEN}/getMe")
-        missing = await client.get(f"/bot{tg.token}/noSuchMethod")
-        me = await client.get(f"/bot{tg.token}/getMe")
+        missing = await client.get(f"/bot{telegram.token}/noSuchMethod")
+        me = await client.get(f"/bot{telegram.token}/getMe")
     assert unknown.status_code == 401
     assert unknown.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
     assert missing.status_code == 404
     assert me.json()["result"]["username"] == "herald_test_bot"
 
 
-async def test_fake_queues_updates_and_answers_callbacks(tg: FakeTelegram) -> None:
-    first = tg.push_callback(42, "vote:yes")
-    second = tg.push_update({"message": {"message_id": 9, "text": "/start"}})
-    async with httpx.AsyncClient(base_url=f"{tg.url}/bot{tg.token}") as client:
+async def test_fake_queues_updates_and_answers_callbacks(telegram: FakeTelegram) -> None:
+    first = telegram.push_callback(42, "vote:yes")
+    second = telegram.push_update({"message": {"message_id": 9, "text": "/start"}})
+    async with httpx.AsyncClient(base_url=f"{telegram.url}/bot{telegram.token}") as client:
         both = (await client.get("/getUpdates")).json()["result"]
         rest = (await client.post("/getUpdates", json={"offset": second["update_id"]})).json()
         query_id = first["callback_query"]["id"]
@@ -382,29 +390,29 @@ async def test_fake_queues_updates_and_answers_callbacks(tg: FakeTelegram) -> No
     assert rest["result"] == [second]
     assert answered.json() == {"ok": True, "result": True}
     assert stale.status_code == 400
-    assert tg.answered_callbacks == [{"callback_query_id": query_id}]
+    assert telegram.answered_callbacks == [{"callback_query_id": query_id}]
     assert conflict.status_code == 409
     assert empty == {"ok": True, "result": []}
 
 
 async def test_fake_injects_faults_at_seeded_rates() -> None:
-    async with FakeTelegram(server_error_rate=0.5, flood_rate=0.25, seed=7) as tg:
-        s = TelegramSender(tg.token, api_url=tg.url)
+    async with FakeTelegram(server_error_rate=0.5, flood_rate=0.25, seed=7) as telegram:
+        s = TelegramSender(telegram.token, api_url=telegram.url)
         try:
             outcomes = [await s.send(delivery(str(i))) for i in range(1, 41)]
         finally:
             await s.close()
     kinds = [type(o).__name__ for o in outcomes]
-    assert tg.faults["server_error"] == kinds.count("Transient") > 0
-    assert tg.faults["flood"] == kinds.count("RetryAfter") > 0
-    assert kinds.count("Sent") == 40 - sum(tg.faults.values()) > 0
+    assert telegram.faults["server_error"] == kinds.count("Transient") > 0
+    assert telegram.faults["flood"] == kinds.count("RetryAfter") > 0
+    assert kinds.count("Sent") == 40 - sum(telegram.faults.values()) > 0
 
 
 async def test_fake_enforces_retry_after_and_records_who_came_too_early() -> None:
     now = [100.0]
-    async with FakeTelegram(enforce_retry_after=True, clock=lambda: now[0]) as tg:
-        tg.script("42", too_many_requests(2))
-        send = f"{tg.url}/bot{tg.token}/sendMessage"
+    async with FakeTelegram(enforce_retry_after=True, clock=lambda: now[0]) as telegram:
+        telegram.script("42", too_many_requests(2))
+        send = f"{telegram.url}/bot{telegram.token}/sendMessage"
         async with httpx.AsyncClient() as client:
             flooded = await client.post(send, json={"chat_id": 42, "text": "a"})
             now[0] += 1.5
@@ -414,19 +422,21 @@ async def test_fake_enforces_retry_after_and_records_who_came_too_early() -> Non
             on_time = await client.post(send, json={"chat_id": 42, "text": "d"})
     assert [r.status_code for r in (flooded, early, other, on_time)] == [429, 429, 200, 200]
     assert early.json()["parameters"] == {"retry_after": 1}  # what is left, rounded up
-    assert [(v.chat_id, v.at, v.until) for v in tg.retry_after_violations] == [("42", 101.5, 102.0)]
+    assert [(v.chat_id, v.at, v.until) for v in telegram.retry_after_violations] == [
+        ("42", 101.5, 102.0)
+    ]
 
 
 async def test_fake_can_lose_the_answer_of_a_message_it_delivered() -> None:
-    async with FakeTelegram(lost_reply_rate=1.0, timeout_delay=2.0) as tg:
-        s = TelegramSender(tg.token, api_url=tg.url, request_timeout=0.3)
+    async with FakeTelegram(lost_reply_rate=1.0, timeout_delay=2.0) as telegram:
+        s = TelegramSender(telegram.token, api_url=telegram.url, request_timeout=0.3)
         try:
             outcome = await s.send(delivery("42", text="there"))
         finally:
             await s.close()
     assert isinstance(outcome, Transient) and outcome.reason == "timeout"
-    assert [m["text"] for m in tg.messages] == ["there"]  # delivered all the same
-    assert tg.faults["lost_reply"] == 1 and tg.requests[0].fault == "lost_reply"
+    assert [m["text"] for m in telegram.messages] == ["there"]  # delivered all the same
+    assert telegram.faults["lost_reply"] == 1 and telegram.requests[0].fault == "lost_reply"
 
 
 @pytest.mark.parametrize(

@@ -47,11 +47,6 @@ def titles(telegram: FakeTelegram, chat: str) -> list[str]:
     return [m["text"].split("\n")[0] for m in telegram.messages if str(m["chat"]["id"]) == chat]
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 async def test_rotation_over_a_full_cycle_and_across_a_restart(
     database_url: str, telegram: FakeTelegram, clock: FakeClock
 ) -> None:
