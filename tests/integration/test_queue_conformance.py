@@ -22,17 +22,16 @@ from herald.queue import (
     Transient,
     admin,
 )
+from tests.support.deliveries import telegram_text
 
 W = "worker-1"
 
 
-def tg(recipient: str, text: str = "hi", **kw: object) -> NewDelivery:
-    return NewDelivery("telegram", recipient, {"text": text}, **kw)  # type: ignore[arg-type]
-
-
 async def test_transactional_lane_is_served_before_campaign(queue: DeliveryQueue) -> None:
-    campaign = [(await queue.enqueue(tg(f"c{i}", lane=Lane.CAMPAIGN))).id for i in range(3)]
-    urgent = (await queue.enqueue(tg("alert", lane=Lane.TRANSACTIONAL))).id
+    campaign = [
+        (await queue.enqueue(telegram_text(f"c{i}", lane=Lane.CAMPAIGN))).id for i in range(3)
+    ]
+    urgent = (await queue.enqueue(telegram_text("alert", lane=Lane.TRANSACTIONAL))).id
 
     first = await queue.claim("telegram", 1, W)
     rest = await queue.claim("telegram", 10, W)
@@ -43,9 +42,9 @@ async def test_transactional_lane_is_served_before_campaign(queue: DeliveryQueue
 
 async def test_fifo_within_a_lane_by_run_at_then_id(queue: DeliveryQueue, clock: FakeClock) -> None:
     now = clock.now()
-    late = (await queue.enqueue(tg("a", run_at=now - timedelta(seconds=1)))).id
-    early = (await queue.enqueue(tg("b", run_at=now - timedelta(seconds=5)))).id
-    same_a = (await queue.enqueue(tg("c", run_at=now - timedelta(seconds=1)))).id
+    late = (await queue.enqueue(telegram_text("a", run_at=now - timedelta(seconds=1)))).id
+    early = (await queue.enqueue(telegram_text("b", run_at=now - timedelta(seconds=5)))).id
+    same_a = (await queue.enqueue(telegram_text("c", run_at=now - timedelta(seconds=1)))).id
 
     claimed = await queue.claim("telegram", 10, W)
 
@@ -55,7 +54,9 @@ async def test_fifo_within_a_lane_by_run_at_then_id(queue: DeliveryQueue, clock:
 async def test_only_due_deliveries_of_the_channel_are_claimed(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    future = (await queue.enqueue(tg("a", run_at=clock.now() + timedelta(seconds=30)))).id
+    future = (
+        await queue.enqueue(telegram_text("a", run_at=clock.now() + timedelta(seconds=30)))
+    ).id
     await queue.enqueue(NewDelivery("email", "x@example.com", {}))
 
     assert await queue.claim("telegram", 10, W) == []
@@ -64,8 +65,8 @@ async def test_only_due_deliveries_of_the_channel_are_claimed(
 
 
 async def test_one_in_flight_delivery_per_ordering_key(queue: DeliveryQueue) -> None:
-    first, second = [(await queue.enqueue(tg("chat-1", f"m{i}"))).id for i in range(2)]
-    other = (await queue.enqueue(tg("chat-2"))).id
+    first, second = [(await queue.enqueue(telegram_text("chat-1", f"m{i}"))).id for i in range(2)]
+    other = (await queue.enqueue(telegram_text("chat-2"))).id
 
     claimed = await queue.claim("telegram", 10, W)
     assert [d.id for d in claimed] == [first, other]
@@ -78,7 +79,7 @@ async def test_one_in_flight_delivery_per_ordering_key(queue: DeliveryQueue) -> 
 async def test_transient_failures_back_off_1_2_4_8_seconds_then_dead_letter(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     delays = []
     for attempt in range(1, 6):
         [d] = await queue.claim("telegram", 1, W)
@@ -103,7 +104,7 @@ async def test_transient_failures_back_off_1_2_4_8_seconds_then_dead_letter(
 async def test_retry_after_waits_exactly_and_spends_no_attempt(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     for _ in range(10):  # far more than max_attempts: none of them count
         [d] = await queue.claim("telegram", 1, W)
         await queue.record([Result(d, RetryAfter(7))], W)
@@ -117,7 +118,7 @@ async def test_retry_after_waits_exactly_and_spends_no_attempt(
 
 
 async def test_permanent_failure_is_dead_lettered_with_its_error(queue: DeliveryQueue) -> None:
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     [d] = await queue.claim("telegram", 1, W)
     await queue.record([Result(d, Permanent("403 Forbidden: bot was blocked by the user"))], W)
 
@@ -139,9 +140,9 @@ async def _dead_letter(queue: DeliveryQueue, new: NewDelivery, error: str) -> in
 async def test_dead_letters_filter_and_replay_one_and_in_bulk(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    a = await _dead_letter(queue, tg("1", campaign="spring"), "chat not found")
+    a = await _dead_letter(queue, telegram_text("1", campaign="spring"), "chat not found")
     clock.advance(3600)
-    b = await _dead_letter(queue, tg("2", campaign="spring"), "bot was blocked")
+    b = await _dead_letter(queue, telegram_text("2", campaign="spring"), "bot was blocked")
     c = await _dead_letter(queue, NewDelivery("email", "x@example.com", {}), "550 no such user")
     window_start = clock.now() - timedelta(seconds=10)
 
@@ -169,7 +170,7 @@ async def test_dead_letters_filter_and_replay_one_and_in_bulk(
 async def test_expired_lease_is_rescued_and_the_late_outcome_ignored(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     [lost] = await queue.claim("telegram", 1, "dead-worker")
 
     clock.advance(59)
@@ -191,7 +192,7 @@ async def test_a_worker_never_rescues_its_own_claims(
 ) -> None:
     """A stalled worker whose leases lapsed is still sending them: it must not send
     them again itself; another worker may, as for a dead one."""
-    await queue.enqueue(tg("chat"))
+    await queue.enqueue(telegram_text("chat"))
     await queue.claim("telegram", 1, "stalled")
     clock.advance(61)
     assert await admin.rescue_expired(queue, except_holder="stalled") == 0
@@ -199,7 +200,7 @@ async def test_a_worker_never_rescues_its_own_claims(
 
 
 async def test_extended_lease_is_not_rescued(queue: DeliveryQueue, clock: FakeClock) -> None:
-    await queue.enqueue(tg("chat"))
+    await queue.enqueue(telegram_text("chat"))
     [d] = await queue.claim("telegram", 1, W)
     for _ in range(5):
         clock.advance(40)
@@ -210,7 +211,7 @@ async def test_extended_lease_is_not_rescued(queue: DeliveryQueue, clock: FakeCl
 async def test_rescue_of_the_last_attempt_dead_letters(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    delivery_id = (await queue.enqueue(tg("chat", max_attempts=1))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat", max_attempts=1))).id
     await queue.claim("telegram", 1, W)
     clock.advance(120)
     assert await admin.rescue_expired(queue) == 1
@@ -221,7 +222,7 @@ async def test_rescue_of_the_last_attempt_dead_letters(
 
 
 async def test_release_gives_back_the_attempt(queue: DeliveryQueue) -> None:
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     [d] = await queue.claim("telegram", 1, W)
     await queue.release([d.id], W)
     [again] = await queue.claim("telegram", 1, W)
@@ -229,12 +230,14 @@ async def test_release_gives_back_the_attempt(queue: DeliveryQueue) -> None:
 
 
 async def test_idempotency_key_never_queues_twice(queue: DeliveryQueue) -> None:
-    first = await queue.enqueue(tg("chat", idempotency_key="order-42-filled"))
-    repeat = await queue.enqueue(tg("chat", "other text", idempotency_key="order-42-filled"))
+    first = await queue.enqueue(telegram_text("chat", idempotency_key="order-42-filled"))
+    repeat = await queue.enqueue(
+        telegram_text("chat", "other text", idempotency_key="order-42-filled")
+    )
     assert first.created and not repeat.created
     assert repeat.id == first.id
 
-    batch = [tg(str(i), idempotency_key=f"k{i % 5}") for i in range(10)]
+    batch = [telegram_text(str(i), idempotency_key=f"k{i % 5}") for i in range(10)]
     assert await queue.enqueue_many(batch) == 5
     stats = await admin.stats(queue)
     assert stats.total(State.PENDING) == 6
@@ -244,7 +247,7 @@ async def test_many_concurrent_claimers_never_share_a_row(
     database_url: str, queue: DeliveryQueue, clock: FakeClock
 ) -> None:
     total = 600
-    await queue.enqueue_many(tg(f"chat-{i}") for i in range(total))
+    await queue.enqueue_many(telegram_text(f"chat-{i}") for i in range(total))
     # Four independent engines: four connection pools, as four processes would have.
     databases = [Database(database_url) for _ in range(4)]
     queues = [DeliveryQueue(d, clock) for d in databases]
@@ -271,7 +274,7 @@ async def test_concurrent_claimers_keep_one_in_flight_per_key(
     database_url: str, queue: DeliveryQueue, clock: FakeClock
 ) -> None:
     # 20 chats with 10 messages each, claimed by four engines at once.
-    await queue.enqueue_many(tg(f"chat-{i % 20}", f"m{i}") for i in range(200))
+    await queue.enqueue_many(telegram_text(f"chat-{i % 20}", f"m{i}") for i in range(200))
     databases = [Database(database_url) for _ in range(4)]
     queues = [DeliveryQueue(d, clock) for d in databases]
 
@@ -291,7 +294,7 @@ async def test_concurrent_claimers_keep_one_in_flight_per_key(
 async def test_completed_deliveries_are_pruned_after_retention(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    await queue.enqueue_many(tg(f"c{i}") for i in range(30))
+    await queue.enqueue_many(telegram_text(f"c{i}") for i in range(30))
     done = await queue.claim("telegram", 30, W)
     await queue.record([Result(d, Sent(str(d.id))) for d in done[:20]], W)
     await queue.record([Result(d, Permanent("no")) for d in done[20:]], W)
@@ -307,10 +310,10 @@ async def test_completed_deliveries_are_pruned_after_retention(
 async def test_stats_count_by_lane_and_state_and_age_of_oldest_waiting(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    await queue.enqueue(tg("a", lane=Lane.CAMPAIGN))
+    await queue.enqueue(telegram_text("a", lane=Lane.CAMPAIGN))
     clock.advance(5)
-    await queue.enqueue(tg("b"))
-    await queue.enqueue(tg("c", run_at=clock.now() + timedelta(hours=1)))
+    await queue.enqueue(telegram_text("b"))
+    await queue.enqueue(telegram_text("c", run_at=clock.now() + timedelta(hours=1)))
     await queue.claim("telegram", 1, W)  # takes "b": transactional first
     clock.advance(2)
 

@@ -15,7 +15,6 @@ from herald.metrics import Metrics
 from herald.queue import (
     DeliveryQueue,
     Lane,
-    NewDelivery,
     Permanent,
     RetryAfter,
     State,
@@ -23,12 +22,9 @@ from herald.queue import (
     admin,
 )
 from herald.worker import RateLimit, Worker
+from tests.support.deliveries import telegram_text
 from tests.support.logs import log_lines
 from tests.support.senders import ScriptedSender
-
-
-def tg(recipient: str, **kw: object) -> NewDelivery:
-    return NewDelivery("telegram", recipient, {"text": "hi"}, **kw)  # type: ignore[arg-type]
 
 
 def make_worker(queue: DeliveryQueue, sender: ScriptedSender, **kw: object) -> Worker:
@@ -53,7 +49,9 @@ async def test_drain_sends_everything_due_and_records_outcomes(
             "crashes": [RuntimeError("sender bug")],
         },
     )
-    ids = {r: (await queue.enqueue(tg(r))).id for r in ("ok", "flaky", "blocked", "crashes")}
+    ids = {
+        r: (await queue.enqueue(telegram_text(r))).id for r in ("ok", "flaky", "blocked", "crashes")
+    }
     metrics = Metrics()
     worker = make_worker(queue, sender, metrics=metrics)
 
@@ -84,7 +82,7 @@ async def test_retry_after_is_honoured_to_the_second(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
     sender = ScriptedSender("telegram", clock, {"chat": [RetryAfter(30), RetryAfter(30)]})
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     worker = make_worker(queue, sender)
 
     await worker.drain()
@@ -102,7 +100,7 @@ async def test_retry_after_is_honoured_to_the_second(
 
 
 async def test_rate_limit_is_applied_when_claiming(queue: DeliveryQueue, clock: FakeClock) -> None:
-    await queue.enqueue_many(tg(f"chat-{i}") for i in range(50))
+    await queue.enqueue_many(telegram_text(f"chat-{i}") for i in range(50))
     sender = ScriptedSender("telegram", clock)
     worker = make_worker(queue, sender, limits={"telegram": RateLimit(per_second=10, burst=5)})
 
@@ -119,8 +117,8 @@ async def test_rate_limit_is_applied_when_claiming(queue: DeliveryQueue, clock: 
 async def test_transactional_alerts_overtake_a_queued_campaign(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    await queue.enqueue_many(tg(f"member-{i}", lane=Lane.CAMPAIGN) for i in range(20))
-    await queue.enqueue(tg("trader"))
+    await queue.enqueue_many(telegram_text(f"member-{i}", lane=Lane.CAMPAIGN) for i in range(20))
+    await queue.enqueue(telegram_text("trader"))
     sender = ScriptedSender("telegram", clock)
     worker = make_worker(queue, sender, limits={"telegram": RateLimit(per_second=1, burst=1)})
 
@@ -132,7 +130,7 @@ async def test_transactional_alerts_overtake_a_queued_campaign(
 async def test_one_send_at_a_time_per_chat_under_concurrency(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:
-    await queue.enqueue_many(tg(f"chat-{i % 3}") for i in range(30))
+    await queue.enqueue_many(telegram_text(f"chat-{i % 3}") for i in range(30))
     sender = ScriptedSender("telegram", SystemClock(), delay=0.001)
     worker = make_worker(queue, sender, concurrency={"telegram": 16})
 
@@ -150,7 +148,7 @@ async def test_run_sends_as_work_arrives_and_stops_cleanly(db: Database) -> None
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
 
-    delivery_id = (await queue.enqueue(tg("chat"))).id  # the local wake-up, not polling
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id  # the local wake-up, not polling
     async with asyncio.timeout(3):
         while await state_of(queue, delivery_id) is not State.SENT:  # noqa: ASYNC110 (polls the DB)
             await asyncio.sleep(0.02)
@@ -164,7 +162,7 @@ async def test_shutdown_releases_sends_that_outlive_the_grace_period(db: Databas
     started = asyncio.Event()
     sender = ScriptedSender("telegram", SystemClock(), delay=30, on_send=lambda _: started.set())
     worker = make_worker(queue, sender, shutdown_grace=0.1)
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     async with asyncio.timeout(5):
@@ -181,7 +179,7 @@ async def test_shutdown_releases_sends_that_outlive_the_grace_period(db: Databas
 
 async def test_a_killed_worker_loses_nothing(db: Database, clock: FakeClock) -> None:
     queue = DeliveryQueue(db, clock, lease_seconds=60)
-    await queue.enqueue_many(tg(f"chat-{i}") for i in range(10))
+    await queue.enqueue_many(telegram_text(f"chat-{i}") for i in range(10))
     # A worker claims and then vanishes (as under SIGKILL): no outcome, no release.
     await queue.claim("telegram", 10, "killed")
     sender = ScriptedSender("telegram", clock)
@@ -207,7 +205,7 @@ async def test_recording_backs_off_while_the_database_is_away_and_catches_up(
     sending = asyncio.Event()
     sender = ScriptedSender("telegram", SystemClock(), delay=0.2, on_send=lambda _: sending.set())
     worker = make_worker(queue, sender, poll_interval=1.0)
-    delivery_id = (await queue.enqueue(tg("chat"))).id
+    delivery_id = (await queue.enqueue(telegram_text("chat"))).id
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:

@@ -1,4 +1,5 @@
-"""A claimed ``Delivery`` for channel tests, built without touching the queue."""
+"""Deliveries for tests: a ``NewDelivery`` to enqueue, and a claimed ``Delivery`` for
+channel tests, built without touching the queue."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-from herald.queue import Delivery, Lane, State
+from herald.queue import Delivery, Lane, NewDelivery, State
 
 _ids = itertools.count(1)
+
+
+def telegram_text(recipient: str, text: str = "hi", **fields: Any) -> NewDelivery:
+    """A Telegram text message to enqueue; ``fields`` are NewDelivery's other fields."""
+    return NewDelivery("telegram", recipient, {"text": text}, **fields)
 
 
 def make_delivery(
