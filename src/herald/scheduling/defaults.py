@@ -3,6 +3,10 @@ default schedules, which the ``HERALD_GUIDE_*`` / ``HERALD_PROMO_*`` settings sh
 
 Content is seeded once, into an empty install (no content and no run yet), so an
 operator who deletes a default never sees it come back.
+
+In dev mode without a bot token both schedules also post to a sandbox demo chat, so
+the first guide and promo are in the sandbox inbox seconds after the first start;
+with a token, or in prod, that chat is taken out again (no real bot posts to it).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy import func, select
 
-from herald.config import Settings
+from herald.config import Environment, Settings
 from herald.db import Database
 from herald.db.tables import content, schedule_runs
 from herald.scheduling.cadence import Cadence
@@ -24,6 +28,8 @@ from herald.scheduling.schedules import (
 
 GUIDES_SCHEDULE = "guides"
 PROMOS_SCHEDULE = "promos"
+# A supergroup-shaped id no real chat has; only the sandbox "sends" to it.
+SANDBOX_DEMO_CHAT = "-1000000000001"
 log = structlog.get_logger("herald.scheduling")
 
 GUIDES: dict[str, ContentDraft] = {
@@ -151,10 +157,12 @@ async def bootstrap_schedules(settings: Settings, store: ScheduleStore) -> None:
     marked inactive stays inactive); the interval changes only when its variable is set,
     so a cadence changed through the API survives a restart.
     """
-    for name, kind, chats, interval_field in (
+    demo = [SANDBOX_DEMO_CHAT] if posts_to_sandbox_demo(settings) else []
+    for name, kind, configured, interval_field in (
         (GUIDES_SCHEDULE, ScheduleKind.GUIDES, settings.guide_chat_ids, "guide_interval_hours"),
         (PROMOS_SCHEDULE, ScheduleKind.PROMOS, settings.promo_chat_ids, "promo_interval_hours"),
     ):
+        chats = [*configured, *demo]
         cadence = Cadence(interval_seconds=round(getattr(settings, interval_field) * 3600))
         existing = await store.get_by_name(name)
         if existing is None:
@@ -164,9 +172,16 @@ async def bootstrap_schedules(settings: Settings, store: ScheduleStore) -> None:
             continue
         for chat in chats:
             await store.add_chat(existing.id, chat, reactivate=False)
+        if not demo and SANDBOX_DEMO_CHAT not in configured:
+            await store.remove_chat(existing.id, SANDBOX_DEMO_CHAT)
         if interval_field in settings.model_fields_set and existing.cadence != cadence:
             await store.update(existing.id, ScheduleChanges(cadence=cadence))
             log.info("schedule_retimed", schedule=name, interval_seconds=cadence.interval_seconds)
+
+
+def posts_to_sandbox_demo(settings: Settings) -> bool:
+    """Dev mode with no bot token: Telegram is the sandbox, and nobody has a chat yet."""
+    return settings.env is Environment.DEV and settings.telegram_bot_token is None
 
 
 async def install_defaults(
