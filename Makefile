@@ -34,6 +34,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	bash scripts/system-deps.sh
+	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/queue_throughput.py
 
 clean:

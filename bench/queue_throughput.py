@@ -15,11 +15,16 @@ It measures
     the queue has nothing pending or running, and the parent times them from the
     moment it releases them until it sees all N sent;
 (c) peak memory of a fresh child process enqueuing 100k deliveries: its RSS after
-    imports and migration, its peak RSS (``ru_maxrss``) and the enqueue time.
+    imports and migration, its peak RSS (``ru_maxrss``) and the enqueue time;
+(d) herald against pgqueuer (PyPI; ``pip install -e '.[bench]'``): a backlog of 100k
+    no-op jobs drained by 1 and by 2 worker processes of each, on the same
+    PostgreSQL server in the same run (pgqueuer batch size 100; ``pgqueuer_side.py``).
 
-It starts its own throwaway PostgreSQL server (``tests/support/postgres.py``) and
-removes it at the end; SQLite databases are temporary files. Progress goes to
-stderr; machine details and a Markdown results table go to stdout. This is a
+PostgreSQL runs durable (fsync, synchronous_commit and full_page_writes on, as
+shipped by PostgreSQL: the headline) and, beside it, with all three off (what the
+test suite runs with), each a throwaway server of its own (``tests/support/postgres.py``)
+removed at the end; SQLite databases are temporary files. Progress goes to stderr;
+machine details, the load average and Markdown tables go to stdout. This is a
 benchmark, not a test: it asserts only that every delivery was sent.
 
 The rate limiter is effectively disabled (a 1e9/s bucket) and senders return at
@@ -150,8 +155,12 @@ async def count_sent(queue: DeliveryQueue) -> tuple[int, int]:
 
 @dataclass
 class Backend:
-    name: str  # "SQLite" or "PostgreSQL"
+    name: str  # "SQLite" or "PostgreSQL ..." (durable or fsync off)
     new_url: Callable[[str], str]  # a fresh, empty database for a label
+
+    @property
+    def postgres(self) -> bool:
+        return self.name.startswith("PostgreSQL")
 
 
 def sqlite_backend(tmpdir: str) -> Backend:
@@ -354,26 +363,65 @@ class Row:
     spread: str = "1 run"
     target: str = "—"
     verdict: str = "—"
+    load: str = field(default_factory=lambda: load_average())  # when the case finished
+
+
+@dataclass
+class Versus:
+    """herald and pgqueuer draining the same backlog on the same server, same run."""
+
+    backend: str
+    workers: int
+    n: int
+    herald: list[float]  # seconds, one per run
+    pgqueuer: list[float]
+    load: str = field(default_factory=lambda: load_average())
+
+    def row(self) -> str:
+        h, q = self.n / statistics.median(self.herald), self.n / statistics.median(self.pgqueuer)
+        faster = "herald" if h >= q else "pgqueuer"
+        ratio = max(h, q) / min(h, q)
+
+        def runs(times: list[float]) -> str:
+            return ", ".join(f"{self.n / t:,.0f}" for t in times)
+
+        return (
+            f"| {self.backend} | {self.workers} | {self.n:,} | {h:,.0f}/s ({runs(self.herald)}) "
+            f"| {q:,.0f}/s ({runs(self.pgqueuer)}) | {faster}, {ratio:.2f}x | {self.load} |"
+        )
 
 
 @dataclass
 class Report:
     rows: list[Row] = field(default_factory=list)
+    versus: list[Versus] = field(default_factory=list)
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
-        note(f"  -> {row.benchmark} [{row.backend}]: {row.result}; {row.spread}; {row.verdict}")
+        note(
+            f"  -> {row.benchmark} [{row.backend}]: {row.result}; {row.spread}; {row.verdict}; "
+            f"load {row.load}"
+        )
 
     def markdown(self) -> str:
         lines = [
-            "| Benchmark | Backend | N | Result (median) | Runs: min-max | Target | Met? |",
-            "|---|---|--:|---|---|---|---|",
+            "| Benchmark | Backend | N | Result (median) | Runs: min-max | Target | Met? "
+            "| Load (1 min) |",
+            "|---|---|--:|---|---|---|---|--:|",
         ]
         for r in self.rows:
             lines.append(
                 f"| {r.benchmark} | {r.backend} | {r.n:,} | {r.result} | {r.spread} "
-                f"| {r.target} | {r.verdict} |"
+                f"| {r.target} | {r.verdict} | {r.load} |"
             )
+        if self.versus:
+            lines += [
+                "",
+                "| Backend | Worker processes (each side) | Backlog | herald, median (runs) "
+                "| pgqueuer, median (runs) | Faster, by | Load (1 min) |",
+                "|---|--:|--:|---|---|---|--:|",
+                *(v.row() for v in self.versus),
+            ]
         return "\n".join(lines)
 
 
@@ -392,6 +440,12 @@ def verdict(ok: bool) -> str:
 
 def mb(kib: int) -> float:
     return kib * 1024 / 1e6
+
+
+def load_average() -> str:
+    """The 1-minute load average now: the machine is shared, so every figure carries it."""
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
 
 
 def herald_revision() -> str:
@@ -447,6 +501,38 @@ async def server_info(url: str) -> tuple[str, str]:
         await db.dispose()
 
 
+# -- (d) herald vs pgqueuer -----------------------------------------------------------------
+
+
+def pgqueuer_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("pgqueuer")
+    except metadata.PackageNotFoundError:
+        raise SystemExit("error: pgqueuer is needed for (d): pip install -e '.[bench]'") from None
+
+
+def versus_pgqueuer(backend: Backend, n: int, workers: int, repeat: int) -> Versus:
+    import pgqueuer_side
+
+    pgqueuer_version()
+    herald: list[float] = []
+    pgqueuer: list[float] = []
+    for i in range(repeat):
+        note(f"[{backend.name}] {n:,} backlog, {workers} process(es): herald, run {i + 1} ...")
+        herald.append(
+            bench_processes(backend.new_url(f"vs_herald_{workers}_{i}"), n, workers, analyze=True)
+        )
+        note(f"[{backend.name}] {n:,} backlog, {workers} process(es): pgqueuer, run {i + 1} ...")
+        pgqueuer.append(
+            pgqueuer_side.bench_processes(backend.new_url(f"vs_pgq_{workers}_{i}"), n, workers)
+        )
+    versus = Versus(backend.name, workers, n, herald, pgqueuer)
+    note(f"  -> {versus.row()}")
+    return versus
+
+
 # -- main ---------------------------------------------------------------------------------
 
 
@@ -470,11 +556,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="comma-separated subset of sqlite,postgresql",
     )
     p.add_argument(
+        "--pg-durability",
+        choices=("durable", "off", "both"),
+        default="both",
+        help="PostgreSQL servers: durable (fsync, synchronous_commit, full_page_writes on), "
+        "off (all three off), or both side by side (default)",
+    )
+    p.add_argument(
         "--pg-analyze",
         choices=("off", "on", "both"),
-        default="both",
+        default="on",
         help="PostgreSQL end-to-end cases: time them on a freshly filled table with no planner "
-        "statistics (off), after ANALYZE (on), or both (default)",
+        "statistics (off), after ANALYZE (on, default: autovacuum analyzes a big campaign), "
+        "or both",
+    )
+    p.add_argument(
+        "--versus-n", type=int, help="(d) backlog of herald vs pgqueuer; default 100k, quick 10k"
+    )
+    p.add_argument(
+        "--versus-workers",
+        default="1,2",
+        help="(d) worker processes of each side, comma-separated; empty skips (d)",
     )
     p.add_argument(
         "--profile",
@@ -485,19 +587,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.enqueue_n = args.enqueue_n or (20_000 if args.quick else 100_000)
     args.e2e_n = args.e2e_n or (10_000 if args.quick else 50_000)
     args.repeat = args.repeat or (1 if args.quick else 3)
+    args.versus_n = args.versus_n or (10_000 if args.quick else 100_000)
+    args.versus_workers = [int(w) for w in args.versus_workers.split(",") if w.strip()]
     args.backends = {b.strip().lower() for b in args.backends.split(",") if b.strip()}
     return args
 
 
 def analyze_variants(backend: Backend, mode: str) -> list[bool]:
     """Whether to ANALYZE after the (untimed) enqueue; PostgreSQL only."""
-    if backend.name != "PostgreSQL":
+    if not backend.postgres:
         return [False]
     return {"off": [False], "on": [True], "both": [False, True]}[mode]
 
 
 def stats_note(backend: Backend, analyze: bool) -> str:
-    if backend.name != "PostgreSQL":
+    if not backend.postgres:
         return ""
     return ", ANALYZE after enqueue" if analyze else ", no planner stats"
 
@@ -524,10 +628,12 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     quiet_logs()
     tmpdir = tempfile.mkdtemp(prefix="herald-bench-")
-    server: Any = None
+    servers: list[Any] = []
     report = Report()
-    pg_version = pg_settings = None
+    pg_version = None
+    pg_settings: list[str] = []
     revision = herald_revision()  # before the run: src/ may change while it runs
+    load_before = load_average()
     try:
         if args.profile:
             run_profile(tmpdir, args.e2e_n)
@@ -539,10 +645,16 @@ def main(argv: list[str]) -> int:
             sys.path.insert(0, str(ROOT))  # for tests.support
             from tests.support.postgres import PostgresServer
 
-            note("starting a throwaway PostgreSQL server ...")
-            server = PostgresServer().start()
-            backends.append(Backend("PostgreSQL", server.create_database))
-            pg_version, pg_settings = asyncio.run(server_info(server.url("postgres")))
+            modes = {"durable": [True], "off": [False], "both": [True, False]}
+            for durable in modes[args.pg_durability]:
+                name = "PostgreSQL durable" if durable else "PostgreSQL fsync off"
+                note(f"starting a throwaway server: {name} ...")
+                server = PostgresServer(durable=durable)
+                servers.append(server)
+                server.start()
+                backends.append(Backend(name, server.create_database))
+                pg_version, settings = asyncio.run(server_info(server.url("postgres")))
+                pg_settings.append(f"{name}: {settings}")
 
         # (c) first, while this process is still small: a child's ru_maxrss can
         # include the RSS of the parent that spawned it (it survives execve).
@@ -599,7 +711,7 @@ def main(argv: list[str]) -> int:
                 ]
                 per_s, result, spread = timed(args.e2e_n, runs)
                 target, ok_text = "—", "—"
-                if b.name == "SQLite":
+                if not b.postgres:
                     target = f"≥ {TARGET_SQLITE_E2E:,.0f}/s"
                     ok_text = verdict(per_s >= TARGET_SQLITE_E2E)
                 report.add(
@@ -615,7 +727,7 @@ def main(argv: list[str]) -> int:
                 )
 
         for b in backends:
-            if b.name != "PostgreSQL":
+            if not b.postgres:
                 continue
             w = args.workers
             for analyze in analyze_variants(b, args.pg_analyze):
@@ -639,14 +751,20 @@ def main(argv: list[str]) -> int:
                         verdict(per_s >= TARGET_PG_E2E) if w == 4 else "n/a (workers ≠ 4)",
                     )
                 )
+
+        for b in backends:
+            if b.postgres:
+                for w in args.versus_workers:
+                    report.versus.append(versus_pgqueuer(b, args.versus_n, w, args.repeat))
     finally:
-        if server is not None:
+        for server in servers:
             note("stopping PostgreSQL ...")
             server.cleanup()
         shutil.rmtree(tmpdir, ignore_errors=True)
 
     print("## Machine\n")
     print("\n".join(machine_info(pg_version)))
+    print(f"- load average (1 min): {load_before} at the start, {load_average()} at the end")
     print(
         f"\n## Settings\n\n- herald commit: {revision}\n"
         f"- worker: concurrency {CONCURRENCY}, claim batch {BATCH_SIZE}, "
@@ -658,8 +776,17 @@ def main(argv: list[str]) -> int:
         "idempotency keys\n"
         "- SQLite: WAL, synchronous=NORMAL, temporary file on local disk"
     )
-    if pg_settings:
-        print(f"- PostgreSQL: throwaway server from tests/support/postgres.py ({pg_settings})")
+    for line in pg_settings:
+        print(f"- {line} (a throwaway server from tests/support/postgres.py)")
+    if report.versus:
+        print(
+            "- herald vs pgqueuer: each side's backlog queued first (untimed) in a fresh "
+            "database of the same server, then ANALYZE; worker processes released together, "
+            "timed until every job is recorded done (polled every 0.1 s); herald: the worker "
+            f"above (claim batch {BATCH_SIZE}); pgqueuer {pgqueuer_version()}: QueueManager, "
+            "drain mode, batch size 100, a no-op async entrypoint; the sides alternate, "
+            "herald first, each run on fresh databases"
+        )
     print()
     print("## Results\n")
     print(report.markdown())

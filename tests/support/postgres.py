@@ -36,6 +36,8 @@ class PostgresServer:
     datadir: str = ""
     bindir: str = field(default_factory=_bindir)
     _as_postgres: bool = os.geteuid() == 0
+    # Tests trade durability for speed; benchmarks measure both (bench/queue_throughput.py).
+    durable: bool = False
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [os.path.join(self.bindir, args[0]), *args[1:]]
@@ -56,9 +58,11 @@ class PostgresServer:
 
     def _pg_ctl_start(self) -> None:
         base = os.path.dirname(self.datadir)
+        sync = "on" if self.durable else "off"
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c fsync={sync} -c synchronous_commit={sync} -c full_page_writes={sync} "
+            "-c max_connections=200"
         )
         self._run("pg_ctl", "-D", self.datadir, "-o", options, "-l", f"{base}/log", "-w", "start")
 
