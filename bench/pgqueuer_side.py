@@ -11,10 +11,11 @@ it done), so both queues are timed from release to "every job recorded".
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import time
 from multiprocessing.synchronize import Barrier, Event
 from typing import Any
+
+from released import run_released
 
 ENTRYPOINT = "noop"
 BATCH_SIZE = 100
@@ -75,27 +76,11 @@ async def _worker_main(url: str, ready: Barrier, go: Event) -> None:
 def bench_processes(url: str, n: int, workers: int) -> float:
     """Seconds from releasing ``workers`` processes until all n jobs are recorded done."""
     asyncio.run(prepare(url, n))
-    ctx = mp.get_context("spawn")
-    ready = ctx.Barrier(workers + 1)
-    go = ctx.Event()
-    procs = [
-        ctx.Process(target=worker_process, args=(url, ready, go), name=f"pgqueuer-{i}")
-        for i in range(workers)
-    ]
-    try:
-        for proc in procs:
-            proc.start()
-        ready.wait(timeout=120)
-        elapsed = asyncio.run(_release_and_time(url, n, go, procs))
-        for proc in procs:
-            proc.join(timeout=60)
-            assert proc.exitcode == 0, f"{proc.name} exited with {proc.exitcode}"
-        return elapsed
-    finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(timeout=10)
+
+    async def timer(go: Event, procs: list[Any]) -> float:
+        return await _release_and_time(url, n, go, procs)
+
+    return run_released(worker_process, (url,), workers, "pgqueuer", timer)
 
 
 async def _release_and_time(url: str, n: int, go: Event, procs: list[Any]) -> float:

@@ -39,7 +39,6 @@ import asyncio
 import cProfile
 import io
 import json
-import multiprocessing as mp
 import os
 import platform
 import pstats
@@ -64,6 +63,7 @@ from herald.clock import SystemClock
 from herald.db import Database, migrate
 from herald.queue import Delivery, DeliveryQueue, Lane, NewDelivery, Outcome, Sent, State, admin
 from herald.worker import RateLimit, Worker
+from released import SPAWN, run_released
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL = "bench"
@@ -217,7 +217,7 @@ async def bench_drain(
 # -- (b) end to end, several worker processes ------------------------------------------
 
 
-def worker_process(url: str, ready: Barrier, go: Event, done: Event) -> None:
+def worker_process(url: str, done: Event, ready: Barrier, go: Event) -> None:
     """One worker process with its own Database and queue.
 
     It waits at the barrier, starts when the parent sets ``go`` and runs
@@ -226,10 +226,10 @@ def worker_process(url: str, ready: Barrier, go: Event, done: Event) -> None:
     keeps the count query from competing with the workers for the CPUs.
     """
     quiet_logs()
-    asyncio.run(_worker_main(url, ready, go, done))
+    asyncio.run(_worker_main(url, done, ready, go))
 
 
-async def _worker_main(url: str, ready: Barrier, go: Event, done: Event) -> None:
+async def _worker_main(url: str, done: Event, ready: Barrier, go: Event) -> None:
     db = Database(url)
     queue = DeliveryQueue(db, SystemClock())
     try:
@@ -262,29 +262,15 @@ def bench_processes(url: str, n: int, workers: int, *, analyze: bool = False) ->
             await queue.db.dispose()
 
     asyncio.run(prepare())
-    ctx = mp.get_context("spawn")
-    ready = ctx.Barrier(workers + 1)
-    go, done = ctx.Event(), ctx.Event()
-    procs = [
-        ctx.Process(target=worker_process, args=(url, ready, go, done), name=f"bench-worker-{i}")
-        for i in range(workers)
-    ]
-    try:
-        for proc in procs:
-            proc.start()
-        ready.wait(timeout=120)
-        elapsed = asyncio.run(_release_and_time(url, n, go, procs))
-        done.set()
-        for proc in procs:
-            proc.join(timeout=60)
-            assert proc.exitcode == 0, f"{proc.name} exited with {proc.exitcode}"
-        return elapsed
-    finally:
-        done.set()
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(timeout=10)
+    done = SPAWN.Event()
+
+    async def timer(go: Event, procs: list[Any]) -> float:
+        try:
+            return await _release_and_time(url, n, go, procs)
+        finally:
+            done.set()
+
+    return run_released(worker_process, (url, done), workers, "bench-worker", timer)
 
 
 async def _release_and_time(url: str, n: int, go: Event, procs: list[Any]) -> float:
