@@ -8,7 +8,8 @@ Both sides send the same workload to a fake Bot API server on loopback
 (``tests/support/fake_telegram.py``) that enforces Telegram's flood limits like
 Telegram does: 30 messages/s per bot, 1/s per private chat and 20/minute per group,
 each over a sliding window, answering 429 with ``retry_after`` past them. The
-sides run one after the other, each against a fresh server:
+sides (herald, the baseline, the baseline with retries) run one after the other in
+the same run, each against a fresh server:
 
 - a campaign of one message to each of N private chats and G groups (default
   3,000 + 20; groups have negative ids and are spread through the campaign);
@@ -16,22 +17,24 @@ sides run one after the other, each against a fresh server:
   ``0.8 * (campaign length at 30/s) / A`` seconds, so they arrive while the campaign
   is in full flow.
 
-herald: the campaign is queued first (``enqueue_many``, campaign lane) into a fresh,
-migrated SQLite database, then one ``Worker`` built by ``Runtime.worker()`` (the
-Telegram channel bucket, ``TelegramChatLimits``, the one-dispatcher-per-bot database
-lease, concurrency 32, claim batch 200, poll 1 s) runs with a real ``TelegramSender``.
-By default the Runtime is given that one sender, so the worker dispatches Telegram
-only; ``--herald-wiring runtime`` keeps the sandbox email and push senders that
+herald, with its shipped defaults (nothing in the settings changed but the bot token
+and the database): the campaign is queued first (``enqueue_many``, campaign lane)
+into a fresh, migrated SQLite database, then one ``Worker`` built by
+``Runtime.worker()`` (the Telegram bucket and sliding window, ``TelegramChatLimits``,
+the one-dispatcher-per-bot database lease, the default concurrency, claim batch and
+poll) runs with a real ``TelegramSender`` and the sandbox email and push senders that
 ``build_senders`` adds, as ``herald serve`` runs with only a bot token configured.
-Alerts are ``enqueue``d in the transactional lane while it runs. The Telegram bucket
-defaults to 29.5/s with a burst of 1 (``--herald-rate``/``--herald-burst``; see
-docs/benchmarks.md for why not the settings' default of 30/s with a burst of 30).
+Alerts are ``enqueue``d in the transactional lane while it runs.
+``--herald-wiring telegram`` gives the worker the Telegram sender only;
+``--herald-rate``/``--herald-burst`` override the Telegram bucket.
 
 Baseline: an ``ExtBot`` with ``rate_limiter=AIORateLimiter()`` at its defaults
 (30 requests/s overall and 20/minute per group, each an aiolimiter leaky bucket;
 no per-private-chat limit; ``max_retries=0``, so a 429 is raised to the caller and
-that message is lost). Every campaign send is an asyncio task, at most 64 at a time
-(a semaphore); each alert is its own task, outside the semaphore.
+that message is lost), and the same with ``max_retries=3`` (a 429 pauses every
+request for ``retry_after`` and the message is retried, up to three times). Every
+campaign send is an asyncio task, at most 64 at a time (a semaphore); each alert is
+its own task, outside the semaphore.
 
 Figures, from the fake server's own records (monotonic clock, same process):
 accepted messages per second (all accepted messages over the time from the first to
@@ -85,6 +88,7 @@ TARGET_RATE = 29.0  # accepted messages/s, of the 30 allowed
 TARGET_P99_ABOVE_SERVER = 0.300  # s: alert p99 minus the fake server's own round trip
 BASELINE_CONCURRENCY = 64  # campaign sends in flight (waiting in the limiter) at once
 SERVER_LATENCY_SAMPLES = 20
+SIDES = ("herald", "baseline", "baseline-retries")  # baseline-retries: max_retries=3
 
 PRIVATE_BASE = 100_000_000  # campaign private chats: 100000001...
 GROUP_BASE = -1_001_000_000_000  # campaign groups (supergroups): -1001000000001...
@@ -278,7 +282,7 @@ def campaign_deliveries(workload: Workload) -> Iterator[NewDelivery]:
 
 
 async def run_herald(
-    workload: Workload, tmpdir: str, rate: float, burst: int, wiring: str
+    workload: Workload, tmpdir: str, telegram: TelegramChannel, wiring: str
 ) -> Measured:
     """``wiring``: "telegram" gives the Runtime one sender, TelegramSender, so its worker
     dispatches Telegram only; "runtime" keeps build_senders' sandbox email and push too,
@@ -293,12 +297,13 @@ async def run_herald(
             database_url=f"sqlite+aiosqlite:///{tmpdir}/herald.db",
             telegram_bot_token=tg.token,
             telegram_api_url=tg.url,
-            telegram=TelegramChannel(rate_per_second=rate, burst=burst),
+            telegram=telegram,
         )
         limiter = (
             f"one Worker from Runtime.worker() ({channels}): Telegram bucket "
-            f"RateLimit({rate:g}, {burst}), TelegramChatLimits (1/s private; 20/min groups, "
-            f"burst 3), concurrency {settings.telegram.concurrency}, claim batch "
+            f"RateLimit({telegram.rate_per_second:g}, {telegram.burst}) and a sliding window "
+            f"of {telegram.rate_per_second:g} in any 1 s, TelegramChatLimits (1/s private; "
+            f"20/min groups, burst 3), concurrency {settings.telegram.concurrency}, claim batch "
             f"{settings.claim_batch_size}, poll {settings.poll_interval_seconds:g} s, "
             "bot-token lease; SQLite (WAL); TelegramSender"
         )
@@ -334,7 +339,7 @@ async def run_herald(
             await running
         finally:
             await runtime.close()
-    side = "herald" if wiring == "telegram" else "herald, Runtime wiring (+ email, push)"
+    side = "herald (shipped defaults)" if wiring == "runtime" else "herald, Telegram sender only"
     m = measure(tg, side, limiter, workload, handed_over)
     if not done:
         m.notes.append(f"stopped at the {workload.deadline():.0f} s deadline")
@@ -344,10 +349,10 @@ async def run_herald(
 # -- baseline: python-telegram-bot's AIORateLimiter -------------------------------------------
 
 
-async def run_baseline(workload: Workload) -> Measured:
+async def run_baseline(workload: Workload, max_retries: int) -> Measured:
     limiter = (
-        "ExtBot + AIORateLimiter() defaults: 30/s overall, 20/min per group, "
-        f"max_retries=0; asyncio tasks, semaphore {BASELINE_CONCURRENCY}"
+        f"ExtBot + AIORateLimiter(max_retries={max_retries}): 30/s overall, 20/min per "
+        f"group; asyncio tasks, semaphore {BASELINE_CONCURRENCY}"
     )
     handed_over: dict[str, float] = {}
     failures: dict[str, int] = {}
@@ -356,7 +361,7 @@ async def run_baseline(workload: Workload) -> Measured:
             tg.token,
             base_url=f"{tg.url}/bot",
             base_file_url=f"{tg.url}/file/bot",
-            rate_limiter=AIORateLimiter(),
+            rate_limiter=AIORateLimiter(max_retries=max_retries),
         )
         await bot.initialize()  # getMe: not a sendMessage, outside the limits
         try:
@@ -392,7 +397,8 @@ async def run_baseline(workload: Workload) -> Measured:
             await asyncio.gather(*late, return_exceptions=True)
         finally:
             await bot.shutdown()
-    m = measure(tg, "python-telegram-bot AIORateLimiter", limiter, workload, handed_over)
+    side = f"python-telegram-bot AIORateLimiter, max_retries={max_retries}"
+    m = measure(tg, side, limiter, workload, handed_over)
     if late:
         m.notes.append(f"{len(late)} sends cancelled at the {workload.deadline():.0f} s deadline")
     if failures:
@@ -454,24 +460,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--groups", type=int, help="campaign groups; default 20")
     p.add_argument("--alerts", type=int, help="transactional alerts; default 100")
     p.add_argument(
-        "--sides", default="herald,baseline", help="comma-separated subset of herald,baseline"
+        "--sides",
+        default=",".join(SIDES),
+        help=f"comma-separated subset of {','.join(SIDES)} (default: all, in that order)",
     )
     p.add_argument(
-        "--herald-rate", type=float, default=29.5, help="herald's Telegram bucket, per second"
+        "--herald-rate", type=float, help="herald's Telegram bucket, per second (default: shipped)"
     )
-    p.add_argument("--herald-burst", type=int, default=1, help="herald's Telegram bucket burst")
+    p.add_argument(
+        "--herald-burst", type=int, help="herald's Telegram bucket burst (default: shipped)"
+    )
     p.add_argument(
         "--herald-wiring",
         choices=("telegram", "runtime"),
-        default="telegram",
-        help="telegram: the worker has the Telegram sender only (default); runtime: also the "
-        "sandbox email and push senders build_senders adds when they are not configured",
+        default="runtime",
+        help="runtime: the senders `herald serve` has with only a bot token (Telegram, sandbox "
+        "email and push; default); telegram: the worker has the Telegram sender only",
     )
     args = p.parse_args(argv)
     args.private = args.private if args.private is not None else (300 if args.quick else 3_000)
     args.groups = args.groups if args.groups is not None else (5 if args.quick else 20)
     args.alerts = args.alerts if args.alerts is not None else (20 if args.quick else 100)
     args.sides = [s.strip().lower() for s in args.sides.split(",") if s.strip()]
+    unknown = set(args.sides) - set(SIDES)
+    if unknown:
+        p.error(f"unknown sides: {', '.join(sorted(unknown))}")
+    shipped = TelegramChannel()
+    args.telegram = TelegramChannel(
+        rate_per_second=args.herald_rate or shipped.rate_per_second,
+        burst=args.herald_burst or shipped.burst,
+    )
     return args
 
 
@@ -501,16 +519,13 @@ async def run(args: argparse.Namespace, tmpdir: str) -> tuple[float, float, list
             f"[herald] {workload.private:,} + {workload.groups} campaign, {workload.alerts} "
             f"alerts every {workload.alert_interval:.2f} s ..."
         )
-        rows.append(
-            await run_herald(
-                workload, tmpdir, args.herald_rate, args.herald_burst, args.herald_wiring
-            )
-        )
+        rows.append(await run_herald(workload, tmpdir, args.telegram, args.herald_wiring))
         print_measured(rows[-1])
-    if "baseline" in args.sides:
-        note("[AIORateLimiter] the same workload ...")
-        rows.append(await run_baseline(workload))
-        print_measured(rows[-1])
+    for side, retries in (("baseline", 0), ("baseline-retries", 3)):
+        if side in args.sides:
+            note(f"[AIORateLimiter, max_retries={retries}] the same workload ...")
+            rows.append(await run_baseline(workload, retries))
+            print_measured(rows[-1])
     return rtt, arrival, rows
 
 
