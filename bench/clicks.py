@@ -18,6 +18,12 @@ against herald, alternately, two rounds each, after a warm-up; the figures are w
 requests/s and its latency percentiles. Every herald click must then be in the database
 (they are written in batches), which the script checks and reports.
 
+The tokens name registered links (``tracked_links``), as real traffic does: a share of
+the requests (``--hot-share``, default 0.8) goes to a few hot links (``--hot-links``),
+the rest walks through a pool of ``--cold-links`` links that no earlier request named,
+so each of those misses herald's target cache and reads the database. The shares are
+counted afterwards from the stored clicks (link ids), not taken from the settings.
+
 Callback presses: P signed ``callback_query`` updates are queued at the fake server;
 herald's long polling fetches them (100 per getUpdates), stores each click and answers
 each query with answerCallbackQuery. The rate is P over the time from queuing the
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import re
 import shutil
@@ -50,6 +57,8 @@ from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 from tests.support.postgres import free_port  # noqa: E402
 from tests.support.processes import wait_ready  # noqa: E402
 
+from herald.db import Database  # noqa: E402
+from herald.db.tables import tracked_links  # noqa: E402
 from herald.tracking.signing import Signer  # noqa: E402
 from queue_throughput import herald_revision, machine_info, note  # noqa: E402
 
@@ -58,6 +67,7 @@ SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 WEBHOOK_SECRET = "bench-webhook-secret"
 PUBLIC = "https://herald.example.com"
 CHAT = -1001234567890
+COLD_OFFSET = 30_000  # each herald /r/ run starts this far into the cold pool: never reused
 
 
 def bare_app_main(port: int) -> None:
@@ -93,10 +103,26 @@ def ensure_wrk() -> str:
     return found
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+) -> dict[str, float]:
     extra = ["-s", str(script)] if script else []
+    tail = ["--", *script_args] if script_args else []
     out = subprocess.run(
-        [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
+        [
+            ensure_wrk(),
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            *extra,
+            url,
+            *tail,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -109,6 +135,61 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     figures["errors"] = float(errors[1]) if errors else 0.0
     return figures
+
+
+LINKS_LUA = """
+local tokens, hot, share, offset, n = {}, 1, 0.8, 0, 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  hot, share, offset = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  math.randomseed(offset + 1)
+end
+function request()
+  local token
+  if math.random() < share then
+    token = tokens[math.random(hot)]
+  else
+    n = n + 1
+    token = tokens[hot + 1 + (offset + n) % (#tokens - hot)]
+  end
+  return wrk.format(nil, "/r/" .. token)
+end
+"""
+
+
+async def add_links(db_path: Path, n: int) -> None:
+    """n registered links, ids 1..n, in one multi-row INSERT (setup, not measured)."""
+    db = Database(f"sqlite+aiosqlite:///{db_path}")
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {"id": i, "target_url": f"https://example.com/offer/{i}", "created_at": now}
+        for i in range(1, n + 1)
+    ]
+    try:
+        async with db.write() as conn:
+            await conn.execute(tracked_links.insert(), rows)
+    finally:
+        await db.dispose()
+
+
+def links_script(tmp: Path, signer: Signer, n: int) -> Path:
+    """The tokens of links 1..n, one a line, and the wrk script drawing from them."""
+    tokens = tmp / "tokens.txt"
+    tokens.write_text("".join(signer.link_token(link_id=i) + "\n" for i in range(1, n + 1)))
+    script = tmp / "links.lua"
+    script.write_text(LINKS_LUA)
+    return script
+
+
+def link_shares(db_path: Path, hot: int) -> tuple[int, int, int]:
+    """(clicks on hot links, clicks on cold links, distinct cold links) as stored."""
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT sum(link_id <= ?), sum(link_id > ?), count(DISTINCT "
+            "CASE WHEN link_id > ? THEN link_id END) FROM clicks WHERE source = 'link'",
+            (hot, hot, hot),
+        ).fetchone()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 def clicks_in(db_path: Path, source: str) -> int:
@@ -127,8 +208,13 @@ async def wait_clicks(db_path: Path, source: str, n: int, seconds: float = 60) -
     return time.monotonic()
 
 
-def start_herald(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+def start_herald(
+    env: dict[str, str], cwd: Path, links: tuple[Path, int] | None = None
+) -> subprocess.Popen[bytes]:
+    """Migrate, register ``links`` (database, how many) if given, then serve."""
     subprocess.run([HERALD, "migrate"], env=env, cwd=cwd, check=True, capture_output=True)
+    if links is not None:
+        asyncio.run(add_links(*links))
     return subprocess.Popen([HERALD, "serve"], env=env, cwd=cwd)
 
 
@@ -166,7 +252,8 @@ async def bench(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="herald-bench-clicks-"))
     signer = Signer(SECRET)
     herald_port, bare_port = free_port(), free_port()
-    link = signer.link_token(content_id=1, cta=0)  # the first seeded guide's link
+    n_links = args.hot_links + args.cold_links
+    links = links_script(tmp, signer, n_links)
     press = signer.sign(5, 0)  # the first seeded promo's tracked CTA
     results: dict[str, list[dict[str, float]]] = {}
     async with FakeTelegram() as telegram:
@@ -192,37 +279,51 @@ async def bench(args: argparse.Namespace) -> None:
             "HERALD_DATABASE_URL": f"sqlite:///{db1}",
             "HERALD_TELEGRAM_UPDATES": "webhook",
         }
-        herald, bare = start_herald(env, tmp), start_bare(tmp, bare_port)
+        herald = await asyncio.to_thread(start_herald, env, tmp, (db1, n_links))
+        bare = start_bare(tmp, bare_port)
         try:
             await wait_ready(herald_port)
             await wait_ready(bare_port)
             urls = {
-                "bare FastAPI": (f"http://127.0.0.1:{bare_port}/r/{link}", None),
-                "herald /r/": (f"http://127.0.0.1:{herald_port}/r/{link}", None),
+                "bare FastAPI": (f"http://127.0.0.1:{bare_port}/", links),
+                "herald /r/": (f"http://127.0.0.1:{herald_port}/", links),
                 "herald webhook presses": (
                     f"http://127.0.0.1:{herald_port}/telegram/webhook",
                     press_script(tmp, press),
                 ),
             }
             sent = {"link": 0, "callback": 0}
-            for name, (url, script) in urls.items():
-                note(f"warm-up {name}")
-                warm = await asyncio.to_thread(wrk, url, 2, args.connections, script)
-                sent["callback" if script else "link"] += (
-                    int(warm["requests"]) if "herald" in name else 0
+            runs = 0  # herald /r/ runs so far: each starts at a fresh part of the cold pool
+
+            async def drive(name: str, seconds: int) -> dict[str, float]:
+                nonlocal runs
+                url, script = urls[name]
+                script_args: tuple[str, ...] = ()
+                if script == links:
+                    offset = runs * COLD_OFFSET if name == "herald /r/" else 0
+                    runs += name == "herald /r/"
+                    share = f"{args.hot_share:g}"
+                    script_args = (str(tmp / "tokens.txt"), str(args.hot_links), share, str(offset))
+                run = await asyncio.to_thread(
+                    wrk, url, seconds, args.connections, script, script_args
                 )
+                if "herald" in name:
+                    sent["link" if script == links else "callback"] += int(run["requests"])
+                return run
+
+            for name in urls:
+                note(f"warm-up {name}")
+                await drive(name, 2)
                 results[name] = []
             for round_ in (1, 2):
-                for name, (url, script) in urls.items():
+                for name in urls:
                     note(f"round {round_}: {name}, {args.seconds} s, {args.connections} conns")
-                    run = await asyncio.to_thread(wrk, url, args.seconds, args.connections, script)
-                    results[name].append(run)
-                    if "herald" in name:
-                        sent["callback" if script else "link"] += int(run["requests"])
+                    results[name].append(await drive(name, args.seconds))
             stored = {}
             for source, n in sent.items():
                 await wait_clicks(db1, source, n)
                 stored[source] = await asyncio.to_thread(clicks_in, db1, source)
+            shares = await asyncio.to_thread(link_shares, db1, args.hot_links)
         finally:
             stop(herald, bare)
 
@@ -250,7 +351,7 @@ async def bench(args: argparse.Namespace) -> None:
         finally:
             stop(herald)
     shutil.rmtree(tmp, ignore_errors=True)
-    report(args, results, sent, stored, args.presses / elapsed, elapsed)
+    report(args, results, sent, stored, shares, args.presses / elapsed, elapsed)
 
 
 def report(
@@ -258,6 +359,7 @@ def report(
     results: dict[str, list[dict[str, float]]],
     sent: dict[str, int],
     stored: dict[str, int],
+    shares: tuple[int, int, int],
     press_rate: float,
     press_seconds: float,
 ) -> None:
@@ -266,6 +368,13 @@ def report(
     print(
         f"\n`{' '.join(['bench/clicks.py', *sys.argv[1:]])}`: wrk -t1 -c{args.connections} "
         f"-d{args.seconds}s, two rounds each, alternating\n"
+    )
+    hot, cold, distinct = shares
+    print(
+        f"/r/ tokens: {args.hot_links} hot links and a pool of {args.cold_links:,} cold ones; "
+        f"stored link clicks: {hot / (hot + cold):.1%} hot, {cold / (hot + cold):.1%} cold "
+        f"({cold:,} clicks on {distinct:,} distinct cold links; the first click on each "
+        "misses the target cache)\n"
     )
     print("| endpoint | round | requests/s | p50 ms | p99 ms | non-2xx/3xx |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
@@ -310,6 +419,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--presses", type=int, default=20_000)
+    parser.add_argument("--hot-links", type=int, default=10, help="links most clicks go to")
+    parser.add_argument(
+        "--hot-share", type=float, default=0.8, help="share of /r/ requests to the hot links"
+    )
+    parser.add_argument(
+        "--cold-links", type=int, default=100_000, help="links named once each (cache misses)"
+    )
     asyncio.run(bench(parser.parse_args()))
 
 
