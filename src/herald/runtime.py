@@ -284,7 +284,7 @@ class Runtime:
             "key_limits": {
                 "telegram": TelegramChatLimits(
                     private=RateLimit(s.telegram.private_chat_per_second, 1),
-                    group=RateLimit(s.telegram.group_per_minute / 60, 3),
+                    group=RateLimit(s.telegram.group_per_minute / 60, 1),
                 )
             },
             "leases": Leases(self.db, self.clock),

@@ -63,10 +63,14 @@ class TokenBucket:
 @dataclass(frozen=True, slots=True)
 class TelegramChatLimits:
     """Telegram's per-chat limits: about 1 message/s to a private chat and 20/minute to a
-    group or channel (negative ids, @channel names). Keys are "telegram:<chat id>"."""
+    group or channel (negative ids, @channel names). Keys are "telegram:<chat id>".
+
+    Both with a burst of 1: a bucket of burst b lets b - 1 more than its rate into a
+    window (3 + 19 sends in a minute at 20/min with a burst of 3), and Telegram refuses
+    the 21st."""
 
     private: RateLimit = RateLimit(per_second=1.0, burst=1)
-    group: RateLimit = RateLimit(per_second=20 / 60, burst=3)
+    group: RateLimit = RateLimit(per_second=20 / 60, burst=1)
 
     def for_key(self, key: str) -> RateLimit:
         chat = key.rsplit(":", 1)[-1]
