@@ -34,6 +34,7 @@ from herald.queue import DeliveryQueue, State, admin
 from herald.runtime import Runtime
 from herald.scheduling.runs import RunLog
 from tests.support.alerts import SL_VARS
+from tests.support.deliveries import telegram_text
 from tests.support.fake_telegram import FakeTelegram, Limits, RecordedRequest
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
@@ -252,6 +253,10 @@ CAMPAIGNS = 3  # each to every recipient: every private chat gets CAMPAIGNS mess
 SCALE_CHATS = [str(200_000 + i) for i in range(80)]
 GROUPS = ["-1001", "-1002"]  # the schedule's chats
 SLOT_SECONDS = 3  # one post a slot to each group: Telegram's 20 a minute per group
+# One group pushed past its limit: more messages than Telegram takes in a minute, all
+# queued at once, so only herald's per-group limit keeps them inside it.
+PUSHED_GROUP = "-1003"
+PUSHED = 21
 
 
 def most_in_window(times: Iterable[float], span: float) -> int:
@@ -270,6 +275,8 @@ class ScaleRun:
     campaign: int
     posts: int
     slots: int
+    pushed: int  # messages the pushed group received
+    pushed_window: int  # most of them in any 60 s
     bot_window: int  # most sends in any 1 s, all processes together
     private_window: int  # most sends to one private chat in any 1 s
     group_window: int  # most sends to one group in any 60 s
@@ -281,7 +288,8 @@ class ScaleRun:
     def row(self) -> str:
         return (
             f"| {self.sends} | {self.campaign} | {self.posts} | {self.slots} "
-            f"| {self.bot_window} | {self.private_window} | {self.group_window} "
+            f"| {self.pushed} | {self.pushed_window} | {self.bot_window} "
+            f"| {self.private_window} | {self.group_window} "
             f"| {self.duplicates} | {self.restarted} | {self.gap:.1f} "
             f"| {self.seconds:.0f} |"
         )
@@ -303,7 +311,11 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
     """Five processes that may dispatch for one bot (each serve runs a worker too), and
     the dispatching one restarted mid-campaign (SIGTERM, as a rolling upgrade does):
     Telegram's limits hold for all of them together, each slot is posted once, and no
-    delivery is sent twice (nothing crashes here, so not even in-flight ones)."""
+    delivery is sent twice (nothing crashes here, so not even in-flight ones).
+
+    The fake server enforces Telegram's limits (a 429 past them), and one group is
+    pushed past its 20 a minute after the restart: the test takes over a minute of
+    real time, most of it waiting, so it runs beside the others (not serial)."""
     url = postgres_server.create_database(f"herald_scale_{uuid.uuid4().hex[:8]}")
     db = Database(url)
     await migrate.upgrade(db)
@@ -311,7 +323,7 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
     queue = DeliveryQueue(db, SystemClock())
     _, key = await ApiKeys(db, SystemClock()).create("test", Role.OWNER)
     started = time.monotonic()
-    async with FakeTelegram() as telegram:
+    async with FakeTelegram(enforce_limits=True) as telegram:
         # Telegram's limits as shipped: nothing here raises them.
         common = {**fake_bot(telegram), "HERALD_POLL_INTERVAL_SECONDS": "0.2"}
         ports = [free_port(), free_port()]
@@ -373,6 +385,12 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
             procs[i] = start_herald(command, env, tmp_path, specs[-1][2])
             if command == "serve":
                 await wait_ready(int(env["HERALD_PORT"]))
+            # After the restart, so that one dispatcher sees all of the group's sends
+            # (the per-chat limits are kept in the dispatcher's memory).
+            await queue.enqueue_many(
+                telegram_text(PUSHED_GROUP, f"Pushed post {n}", idempotency_key=f"pushed:{n}")
+                for n in range(PUSHED)
+            )
 
             # At 30/s the campaign takes expected / 30 s; slots come due meanwhile.
             await eventually(lambda: campaign_sends() >= expected, 120, "the campaign", every=0.2)
@@ -385,7 +403,8 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
                 stats = await admin.stats(queue)
                 return stats.total(State.PENDING) + stats.total(State.RUNNING) == 0
 
-            await eventually(drained, 60, "an empty queue", every=0.2)
+            # 20 a minute: the last of the pushed group's messages comes after a minute.
+            await eventually(drained, 150, "an empty queue", every=0.2)
         finally:
             for api in apis:
                 await api.aclose()
@@ -413,6 +432,8 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
         campaign=sum(campaign_texts.values()),
         posts=sum(len(by_chat.get(chat, [])) for chat in GROUPS),
         slots=len(posted),
+        pushed=len(by_chat.get(PUSHED_GROUP, [])),
+        pushed_window=most_in_window(by_chat.get(PUSHED_GROUP, []), 60.0),
         bot_window=most_in_window((r.at for r in requests), 1.0),
         private_window=max(most_in_window(by_chat.get(chat, []), 1.0) for chat in SCALE_CHATS),
         group_window=max(most_in_window(by_chat.get(chat, []), 60.0) for chat in GROUPS),
@@ -423,7 +444,8 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
     )
     print("\nscale-out: 3 `herald worker` + 2 `herald serve`, one PostgreSQL, one bot")
     print(
-        "| sends | campaign | posts | slots | max in 1 s (bot) | max in 1 s (private chat) "
+        "| sends | campaign | posts | slots | pushed | max in 60 s (pushed group) "
+        "| max in 1 s (bot) | max in 1 s (private chat) "
         "| max in 60 s (group) | duplicates | restarted | longest gap s | s |"
     )
     print(run.row())
@@ -440,6 +462,10 @@ async def test_three_workers_and_two_serves_keep_telegram_limits_and_send_once(
     assert run.bot_window <= telegram.per_bot_per_second, run
     assert run.private_window <= telegram.per_private_chat_per_second, run
     assert run.group_window <= telegram.per_group_per_minute, run
+    # The pushed group got every message, none refused (the 200s above), and never more
+    # than Telegram takes from it in a minute.
+    assert run.pushed == PUSHED > telegram.per_group_per_minute, run
+    assert run.pushed_window <= telegram.per_group_per_minute, run
     # Each campaign message reached its chat once; each slot, each group once.
     assert run.campaign == expected and set(campaign_texts.values()) == {1}, run
     assert len(posted) >= 3 and len({r.slot_at for r in runs}) == len(runs), runs
