@@ -3,7 +3,6 @@ channel settings, all read through ``load_settings`` or ``HERALD_`` variables.""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,6 @@ from herald.config import (
 )
 
 STRONG_KEY = "k" * 32
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No HERALD_ variable from the caller's shell, and no stray .env in the cwd."""
-    for name in list(os.environ):
-        if name.upper().startswith("HERALD_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def config_error(**overrides: object) -> str:

@@ -3,22 +3,9 @@ strings so @channel names and -100... supergroups survive, and name any bad valu
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from herald.config import ConfigError, load_settings, parse_chat_ids, parse_user_ids
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No HERALD_ variable from the caller's shell, and no stray .env in the cwd."""
-    for name in list(os.environ):
-        if name.upper().startswith("HERALD_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
 
 # -- parse_chat_ids -------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from herald.config import Settings
 from herald.config_docs import render
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 
 
 def test_the_committed_file_matches_the_settings() -> None:
