@@ -221,7 +221,7 @@ class Runtime:
             runner=runner,
             signer=signer,
             scheduler=SchedulerService(
-                schedule_store, runner, clock, sync_seconds=settings.schedule_sync_seconds
+                schedule_store, runner, clock, content, sync_seconds=settings.schedule_sync_seconds
             ),
             runs=RunLog(db),
             clicks=clicks,

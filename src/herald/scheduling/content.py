@@ -101,6 +101,13 @@ class ContentDraft:
     alert_text: str | None = None
     enabled: bool = True
 
+    def unsaved(self, kind: Kind, now: datetime, item_id: int = 0) -> ContentItem:
+        """The draft as an item, to preview it before (or without) saving."""
+        return ContentItem(
+            item_id, kind, self.title, self.body, self.footer, tuple(self.buttons),
+            self.alert_text, self.enabled, None, now, now,
+        )  # fmt: skip
+
     def values(self) -> dict[str, Any]:
         return {
             "title": self.title,

@@ -40,6 +40,16 @@ class ScheduleExists(Exception):
         self.name = name
 
 
+class ScheduleRuleError(ValueError):
+    """A change no schedule may have (an unknown item, items for a non-playlist);
+    ``loc`` names the field, for the API's 422 and the form's error."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = loc
+        self.msg = msg
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleChat:
     chat_id: str

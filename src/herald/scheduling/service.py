@@ -1,17 +1,23 @@
-"""The in-process scheduler of ``herald serve``: APScheduler wakes us at slot times.
+"""The scheduling service: schedules changed (checked, and seen by this process's
+scheduler at once), their rotation, and the in-process scheduler of ``herald serve``.
 
-APScheduler (AsyncIOScheduler) holds one job per enabled schedule, with the same
-trigger the slot arithmetic uses, and calls the runner when a slot's time comes. It
-decides nothing itself: the runner claims slots in the database, so any number of
-``serve`` processes can run this and each slot is still posted once. A periodic sync
-re-reads the schedules (another process may have created, paused or re-timed one)
-and also runs any schedule that is due, which covers a slot whose wake-up was missed
-and the immediate slot of a schedule created with post_on_start.
+The API and the dashboard both change schedules through here, so both refuse the
+same changes with the same errors (ScheduleRuleError naming the field, ScheduleExists).
+
+APScheduler (AsyncIOScheduler) wakes us at slot times: it holds one job per enabled
+schedule, with the same trigger the slot arithmetic uses, and calls the runner when a
+slot's time comes. It decides nothing itself: the runner claims slots in the
+database, so any number of ``serve`` processes can run this and each slot is still
+posted once. A periodic sync re-reads the schedules (another process may have
+created, paused or re-timed one) and also runs any schedule that is due, which covers
+a slot whose wake-up was missed and the immediate slot of a schedule created with
+post_on_start.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +26,19 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from herald.clock import Clock
+from herald.scheduling.content import ContentItem, ContentStore
 from herald.scheduling.runner import SlotRunner
-from herald.scheduling.schedules import Schedule, ScheduleStore
+from herald.scheduling.schedules import (
+    Schedule,
+    ScheduleChanges,
+    ScheduleKind,
+    ScheduleRuleError,
+    ScheduleSpec,
+    ScheduleStore,
+)
 
 SYNC_JOB = "herald:sync"
+UPCOMING = 5  # items shown of a schedule's rotation
 log = structlog.get_logger("herald.scheduling")
 
 
@@ -31,6 +46,22 @@ log = structlog.get_logger("herald.scheduling")
 class JobStatus:
     state: str  # scheduled, paused, not_running (no serve process here runs jobs)
     next_fire_time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    position: int  # index of the next item in the playlist
+    length: int
+    upcoming: tuple[ContentItem, ...]  # the next items, in the order they will post
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """A schedule as both faces show it: where its rotation is, and its job here."""
+
+    schedule: Schedule
+    rotation: Rotation
+    job: JobStatus
 
 
 def job_id(schedule_id: int) -> str:
@@ -43,16 +74,74 @@ class SchedulerService:
         store: ScheduleStore,
         runner: SlotRunner,
         clock: Clock,
+        content: ContentStore,
         *,
         sync_seconds: float = 10.0,
     ) -> None:
         self._store = store
+        self._content = content
         self._runner = runner
         self._clock = clock
         self._sync_seconds = sync_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._signatures: dict[int, tuple[Any, ...]] = {}
         self._lock = asyncio.Lock()
+
+    # -- changes, shared by the API and the dashboard ---------------------------------
+
+    async def create(self, spec: ScheduleSpec) -> Schedule:
+        """Raises ScheduleRuleError for an unknown item, ScheduleExists for a taken name."""
+        await self._known_items(spec.items)
+        new_id = await self._store.create(spec)
+        await self.changed()
+        created = await self._store.get(new_id)
+        assert created is not None
+        return created
+
+    async def update(self, schedule_id: int, changes: ScheduleChanges) -> Schedule | None:
+        """The changed schedule, or None if there is none with this id."""
+        current = await self._store.get(schedule_id)
+        if current is None:
+            return None
+        if changes.items is not None:
+            if current.kind is not ScheduleKind.PLAYLIST:
+                raise ScheduleRuleError(("items",), "only a playlist schedule has items")
+            if not changes.items:
+                raise ScheduleRuleError(("items",), "a playlist needs at least one item")
+            await self._known_items(changes.items)
+        updated = await self._store.update(schedule_id, changes)
+        await self.changed()
+        return updated
+
+    async def delete(self, schedule_id: int) -> bool:
+        deleted = await self._store.delete(schedule_id)
+        await self.changed()
+        return deleted
+
+    async def changed(self) -> None:
+        """Let this process's scheduler see a change now (others see it at their sync)."""
+        if self.running:
+            await self.sync()
+
+    async def _known_items(self, items: Sequence[int]) -> None:
+        known = await self._content.many(items)
+        for index, item in enumerate(items):
+            if item not in known:
+                raise ScheduleRuleError(("items", index), f"no guide or promo with id {item}")
+
+    async def rotation(self, schedule: Schedule, count: int = UPCOMING) -> Rotation:
+        """Where the schedule is in what it rotates through, and what comes next."""
+        playlist = await self._runner.playlist(schedule)
+        if not playlist:
+            return Rotation(0, 0, ())
+        position = schedule.position % len(playlist)
+        upcoming = [playlist[(position + i) % len(playlist)] for i in range(count)]
+        return Rotation(position, len(playlist), tuple(upcoming[: len(playlist)]))
+
+    async def view(self, schedule: Schedule) -> ScheduleView:
+        return ScheduleView(schedule, await self.rotation(schedule), self.job_status(schedule.id))
+
+    # -- the jobs of ``herald serve`` --------------------------------------------------
 
     @property
     def running(self) -> bool:

@@ -17,9 +17,9 @@ from herald.db.types import MAX_ID
 from herald.runtime import Runtime
 from herald.scheduling.content import Kind
 from herald.tracking.clicks import ClickQuery, ClickRow
-from herald.web.api.content import Url
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.scheduling_schemas import Url
 from herald.web.schemas import RequestModel, UtcTime
 
 router = APIRouter(tags=["analytics"])

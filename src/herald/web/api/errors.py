@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herald.messaging.intake import UnknownRecipients
 from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
-from herald.scheduling.schedules import ScheduleExists
+from herald.scheduling.content_rules import ContentRuleError
+from herald.scheduling.schedules import ScheduleExists, ScheduleRuleError
 
 
 def template_http_error(exc: TemplateError) -> HTTPException:
@@ -47,6 +48,11 @@ def unprocessable(loc: list[str | int], message: str) -> HTTPException:
     )
 
 
+def rule_error(exc: ContentRuleError | ScheduleRuleError) -> HTTPException:
+    """A scheduling rule refused a field of the request's body."""
+    return unprocessable(["body", *exc.loc], exc.msg)
+
+
 def _answer(
     to_http: Callable[[Exception], HTTPException],
 ) -> Callable[[Request, Exception], Awaitable[Response]]:
@@ -62,3 +68,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TemplateError, _answer(template_http_error))  # type: ignore[arg-type]
     app.add_exception_handler(UnknownRecipients, _answer(unknown_recipients_error))  # type: ignore[arg-type]
     app.add_exception_handler(ScheduleExists, _answer(schedule_exists_error))  # type: ignore[arg-type]
+    app.add_exception_handler(ContentRuleError, _answer(rule_error))  # type: ignore[arg-type]
+    app.add_exception_handler(ScheduleRuleError, _answer(rule_error))  # type: ignore[arg-type]

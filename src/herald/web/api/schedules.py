@@ -5,99 +5,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
-from herald.config import parse_chat_ids
 from herald.db.types import MAX_ID
 from herald.runtime import Runtime
-from herald.scheduling.cadence import Cadence, zone
 from herald.scheduling.runs import Run
-from herald.scheduling.schedules import (
-    DEFAULT_CADENCE,
-    Schedule,
-    ScheduleChanges,
-    ScheduleKind,
-    ScheduleSpec,
-)
+from herald.scheduling.schedules import Schedule
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
-from herald.web.schemas import RequestModel
+from herald.web.scheduling_schemas import ScheduleIn, SchedulePatch
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
-UPCOMING = 5
-
-
-class CadenceFields(RequestModel):
-    interval_seconds: int | None = Field(
-        None, ge=1, le=366 * 86400, description="every this many seconds (default 4 hours)"
-    )
-    cron: str | None = Field(None, max_length=128, description='e.g. "0 */4 * * *"')
-    timezone: str | None = Field(None, max_length=64, description="IANA zone for cron; UTC")
-
-    def cadence(self, current: Cadence) -> Cadence | None:
-        """The cadence asked for, keeping what was not given from ``current``; None if
-        nothing about it was given."""
-        if self.interval_seconds is None and self.cron is None:
-            if self.timezone is None:
-                return None
-            return Cadence(current.interval_seconds, current.cron, self.timezone)
-        return Cadence(self.interval_seconds, self.cron, self.timezone or current.timezone)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            Cadence(cron=value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        if value is not None:
-            zone(value)
-        return value
-
-    @model_validator(mode="after")
-    def _one_cadence(self) -> Any:
-        if self.interval_seconds is not None and self.cron is not None:
-            raise ValueError("give interval_seconds or cron, not both")
-        return self
-
-
-class ChatIdsField(RequestModel):
-    @field_validator("chat_ids", mode="before", check_fields=False)
-    @classmethod
-    def _chat_ids(cls, value: object) -> object:
-        return None if value is None else parse_chat_ids(value)
-
-
-class ScheduleIn(CadenceFields, ChatIdsField):
-    name: str = Field(min_length=1, max_length=128, pattern=r"^[\w.-]+$")
-    kind: Literal["guides", "promos", "playlist"]
-    items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
-        default_factory=list, max_length=500, description="playlist: content ids in order"
-    )
-    chat_ids: list[str] = Field(default_factory=list, max_length=1000)
-    enabled: bool = True
-    post_on_start: bool = Field(False, description="post once as soon as created or resumed")
-
-    @model_validator(mode="after")
-    def _playlist(self) -> ScheduleIn:
-        if self.kind == "playlist" and not self.items:
-            raise ValueError("a playlist schedule needs items (content ids)")
-        return self
-
-
-class SchedulePatch(CadenceFields, ChatIdsField):
-    name: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\w.-]+$")
-    items: list[Annotated[int, Field(ge=1)]] | None = Field(None, max_length=500)
-    chat_ids: list[str] | None = Field(None, max_length=1000)
-    enabled: bool | None = Field(None, description="false pauses, true resumes")
-    post_on_start: bool | None = None
 
 
 class ChatOut(BaseModel):
@@ -173,14 +95,8 @@ def run_out(run: Run) -> RunOut:
 
 
 async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
-    playlist = await runtime.runner.playlist(schedule)
-    position = schedule.position % len(playlist) if playlist else 0
-    upcoming = (
-        [playlist[(position + i) % len(playlist)] for i in range(UPCOMING)][: len(playlist)]
-        if playlist
-        else []
-    )
-    job = runtime.scheduler.job_status(schedule.id)
+    view = await runtime.scheduler.view(schedule)
+    rotation, job = view.rotation, view.job
     return ScheduleOut(
         id=schedule.id,
         name=schedule.name,
@@ -204,21 +120,14 @@ async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
         last_run_time=schedule.last_slot_at,
         last_result=schedule.last_result,
         rotation=RotationOut(
-            position=position,
-            length=len(playlist),
-            upcoming=[ItemRef(id=i.id, kind=i.kind.value, title=i.title) for i in upcoming],
+            position=rotation.position,
+            length=rotation.length,
+            upcoming=[
+                ItemRef(id=i.id, kind=i.kind.value, title=i.title) for i in rotation.upcoming
+            ],
         ),
         job=JobOut(state=job.state, next_fire_time=job.next_fire_time),
     )
-
-
-async def _check_items(runtime: Runtime, items: list[int] | None) -> None:
-    if not items:
-        return
-    known = await runtime.content.many(items)
-    for index, item in enumerate(items):
-        if item not in known:
-            raise unprocessable(["body", "items", index], f"no guide or promo with id {item}")
 
 
 async def _found(runtime: Runtime, schedule_id: int) -> Schedule:
@@ -228,12 +137,6 @@ async def _found(runtime: Runtime, schedule_id: int) -> Schedule:
     return schedule
 
 
-async def notify_scheduler(runtime: Runtime) -> None:
-    """Let this process's scheduler see the change now (others see it at their next sync)."""
-    if runtime.scheduler.running:
-        await runtime.scheduler.sync()
-
-
 @router.get("", summary="List schedules")
 async def list_schedules(runtime: RuntimeDep) -> list[ScheduleOut]:
     return [await schedule_out(runtime, s) for s in await runtime.schedules.all()]
@@ -241,19 +144,8 @@ async def list_schedules(runtime: RuntimeDep) -> list[ScheduleOut]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a schedule")
 async def create_schedule(body: ScheduleIn, runtime: RuntimeDep, _: Admin) -> ScheduleOut:
-    await _check_items(runtime, body.items)
-    spec = ScheduleSpec(
-        name=body.name,
-        kind=ScheduleKind(body.kind),
-        cadence=body.cadence(DEFAULT_CADENCE) or DEFAULT_CADENCE,
-        chat_ids=body.chat_ids,
-        items=body.items,
-        enabled=body.enabled,
-        post_on_start=body.post_on_start,
-    )
-    new_id = await runtime.schedules.create(spec)  # ScheduleExists: 409 (web/api/errors.py)
-    await notify_scheduler(runtime)
-    return await schedule_out(runtime, await _found(runtime, new_id))
+    # ScheduleRuleError: 422, ScheduleExists: 409 (web/api/errors.py)
+    return await schedule_out(runtime, await runtime.scheduler.create(body.spec()))
 
 
 @router.get("/{schedule_id}", summary="One schedule: next and last run, rotation, job")
@@ -269,32 +161,16 @@ async def update_schedule(
     for field in ("enabled", "post_on_start", "chat_ids", "items", "name"):
         if field in body.model_fields_set and getattr(body, field) is None:
             raise unprocessable(["body", field], "may not be null")
-    if body.items is not None:
-        if current.kind is not ScheduleKind.PLAYLIST:
-            raise unprocessable(["body", "items"], "only a playlist schedule has items")
-        if not body.items:
-            raise unprocessable(["body", "items"], "a playlist needs at least one item")
-        await _check_items(runtime, body.items)
-    changes = ScheduleChanges(
-        name=body.name,
-        cadence=body.cadence(current.cadence),
-        chat_ids=body.chat_ids,
-        items=body.items,
-        enabled=body.enabled,
-        post_on_start=body.post_on_start,
-    )
-    updated = await runtime.schedules.update(schedule_id, changes)  # ScheduleExists: 409
+    updated = await runtime.scheduler.update(schedule_id, body.changes(current))
     if updated is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    await notify_scheduler(runtime)
     return await schedule_out(runtime, updated)
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_schedule(schedule_id: ScheduleId, runtime: RuntimeDep, _: Admin) -> Response:
-    if not await runtime.schedules.delete(schedule_id):
+    if not await runtime.scheduler.delete(schedule_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    await notify_scheduler(runtime)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,8 +1,8 @@
 """Guides and promos: the list, an edit form, and a preview drawn like the Telegram post.
 
-The form goes through the API's own input model and rules (``ContentIn``,
-``to_draft``), so the dashboard accepts exactly what the API accepts and names the
-same fields when it refuses.
+The form goes through the API's own input model (``ContentIn``) and scheduling's
+rules (``content_rules.checked``), so the dashboard accepts exactly what the API
+accepts and names the same fields when it refuses.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from herald.scheduling.content import ContentDraft, ContentItem, Kind
+from herald.scheduling.content_rules import MAX_BUTTONS, ContentRuleError, checked
 from herald.scheduling.post import render_post
-from herald.web.api.content import ContentIn, ContentRuleError, to_draft, unsaved
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
+from herald.web.scheduling_schemas import ContentIn
 
 router = APIRouter(prefix="/content")
-BUTTON_ROWS = 8  # ContentIn allows up to eight buttons
+BUTTON_ROWS = MAX_BUTTONS
 
 
 @router.get("", response_class=HTMLResponse)
@@ -95,7 +96,7 @@ def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, li
         ],
     }
     try:
-        return to_draft(kind, ContentIn.model_validate(body)), []
+        return checked(kind, ContentIn.model_validate(body).draft()), []
     except ValidationError as exc:
         return None, [f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors()]
     except ContentRuleError as exc:
@@ -119,7 +120,7 @@ def _page(
 ) -> HTMLResponse:
     payload = None
     if draft is not None:
-        shown = unsaved(kind, draft, runtime.clock.now(), item_id or 0)
+        shown = draft.unsaved(kind, runtime.clock.now(), item_id or 0)
         payload = render_post(shown, runtime.signer, runtime.settings.public_url)
     return pages.render(
         request,

@@ -6,7 +6,6 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from herald.scheduling.schedules import ScheduleChanges
-from herald.web.api.schedules import notify_scheduler, run_out, schedule_out
 from herald.web.dashboard.auth import Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
@@ -18,7 +17,7 @@ router = APIRouter(prefix="/schedules")
 async def schedules(
     request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    shown = [await schedule_out(runtime, s) for s in await runtime.schedules.all()]
+    shown = [await runtime.scheduler.view(s) for s in await runtime.schedules.all()]
     return pages.render(request, "schedules.html", user, active="schedules", schedules=shown)
 
 
@@ -29,21 +28,20 @@ async def schedule(
     found = await runtime.schedules.get(schedule_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    runs = [run_out(r) for r in await runtime.runs.runs(schedule_id, limit=20)]
+    runs = await runtime.runs.runs(schedule_id, limit=20)
     return pages.render(
         request,
         "schedule.html",
         user,
         active="schedules",
-        schedule=await schedule_out(runtime, found),
+        view=await runtime.scheduler.view(found),
         runs=runs,
     )
 
 
 async def _set_enabled(runtime: RuntimeDep, schedule_id: int, enabled: bool) -> RedirectResponse:
-    if await runtime.schedules.update(schedule_id, ScheduleChanges(enabled=enabled)) is None:
+    if await runtime.scheduler.update(schedule_id, ScheduleChanges(enabled=enabled)) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    await notify_scheduler(runtime)
     notice = "resumed" if enabled else "paused"
     return RedirectResponse(f"/schedules?notice={notice}", status.HTTP_303_SEE_OTHER)
 

@@ -1,0 +1,181 @@
+"""The bodies that write guides, promos and schedules, shared by both faces.
+
+The API reads them as JSON and the dashboard from its forms, so the two accept the
+same input and name the same fields when they refuse it. The limits and rules are
+scheduling's (``scheduling.content_rules``, the cadence's own checks); these models
+only say them in pydantic's terms.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from herald.config import parse_chat_ids
+from herald.db.types import MAX_ID
+from herald.scheduling.cadence import Cadence, zone
+from herald.scheduling.content import Button, ContentDraft
+from herald.scheduling.content_rules import (
+    MAX_ALERT_TEXT,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTONS,
+    MAX_FOOTER,
+    MAX_TEXT,
+    MAX_TITLE,
+    MAX_URL,
+    TOO_LONG,
+    URL_PATTERN,
+    fits,
+)
+from herald.scheduling.schedules import (
+    DEFAULT_CADENCE,
+    Schedule,
+    ScheduleChanges,
+    ScheduleKind,
+    ScheduleSpec,
+)
+from herald.web.schemas import RequestModel
+
+Url = Annotated[str, Field(max_length=MAX_URL, pattern=URL_PATTERN)]
+NAME_PATTERN = r"^[\w.-]+$"
+
+
+class ButtonIn(RequestModel):
+    text: str = Field(min_length=1, max_length=MAX_BUTTON_TEXT)
+    url: Url | None = Field(None, description="a link; omit for a tracked click (promos only)")
+    click: bool = Field(
+        False,
+        description="promos: a callback button even with a url; the click is answered "
+        "with a deep link to the bot, which sends the offer and the url privately",
+    )
+
+    def button(self) -> Button:
+        return Button(self.text, self.url, self.click)
+
+
+class ContentIn(RequestModel):
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+    footer: str | None = Field(None, max_length=MAX_FOOTER)
+    buttons: list[ButtonIn] = Field(default_factory=list, max_length=MAX_BUTTONS)
+    alert_text: str | None = Field(
+        None, max_length=MAX_ALERT_TEXT, description="promos: the answer to a tracked click"
+    )
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _fits(self) -> ContentIn:
+        if not fits(self.title, self.body, self.footer):
+            raise ValueError(TOO_LONG)
+        return self
+
+    def draft(self) -> ContentDraft:
+        """As written; ``content_rules.checked`` says whether its kind may hold it."""
+        return ContentDraft(
+            title=self.title,
+            body=self.body,
+            footer=self.footer,
+            buttons=tuple(b.button() for b in self.buttons),
+            alert_text=self.alert_text,
+            enabled=self.enabled,
+        )
+
+
+class ContentPatch(RequestModel):
+    title: str | None = Field(None, min_length=1, max_length=MAX_TITLE)
+    body: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    footer: str | None = Field(None, max_length=MAX_FOOTER)
+    buttons: list[ButtonIn] | None = Field(None, max_length=MAX_BUTTONS)
+    alert_text: str | None = Field(None, max_length=MAX_ALERT_TEXT)
+    enabled: bool | None = None
+
+
+class CadenceFields(RequestModel):
+    interval_seconds: int | None = Field(
+        None, ge=1, le=366 * 86400, description="every this many seconds (default 4 hours)"
+    )
+    cron: str | None = Field(None, max_length=128, description='e.g. "0 */4 * * *"')
+    timezone: str | None = Field(None, max_length=64, description="IANA zone for cron; UTC")
+
+    def cadence(self, current: Cadence) -> Cadence | None:
+        """The cadence asked for, keeping what was not given from ``current``; None if
+        nothing about it was given."""
+        if self.interval_seconds is None and self.cron is None:
+            if self.timezone is None:
+                return None
+            return Cadence(current.interval_seconds, current.cron, self.timezone)
+        return Cadence(self.interval_seconds, self.cron, self.timezone or current.timezone)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            Cadence(cron=value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_cadence(self) -> Any:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("give interval_seconds or cron, not both")
+        return self
+
+
+class ChatIdsField(RequestModel):
+    @field_validator("chat_ids", mode="before", check_fields=False)
+    @classmethod
+    def _chat_ids(cls, value: object) -> object:
+        return None if value is None else parse_chat_ids(value)
+
+
+class ScheduleIn(CadenceFields, ChatIdsField):
+    name: str = Field(min_length=1, max_length=128, pattern=NAME_PATTERN)
+    kind: Literal["guides", "promos", "playlist"]
+    items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=500, description="playlist: content ids in order"
+    )
+    chat_ids: list[str] = Field(default_factory=list, max_length=1000)
+    enabled: bool = True
+    post_on_start: bool = Field(False, description="post once as soon as created or resumed")
+
+    @model_validator(mode="after")
+    def _playlist(self) -> ScheduleIn:
+        if self.kind == "playlist" and not self.items:
+            raise ValueError("a playlist schedule needs items (content ids)")
+        return self
+
+    def spec(self) -> ScheduleSpec:
+        return ScheduleSpec(
+            name=self.name,
+            kind=ScheduleKind(self.kind),
+            cadence=self.cadence(DEFAULT_CADENCE) or DEFAULT_CADENCE,
+            chat_ids=self.chat_ids,
+            items=self.items,
+            enabled=self.enabled,
+            post_on_start=self.post_on_start,
+        )
+
+
+class SchedulePatch(CadenceFields, ChatIdsField):
+    name: str | None = Field(None, min_length=1, max_length=128, pattern=NAME_PATTERN)
+    items: list[Annotated[int, Field(ge=1)]] | None = Field(None, max_length=500)
+    chat_ids: list[str] | None = Field(None, max_length=1000)
+    enabled: bool | None = Field(None, description="false pauses, true resumes")
+    post_on_start: bool | None = None
+
+    def changes(self, current: Schedule) -> ScheduleChanges:
+        return ScheduleChanges(
+            name=self.name,
+            cadence=self.cadence(current.cadence),
+            chat_ids=self.chat_ids,
+            items=self.items,
+            enabled=self.enabled,
+            post_on_start=self.post_on_start,
+        )
