@@ -119,3 +119,29 @@ async def test_the_analytics_chart_and_a_viewer_without_controls(
     await expect(page.locator(".tg .bubble")).to_contain_text(promos[0].title)
     await expect(page.get_by_role("button", name="Save")).to_have_count(0)
     await screenshot(page, "promo-preview")
+
+
+async def test_an_admin_creates_a_schedule_in_the_form(
+    browser: Browser, live: tuple[str, Runtime]
+) -> None:
+    url, runtime = live
+    guide = (await runtime.content.all(Kind.GUIDE))[0]
+    page = await sign_in(browser, url, runtime, Role.ADMIN)
+    await page.get_by_role("link", name="New schedule").click()
+    await page.get_by_label("Name").fill("evenings")
+    await page.locator("#kind").select_option("playlist")
+    await page.get_by_label("Chats").fill("-1001234\n@herald_news")
+    await page.get_by_label("Every … seconds").fill("")
+    await page.locator("#cron").fill("0 25 * * *")
+    await page.get_by_label("Playlist").fill(str(guide.id))
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.locator("#cron-error")).to_contain_text("cron:")
+    await screenshot(page, "schedule-form-refused")
+    await page.locator("#cron").fill("0 19 * * *")
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.get_by_role("status").filter(has_text="Schedule created.")).to_be_visible()
+    await expect(page.locator("ol.rotation")).to_contain_text(guide.title)
+    await screenshot(page, "schedule-created")
+    created = await runtime.schedules.get_by_name("evenings")
+    assert created is not None and created.cadence.cron == "0 19 * * *"
+    assert [c.chat_id for c in created.chats] == ["-1001234", "@herald_news"]

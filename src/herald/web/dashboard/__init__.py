@@ -32,13 +32,18 @@ from herald.web.dashboard.pages import (
     overview,
     recipients,
     sandbox,
+    schedule_form,
     schedules,
 )
 from herald.web.dashboard.render import HERE, Pages
 from herald.web.dashboard.session import SessionCodec
 
 router = APIRouter(include_in_schema=False)
-for page in (login, overview, schedules, content, deliveries, analytics, recipients, sandbox, keys):
+# schedule_form before schedules: /schedules/new is not a schedule's id
+for page in (
+    login, overview, schedule_form, schedules, content, deliveries, analytics, recipients,
+    sandbox, keys,
+):  # fmt: skip
     router.include_router(page.router)
 
 

@@ -61,21 +61,31 @@ async def current_user(
 User = Annotated[DashboardUser, Depends(current_user)]
 
 
+def _allowed(user: DashboardUser, role: Role) -> DashboardUser:
+    if not user.role.allows(role):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"this needs the {role.value} role; you are signed in as {user.role.value}",
+        )
+    return user
+
+
 def _needs(role: Role) -> Callable[..., Awaitable[DashboardUser]]:
     async def check(user: User, csrf: Annotated[str, Form()] = "") -> DashboardUser:
         if not same_token(csrf, user.session.csrf):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, "the form is stale or from another site: reload it"
             )
-        if not user.role.allows(role):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"this needs the {role.value} role; you are signed in as {user.role.value}",
-            )
-        return user
+        return _allowed(user, role)
 
     return check
 
 
+async def _operator_page(user: User) -> DashboardUser:
+    return _allowed(user, Role.ADMIN)
+
+
 Operator = Annotated[DashboardUser, Depends(_needs(Role.ADMIN))]
+# A page that is only a form to change something: viewers are refused it outright.
+OperatorPage = Annotated[DashboardUser, Depends(_operator_page)]
 OwnerUser = Annotated[DashboardUser, Depends(_needs(Role.OWNER))]

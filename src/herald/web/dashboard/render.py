@@ -31,6 +31,7 @@ SECURITY_HEADERS = {
 NOTICES = {
     "paused": "Schedule paused.",
     "resumed": "Schedule resumed.",
+    "created": "Schedule created.",
     "posted": "Posted now: the next item is on its way to every active chat.",
     "saved": "Saved.",
     "replayed": "{n} dead letter(s) put back in the queue.",
