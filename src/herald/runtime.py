@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from herald.auth import ApiKeys, SignInLinks
-from herald.bot.callbacks import Callbacks
+from herald.bot.callbacks import Callbacks, SandboxBot
 from herald.bot.commands import Commands
 from herald.bot.offers import Offers
 from herald.bot.polling import Poller, PollLease
@@ -156,6 +156,8 @@ class Runtime:
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
+    # Without a token, presses in the sandbox inbox take the path of real ones.
+    sandbox_callbacks: Callbacks | None = None
 
     @classmethod
     def build(
@@ -229,7 +231,11 @@ class Runtime:
             analytics=Analytics(db),
             senders=chosen,
         )
-        if settings.telegram_bot_token is not None:
+        if settings.telegram_bot_token is None:
+            runtime.sandbox_callbacks = Callbacks(
+                signer, targets, clicks, None, SandboxBot(), metrics, clock
+            )
+        else:
             with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
                 runtime.bot = BotApi(
                     settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url

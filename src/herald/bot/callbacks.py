@@ -43,13 +43,23 @@ class CallbackAnswerer(Protocol):
     ) -> None: ...
 
 
+class SandboxBot:
+    """The bot of the sandbox inbox, where presses come from the dashboard: its answers
+    go back on the page (``handle(..., answers=...)``); deep links name this username."""
+
+    USERNAME = "herald_sandbox_bot"
+
+    async def username(self) -> str:
+        return self.USERNAME
+
+
 class Callbacks:
     def __init__(
         self,
         signer: Signer,
         targets: Targets,
         clicks: ClickStore,
-        answerer: CallbackAnswerer,
+        answerer: CallbackAnswerer | None,  # None: answers only into ``answers``
         identity: BotIdentity,
         metrics: Metrics,
         clock: Clock,
@@ -125,6 +135,8 @@ class Callbacks:
         if answers is not None:
             shown = {"url": url} if url is not None else {"text": text}
             answers.append({"callback_query_id": query_id, **shown})
+            return
+        if self._answerer is None:
             return
         try:
             await self._answerer.answer_callback(
