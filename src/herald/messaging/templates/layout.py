@@ -111,10 +111,6 @@ class TemplateFiles:
     def locales(self) -> tuple[str, ...]:
         return tuple(sorted({loc for loc, _ in self.paths if loc is not None}))
 
-    @property
-    def meta_path(self) -> str | None:
-        return self.paths.get((None, META_FILENAME))
-
     def find(self, filename: str, chain: tuple[str | None, ...]) -> str | None:
         """The first file called ``filename`` along the locale chain."""
         for locale in chain:
