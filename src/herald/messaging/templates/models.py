@@ -51,12 +51,6 @@ class RenderedTelegram:
     buttons: tuple[tuple[InlineButton, ...], ...] = ()
     parse_mode: str = "MarkdownV2"
 
-    def reply_markup(self) -> dict[str, Any] | None:
-        """The Bot API's InlineKeyboardMarkup, or None when there are no buttons."""
-        if not self.buttons:
-            return None
-        return {"inline_keyboard": [[b.to_dict() for b in row] for row in self.buttons]}
-
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"text": self.text, "parse_mode": self.parse_mode}
         if self.buttons:
