@@ -10,7 +10,7 @@ Everything runs on this machine over loopback, on SQLite:
   polling in it) on a fresh, migrated SQLite file, with ``HERALD_PUBLIC_URL`` set;
 - a *bare* FastAPI app in its own uvicorn process with the same uvicorn settings, whose
   ``GET /r/{token}`` only answers a 302: the baseline the issue names;
-- the fake Bot API server (``tests/support/fake_telegram.py``) in this process.
+- the fake Bot API server (``tests/support/fake_telegram/``) in this process.
 
 ``/r/``: wrk (Debian's package; installed with apt-get when missing and run as root)
 drives ``GET /r/<token>`` with N connections for S seconds, against the bare app and

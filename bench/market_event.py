@@ -18,7 +18,7 @@ Telegram 30/s, email 10/s, push 100/s) runs on a fresh, migrated database holdin
 - 50,000 campaign recipients (x scale), Telegram chats of their own.
 
 Every peer is a process of its own on loopback: the fake Bot API
-(tests/support/fake_telegram.py, Telegram's limits enforced: 30/s free, 1,000/s with
+(tests/support/fake_telegram/, Telegram's limits enforced: 30/s free, 1,000/s with
 ``allow_paid_broadcast``, 1/s per private chat, 429 past them), aiosmtpd
 (tests/support/smtp.py) and the push service (tests/support/push_service.py), the last
 two started as bench/channels_throughput.py does. The campaign (``POST

@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/telegram_rate.py [--quick]
 
 Both sides send the same workload to a fake Bot API server on loopback
-(``tests/support/fake_telegram.py``) that enforces Telegram's flood limits like
+(``tests/support/fake_telegram/``) that enforces Telegram's flood limits like
 Telegram does: 30 messages/s per bot, 1/s per private chat and 20/minute per group,
 each over a sliding window, answering 429 with ``retry_after`` past them. The
 sides (herald, the baseline, the baseline with retries) run one after the other in
@@ -552,7 +552,7 @@ def main(argv: list[str]) -> int:
         f"- workload: campaign of {w.private:,} private chats + {w.groups} groups, one message "
         f"each; {w.alerts} transactional alerts to other private chats, one every "
         f"{w.alert_interval:.2f} s from the start\n"
-        "- fake Bot API server (tests/support/fake_telegram.py) on loopback, "
+        "- fake Bot API server (tests/support/fake_telegram/) on loopback, "
         "enforce_limits=True, Limits(30, 1, 20): sliding windows, 429 past them\n"
         f"- fake server's own latency: median of {SERVER_LATENCY_SAMPLES} lone sendMessage "
         f"calls through TelegramSender: round trip {rtt * 1000:.1f} ms, call to arrival "

@@ -10,7 +10,7 @@ N campaign deliveries to N distinct private chats are queued (untimed) into a fr
 migrated database; then one ``Worker`` from ``Runtime.worker()`` (the production wiring:
 Telegram bucket and sliding window, per-chat buckets, the bot-token lease, batched
 recording) runs with a real ``TelegramSender`` until every delivery is sent. The fake
-Bot API (``tests/support/fake_telegram.py``) runs in a child process, so it does not
+Bot API (``tests/support/fake_telegram/``) runs in a child process, so it does not
 share the worker's event loop or its CPU accounting.
 
 Default: limits off (``HERALD_TELEGRAM__RATE_PER_SECOND`` and ``__BURST`` huge, the

@@ -1,25 +1,10 @@
-"""A fake Telegram Bot API: a real HTTP server on loopback that answers like Telegram.
-
-The sender's tests go through herald's aiohttp client to this server, so what is tested
-is the real wire: Telegram's status codes and exact error bodies (with their
-``parameters``), JSON or form-encoded requests, timeouts that really time out. Controls make a
-chat blocked, missing or migrated, script a chat's next answers, inject faults at seeded
-random rates (5xx, timeouts before or after the message was processed, 429 floods),
-enforce Telegram's documented flood limits (30/s per bot, 1,000/s for paid broadcasts,
-1/s per private chat, 20/min per group) and the ``retry_after`` of every 429 it
-answered (a request that comes too early is a violation). Every request is recorded.
-
-    async with FakeTelegram() as tg:
-        sender = TelegramSender(tg.token, api_url=tg.url)
-"""
+"""The fake Bot API server: chat state, the HTTP route and the methods it answers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import itertools
-import json
 import math
 import random
 import re
@@ -27,206 +12,32 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 
+from tests.support.fake_telegram.limits import PAID, Limits, Violation
+from tests.support.fake_telegram.markdown_v2 import MarkupError, parse_markdown_v2
+from tests.support.fake_telegram.replies import (
+    Body,
+    Reply,
+    bad_request,
+    error_body,
+    forbidden,
+    migrated,
+    ok,
+    server_error,
+    slow,
+    too_many_requests,
+)
+from tests.support.fake_telegram.wire import RecordedRequest, current, flag, read_params
+
 DEFAULT_TOKEN = "7012345678:AAFakeTokenForHeraldTestsOnly-abcdefgh"
-RESERVED = "_*[]()~`>#+-=|{}.!"
 MAX_TEXT_LENGTH = 4096
 CHAT_ID = re.compile(r"-?[1-9]\d*|@[A-Za-z]\w{3,}")
-PAID = "paid"  # the key of the bot's paid broadcasts in the flood counters
-JSON_PARAMS = ("reply_markup", "link_preview_options", "entities", "allowed_updates")
 BOT_FIRST_NAME = "Herald Test Bot"
 
-Body = dict[str, Any]
 Handler = Callable[[str, Body], Awaitable[tuple[int, Body]]]
-
-
-def ok(result: Any, **extra: Any) -> Body:
-    return {"ok": True, "result": result, **extra}
-
-
-def error_body(code: int, description: str, **parameters: Any) -> Body:
-    body: Body = {"ok": False, "error_code": code, "description": description}
-    if parameters:
-        body["parameters"] = parameters
-    return body
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A scripted answer. ``body=None`` answers normally, after ``delay`` seconds."""
-
-    status: int = 200
-    body: Body | None = None
-    delay: float = 0.0
-
-    def as_answer(self) -> tuple[int, Body]:
-        return self.status, self.body or {}
-
-
-def too_many_requests(retry_after: int = 5) -> Reply:
-    description = f"Too Many Requests: retry after {retry_after}"
-    return Reply(429, error_body(429, description, retry_after=retry_after))
-
-
-def forbidden(description: str = "Forbidden: bot was blocked by the user") -> Reply:
-    return Reply(403, error_body(403, description))
-
-
-def bad_request(description: str) -> Reply:
-    return Reply(400, error_body(400, description))
-
-
-def migrated(new_chat_id: int) -> Reply:
-    description = "Bad Request: group chat was upgraded to a supergroup chat"
-    return Reply(400, error_body(400, description, migrate_to_chat_id=int(new_chat_id)))
-
-
-def server_error(status: int = 502) -> Reply:
-    """Telegram's 5xx bodies carry the status phrase: "Bad Gateway", "Gateway Timeout"..."""
-    return Reply(status, error_body(status, HTTPStatus(status).phrase))
-
-
-def slow(seconds: float) -> Reply:
-    """Answers normally but late; past the client's timeout it is a timeout, and the
-    message is not delivered (the server drops a request its client gave up on)."""
-    return Reply(delay=seconds)
-
-
-class MarkupError(ValueError):
-    """MarkdownV2 Telegram would refuse; the text is Telegram's own description."""
-
-
-def _closes(marker: str, text: str, i: int) -> bool:
-    if marker == "_":
-        return text[i] == "_" and text[i + 1 : i + 2] != "_"
-    return text[i] == "]" if marker in ("[", "![") else text.startswith(marker, i)
-
-
-_ENTITY_NAMES = {
-    "*": "Bold",
-    "_": "Italic",
-    "__": "Underline",
-    "~": "Strikethrough",
-    "||": "Spoiler",
-    "[": "TextUrl",
-    "![": "CustomEmoji",
-    "`": "Code",
-    "```": "Pre",
-}
-
-
-def parse_markdown_v2(text: str) -> str:
-    """The plain text of a MarkdownV2 message, as tdlib's parse_markdown_v2 reads it.
-
-    A reserved character must be escaped with a backslash unless it opens or closes an
-    entity; entities must be closed; inside code only the backtick is reserved; a link's
-    URL runs to the first unescaped ``)``. Nesting rules beyond that are not checked.
-    """
-    out: list[str] = []
-    stack: list[tuple[str, int]] = []  # (marker, byte offset where it opened)
-    i, n = 0, len(text)
-
-    def escaped(k: int) -> bool:
-        return text[k] == "\\" and k + 1 < n and 0 < ord(text[k + 1]) <= 126
-
-    while i < n:
-        c = text[i]
-        if escaped(i):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        top = stack[-1][0] if stack else None
-        if c not in ("`" if top in ("`", "```") else RESERVED):
-            out.append(c)
-            i += 1
-            continue
-        if top is None and (i == 0 or text[i - 1] == "\n"):  # blockquote line
-            skip = 3 if text.startswith("**>", i) else 1 if c == ">" else 0
-            if skip:
-                i += skip
-                continue
-        if top is not None and _closes(top, text, i):
-            stack.pop()
-            i += 1 if top in ("[", "![") else len(top)
-            if top in ("[", "![") and text[i : i + 1] == "(":
-                start = i
-                i += 1
-                while i < n and text[i] != ")":
-                    i += 2 if escaped(i) else 1
-                if i >= n:
-                    offset = len(text[:start].encode())
-                    raise MarkupError(f"Can't find end of a URL at byte offset {offset}")
-                i += 1
-            elif top == "![":
-                raise MarkupError("Custom emoji entity must contain a tg://emoji URL")
-            continue
-        if c == "_":
-            marker = "__" if text.startswith("__", i) else "_"
-        elif c == "`":
-            marker = "```" if text.startswith("```", i) else "`"
-        elif c in "*~[" or text.startswith("||", i) or text.startswith("![", i):
-            marker = text[i : i + 2] if c in "|!" else c
-        else:
-            raise MarkupError(
-                f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
-            )
-        stack.append((marker, len(text[:i].encode())))
-        i += len(marker)
-        if marker == "```":  # an optional language, then the first line break is dropped
-            end = i
-            while end < n and not text[end].isspace() and text[end] != "`":
-                end += 1
-            if end < n and text[end] != "`":
-                i = end
-            if text[i : i + 1] == "\n":
-                i += 1
-    if stack:
-        marker, offset = stack[-1]
-        raise MarkupError(
-            f"Can't find end of {_ENTITY_NAMES[marker]} entity at byte offset {offset}"
-        )
-    return "".join(out)
-
-
-@dataclass
-class RecordedRequest:
-    method: str  # the Bot API method as requested, e.g. "sendMessage"
-    http_method: str
-    token: str
-    chat_id: str | None
-    params: Body  # query, JSON or form fields; JSON-valued fields (reply_markup) decoded
-    at: float  # the server's clock (monotonic) when the request arrived
-    status: int = 0  # the HTTP status it was answered with (0: no answer yet)
-    fault: str | None = None  # the injected fault it met ("timeout", "lost_reply", ...)
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A request that arrived while a 429's ``retry_after`` still forbade it."""
-
-    chat_id: str
-    at: float
-    until: float
-
-
-# The request being answered, for handlers (whose signature tests replace) to annotate.
-_current: contextvars.ContextVar[RecordedRequest] = contextvars.ContextVar("fake_tg_request")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Telegram's documented broadcast limits (core.telegram.org/bots/faq)."""
-
-    per_bot_per_second: int = 30
-    per_private_chat_per_second: int = 1
-    per_group_per_minute: int = 20
-    # Messages sent with allow_paid_broadcast: up to 1,000/s, counted apart from the
-    # free ones (core.telegram.org/bots/api#sendmessage); per-chat limits still hold.
-    paid_per_bot_per_second: int = 1000
 
 
 @dataclass
@@ -396,13 +207,13 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
         try:
-            params, unreadable = await _read_params(request), False
+            params, unreadable = await read_params(request), False
         except ValueError:
             params, unreadable = {}, True
         chat_id = str(params["chat_id"]) if params.get("chat_id") is not None else None
         record = RecordedRequest(method, request.method, token, chat_id, params, self.clock())
         self.requests.append(record)
-        _current.set(record)
+        current.set(record)
         if unreadable:
             status, body = 400, error_body(400, "Bad Request: can't parse request body")
         elif token not in self.tokens:
@@ -465,7 +276,7 @@ class FakeTelegram:
         if self.scripts[chat]:
             reply: Reply | None = self.scripts[chat].popleft()
         elif (fault := self._fault()) is not None:
-            _current.get().fault = fault[0]
+            current.get().fault = fault[0]
             reply = fault[1]
         else:
             reply = None
@@ -482,7 +293,7 @@ class FakeTelegram:
             reply = forbidden()
         elif chat in self.missing_chats or not CHAT_ID.fullmatch(chat):
             reply = bad_request("Bad Request: chat not found")
-        elif wait := self._flood_wait(token, chat, _flag(params.get("allow_paid_broadcast"))):
+        elif wait := self._flood_wait(token, chat, flag(params.get("allow_paid_broadcast"))):
             self.rate_limit_violations += 1
             reply = too_many_requests(wait)
         else:
@@ -506,7 +317,7 @@ class FakeTelegram:
         if len(text) > MAX_TEXT_LENGTH:
             return 400, error_body(400, "Bad Request: message is too long")
         now = self.clock()
-        self._sent_at[token, PAID if _flag(params.get("allow_paid_broadcast")) else ""].append(now)
+        self._sent_at[token, PAID if flag(params.get("allow_paid_broadcast")) else ""].append(now)
         self._sent_at[token, chat].append(now)
         self._message_ids[chat] += 1
         message = self._message(chat, self._message_ids[chat], text)
@@ -624,7 +435,7 @@ class FakeTelegram:
         return 200, ok(True, description="Webhook was set")
 
     async def _delete_webhook(self, _token: str, params: Body) -> tuple[int, Body]:
-        if _flag(params.get("drop_pending_updates")):
+        if flag(params.get("drop_pending_updates")):
             self.updates.clear()
         was_set, self.webhook = self.webhook is not None, None
         return 200, ok(True, description=f"Webhook {'was' if was_set else 'is already'} deleted")
@@ -647,25 +458,3 @@ _ADMIN_RIGHTS = (
     "can_edit_stories",
     "can_delete_stories",
 )
-
-
-def _flag(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "1")
-
-
-async def _read_params(request: web.Request) -> Body:
-    """Query string, then a JSON or form body, as the Bot API accepts all three."""
-    params: Body = dict(request.query)
-    if request.can_read_body:
-        if request.content_type == "application/json":
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("a JSON body must be an object")
-            params.update(body)
-        else:
-            form = await request.post()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-    for key in JSON_PARAMS:
-        if isinstance(params.get(key), str):
-            params[key] = json.loads(params[key])
-    return params

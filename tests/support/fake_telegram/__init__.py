@@ -1,0 +1,54 @@
+"""A fake Telegram Bot API: a real HTTP server on loopback that answers like Telegram.
+
+The sender's tests go through herald's aiohttp client to this server, so what is tested
+is the real wire: Telegram's status codes and exact error bodies (with their
+``parameters``), JSON or form-encoded requests, timeouts that really time out. Controls make a
+chat blocked, missing or migrated, script a chat's next answers, inject faults at seeded
+random rates (5xx, timeouts before or after the message was processed, 429 floods),
+enforce Telegram's documented flood limits (30/s per bot, 1,000/s for paid broadcasts,
+1/s per private chat, 20/min per group) and the ``retry_after`` of every 429 it
+answered (a request that comes too early is a violation). Every request is recorded.
+
+    async with FakeTelegram() as tg:
+        sender = TelegramSender(tg.token, api_url=tg.url)
+"""
+
+from __future__ import annotations
+
+from tests.support.fake_telegram.limits import Limits, Violation
+from tests.support.fake_telegram.markdown_v2 import MarkupError, parse_markdown_v2
+from tests.support.fake_telegram.replies import (
+    Body,
+    Reply,
+    bad_request,
+    error_body,
+    forbidden,
+    migrated,
+    ok,
+    server_error,
+    slow,
+    too_many_requests,
+)
+from tests.support.fake_telegram.server import DEFAULT_TOKEN, FakeTelegram, Handler
+from tests.support.fake_telegram.wire import RecordedRequest
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "Body",
+    "FakeTelegram",
+    "Handler",
+    "Limits",
+    "MarkupError",
+    "RecordedRequest",
+    "Reply",
+    "Violation",
+    "bad_request",
+    "error_body",
+    "forbidden",
+    "migrated",
+    "ok",
+    "parse_markdown_v2",
+    "server_error",
+    "slow",
+    "too_many_requests",
+]
