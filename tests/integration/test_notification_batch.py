@@ -141,13 +141,13 @@ async def test_concurrent_requests_are_each_stored_once_with_their_delivery(
 
 
 async def test_a_group_the_database_refuses_fails_alone(database_url: str) -> None:
-    """PostgreSQL refuses a campaign name over its column's 128 characters (SQLite keeps
-    it): the requests that shared the transaction are written without it."""
+    """PostgreSQL refuses an idempotency key over its column's 255 characters (SQLite
+    keeps it): the requests that shared the transaction are written without it."""
     async with serve(load_settings(env="dev", database_url=database_url)) as (client, runtime):
         await client.put("/api/v1/recipients/a", json={"email": "a@example.com"})
 
-        def new(campaign: str | None = None) -> list[NewNotification]:
-            return [NewNotification("a", "position_sl_failed", SL_VARS, campaign=campaign)]
+        def new(key: str | None = None) -> list[NewNotification]:
+            return [NewNotification("a", "position_sl_failed", SL_VARS, idempotency_key=key)]
 
         results = await asyncio.gather(
             *(runtime.intake.accept(new()) for _ in range(5)),

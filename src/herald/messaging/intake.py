@@ -62,7 +62,6 @@ _NOTIFICATIONS = BulkInsert(
         Col("variables", "text", Kind.JSON),
         Col("channels", "text", Kind.JSON),
         Col("lane", "smallint"),
-        Col("campaign", "text"),
         Col("status", "text"),
         Col("channel", "text"),
         Col("delivery_id", "bigint"),
@@ -85,7 +84,6 @@ class NewNotification:
     channels: tuple[str, ...] = ()
     lane: Lane = Lane.TRANSACTIONAL
     idempotency_key: str | None = None
-    campaign: str | None = None
 
 
 class UnknownRecipient(Exception):
@@ -286,7 +284,6 @@ class Intake:
                         item.template,
                         item.variables,
                         lane=item.lane,
-                        campaign=item.campaign,
                     )
                 except TemplateError as exc:
                     out.append(Refused(_field_of(exc), exc))
@@ -381,7 +378,6 @@ def _notification_row(
         dict(item.variables),
         list(p.order),
         int(item.lane),
-        item.campaign,
         "pending" if p.delivery is not None else "failed",
         p.delivery.channel if p.delivery is not None else None,
         delivery_id,

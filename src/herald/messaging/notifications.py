@@ -97,14 +97,13 @@ def delivery_for(
     template: str,
     variables: Mapping[str, Any],
     lane: Lane,
-    campaign: str | None,
 ) -> NewDelivery:
     """``template`` rendered once for ``recipient`` on ``channel``, as a delivery to queue
     (``for_notification`` ties it to its notification)."""
     address = recipient.address(channel)
     assert address is not None, "first_usable picked a channel without an address"
     payload = channel_payload(renderer, recipient, channel, template, dict(variables))
-    return NewDelivery(channel, address, payload, lane=lane, campaign=campaign)
+    return NewDelivery(channel, address, payload, lane=lane)
 
 
 def for_notification(delivery: NewDelivery, notification_id: int) -> NewDelivery:
@@ -243,7 +242,6 @@ class Notifier:
                 row.template,
                 row.variables,
                 lane=Lane(row.lane),
-                campaign=row.campaign,
             )
         except Exception as exc:
             await self._finish(row, "failed", channel=None, error=f"{nxt}: {exc}")
