@@ -302,8 +302,9 @@ async def run_herald(
         limiter = (
             f"one Worker from Runtime.worker() ({channels}): Telegram bucket "
             f"RateLimit({telegram.rate_per_second:g}, {telegram.burst}) and a sliding window "
-            f"of {telegram.rate_per_second:g} in any 1 s, TelegramChatLimits (1/s private; "
-            f"20/min groups, burst 3), concurrency {settings.telegram.concurrency}, claim batch "
+            f"of {telegram.rate_per_second:g} in any 1 s, per-chat buckets "
+            f"({telegram.private_chat_per_second:g}/s private, {telegram.group_per_minute:g}/min "
+            f"groups, burst 1), concurrency {settings.telegram.concurrency}, claim batch "
             f"{settings.claim_batch_size}, poll {settings.poll_interval_seconds:g} s, "
             "bot-token lease; SQLite (WAL); TelegramSender"
         )
