@@ -7,7 +7,17 @@ chat blocked, missing or migrated, script a chat's next answers, inject faults a
 random rates (5xx, timeouts before or after the message was processed, 429 floods),
 enforce Telegram's documented flood limits (30/s per bot, 1,000/s for paid broadcasts,
 1/s per private chat, 20/min per group) and the ``retry_after`` of every 429 it
-answered (a request that comes too early is a violation). Every request is recorded.
+answered (a request that comes too early is a violation). Every request is recorded,
+with its multipart files and the body it was answered with.
+
+Beyond text it speaks rich posts as Telegram does (tests/integration/channels/
+fake_bot_api/ holds it to python-telegram-bot): photos, videos, animations, documents
+and albums by upload, file_id or URL (``media`` counts uploads), the edit methods,
+deleteMessage within 48 hours (``age_message``), pins, forum topics (``make_forum``),
+entities checked in UTF-16 units with limits in code points. ``message(chat, id)`` is
+what a chat shows.
+Modules: server (state, the route, the send gate), sending, editing, updates, members,
+media, entities, markdown_v2, html, wire, replies, limits.
 
     async with FakeTelegram() as tg:
         sender = TelegramSender(tg.token, api_url=tg.url)
@@ -17,8 +27,10 @@ from __future__ import annotations
 
 from tests.support.fake_telegram.limits import Limits, Violation
 from tests.support.fake_telegram.markdown_v2 import MarkupError, parse_markdown_v2
+from tests.support.fake_telegram.media import Upload, UploadedFile
 from tests.support.fake_telegram.replies import (
     Body,
+    Refused,
     Reply,
     bad_request,
     error_body,
@@ -40,7 +52,10 @@ __all__ = [
     "Limits",
     "MarkupError",
     "RecordedRequest",
+    "Refused",
     "Reply",
+    "Upload",
+    "UploadedFile",
     "Violation",
     "bad_request",
     "error_body",

@@ -59,3 +59,18 @@ def slow(seconds: float) -> Reply:
     """Answers normally but late; past the client's timeout it is a timeout, and the
     message is not delivered (the server drops a request its client gave up on)."""
     return Reply(delay=seconds)
+
+
+class Refused(ValueError):
+    """A request Telegram refuses with a 400, in TDLib's or the Bot API server's words."""
+
+    def answer(self) -> tuple[int, Body]:
+        return 400, error_body(400, bot_api_description(str(self)))
+
+
+def bot_api_description(message: str) -> str:
+    """The Bot API server's 400 description of an error: "Bad Request: " and the message
+    with its first letter lowered, unless it is a constant like TOPIC_CLOSED."""
+    if len(message) >= 2 and (message[1] == "_" or message[1].isupper()):
+        return f"Bad Request: {message}"
+    return f"Bad Request: {message[:1].lower()}{message[1:]}"

@@ -12,14 +12,17 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.support.fake_telegram import editing, members, sending, updates
 from tests.support.fake_telegram.limits import PAID, Limits, Violation
-from tests.support.fake_telegram.markdown_v2 import MarkupError, parse_markdown_v2
+from tests.support.fake_telegram.media import MediaStore
 from tests.support.fake_telegram.replies import (
     Body,
+    Refused,
     Reply,
     bad_request,
     error_body,
@@ -33,11 +36,12 @@ from tests.support.fake_telegram.replies import (
 from tests.support.fake_telegram.wire import RecordedRequest, current, flag, read_params
 
 DEFAULT_TOKEN = "7012345678:AAFakeTokenForHeraldTestsOnly-abcdefgh"
-MAX_TEXT_LENGTH = 4096
+MAX_REQUEST_BYTES = 60 * 1024 * 1024  # Bot API uploads go up to 50 MB
 CHAT_ID = re.compile(r"-?[1-9]\d*|@[A-Za-z]\w{3,}")
 BOT_FIRST_NAME = "Herald Test Bot"
 
 Handler = Callable[[str, Body], Awaitable[tuple[int, Body]]]
+Deliver = Callable[[str, str, Body], Body]  # (token, chat, params) -> the answer's body
 
 
 @dataclass
@@ -78,6 +82,18 @@ class FakeTelegram:
     rate_limit_violations: int = 0
     retry_after_violations: list[Violation] = field(default_factory=list)
     webhook: Body | None = None
+    # What a chat shows now, by (chat, message_id): the bot's messages as edited, less
+    # the deleted ones; a message's ``date`` is on ``wall_clock``, which tests may move.
+    chat_messages: dict[tuple[str, int], Body] = field(default_factory=dict)
+    edits: list[Body] = field(default_factory=list)  # every edited Message, as it became
+    deleted: list[tuple[str, int]] = field(default_factory=list)
+    pinned: dict[str, list[int]] = field(default_factory=dict)  # chat -> ids, latest last
+    pin_notifications: list[tuple[str, int, bool]] = field(default_factory=list)  # notified?
+    pin_forbidden_chats: set[str] = field(default_factory=set)  # the bot may not pin here
+    # Forum supergroups: chat -> {topic id: open}; a thread id elsewhere is ignored.
+    forum_topics: dict[str, dict[int, bool]] = field(default_factory=dict)
+    media: MediaStore = field(default_factory=MediaStore)  # uploads and issued file_ids
+    wall_clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self.tokens = {self.token}
@@ -85,29 +101,33 @@ class FakeTelegram:
         self.scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
         self.updates: list[Body] = []
         self._update_ids = iter(range(1, 1 << 62))
-        self._callback_ids: set[str] = set()
+        self.callback_ids: set[str] = set()
         self._callback_seq = itertools.count(4_100_000_000_000_000_001)
         self._message_ids: Counter[str] = Counter()
         self._usernames: dict[str, int] = {}
         self._sent_at: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._banned_until: dict[tuple[str, str], float] = {}  # (token, chat or "") -> t
         self._stopping = asyncio.Event()
-        self._update_pushed = asyncio.Event()
+        self.update_pushed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._methods: dict[str, Handler] = {
-            "sendmessage": self._send_message,
+            "sendmessage": self._sender(partial(sending.send_text, self)),
+            "sendphoto": self._sender(partial(sending.send_media, self, "photo")),
+            "sendvideo": self._sender(partial(sending.send_media, self, "video")),
+            "sendanimation": self._sender(partial(sending.send_media, self, "animation")),
+            "senddocument": self._sender(partial(sending.send_media, self, "document")),
+            "sendmediagroup": self._sender(partial(sending.send_media_group, self)),
             "getme": self._get_me,
-            "getchatmember": self._get_chat_member,
-            "answercallbackquery": self._answer_callback_query,
-            "getupdates": self._get_updates,
-            "setwebhook": self._set_webhook,
-            "deletewebhook": self._delete_webhook,
-            "getwebhookinfo": self._get_webhook_info,
+            **{
+                name.lower(): partial(method, self)
+                for module in (editing, members, updates)
+                for name, method in module.METHODS.items()
+            },
         }
 
     async def start(self) -> FakeTelegram:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
@@ -121,7 +141,7 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._stopping.set()
-        self._update_pushed.set()
+        self.update_pushed.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -142,9 +162,9 @@ class FakeTelegram:
         """Queue an update for getUpdates; gives it the next update_id."""
         update = {"update_id": next(self._update_ids), **update}
         if "callback_query" in update:
-            self._callback_ids.add(str(update["callback_query"]["id"]))
+            self.callback_ids.add(str(update["callback_query"]["id"]))
         self.updates.append(update)
-        self._update_pushed.set()
+        self.update_pushed.set()
         return update
 
     def push_callback(
@@ -199,6 +219,31 @@ class FakeTelegram:
             message["from"] = {"id": uid, "is_bot": False, "first_name": "Test"}
         return self.push_update({"message": message})
 
+    def make_forum(self, chat_id: str | int, *, open_topics: Any = (), closed: Any = ()) -> None:
+        """Make a supergroup a forum with these topics (message_thread_ids)."""
+        topics = self.forum_topics.setdefault(str(chat_id), {})
+        topics.update(dict.fromkeys(open_topics, True))
+        topics.update(dict.fromkeys(closed, False))
+
+    def age_message(self, chat_id: str | int, message_id: int, hours: float) -> Body:
+        """Move a message's send time ``hours`` into the past (for the 48-hour rules)."""
+        message = self.chat_messages[str(chat_id), message_id]
+        message["date"] -= int(hours * 3600)
+        return message
+
+    def message(self, chat_id: str | int, message_id: int) -> Body | None:
+        """What the chat shows as this message now (None once deleted)."""
+        return self.chat_messages.get((str(chat_id), message_id))
+
+    def existing_chat(self, params: Body) -> str:
+        """``chat_id`` of a request about a chat that must exist, or Refused."""
+        chat = str(params.get("chat_id") or "")
+        if not chat:
+            raise Refused("chat_id is empty")
+        if chat in self.missing_chats or not CHAT_ID.fullmatch(chat):
+            raise Refused("chat not found")
+        return chat
+
     def requests_for(self, method: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method.lower() == method.lower()]
 
@@ -207,11 +252,13 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
         try:
-            params, unreadable = await read_params(request), False
+            (params, files), unreadable = await read_params(request), False
         except ValueError:
-            params, unreadable = {}, True
+            params, files, unreadable = {}, {}, True
         chat_id = str(params["chat_id"]) if params.get("chat_id") is not None else None
-        record = RecordedRequest(method, request.method, token, chat_id, params, self.clock())
+        record = RecordedRequest(
+            method, request.method, token, chat_id, params, self.clock(), files=files
+        )
         self.requests.append(record)
         current.set(record)
         if unreadable:
@@ -221,8 +268,11 @@ class FakeTelegram:
         elif (handler := self._methods.get(method.lower())) is None:
             status, body = 404, error_body(404, "Not Found")
         else:
-            status, body = await handler(token, params)
-        record.status = status
+            try:
+                status, body = await handler(token, params)
+            except Refused as refused:
+                status, body = refused.answer()
+        record.status, record.answer = status, body
         return web.json_response(body, status=status)
 
     async def _sleep(self, seconds: float) -> None:
@@ -252,13 +302,21 @@ class FakeTelegram:
             return too_many_requests(wait if isinstance(wait, int) else self.random.randint(*wait))
         return slow(self.timeout_delay)  # "lost_reply" sleeps after processing instead
 
-    async def _send_message(self, token: str, params: Body) -> tuple[int, Body]:
+    def _sender(self, deliver: Deliver) -> Handler:
+        async def send(token: str, params: Body) -> tuple[int, Body]:
+            return await self._send(token, params, deliver)
+
+        return send
+
+    async def _send(self, token: str, params: Body, deliver: Deliver) -> tuple[int, Body]:
+        """Every send: scripted answers, injected faults, the chat's state, the flood
+        limits and a 429's retry_after, then ``deliver``."""
         chat = str(params.get("chat_id") or "")
         if self.enforce_retry_after and (until := self._ban(token, chat)) is not None:
             now = self.clock()
             self.retry_after_violations.append(Violation(chat, now, until))
             return too_many_requests(max(1, math.ceil(until - now))).as_answer()
-        status, body = await self._answer_send(token, chat, params)
+        status, body = await self._answer_send(token, chat, params, deliver)
         if status == 429 and self.enforce_retry_after:
             wait = float(body.get("parameters", {}).get("retry_after", 0))
             key = (token, "" if self.flood_scope == "bot" else chat)
@@ -271,7 +329,9 @@ class FakeTelegram:
         until = max(self._banned_until.get((token, k), 0.0) for k in ("", chat))
         return until if until > now else None
 
-    async def _answer_send(self, token: str, chat: str, params: Body) -> tuple[int, Body]:
+    async def _answer_send(
+        self, token: str, chat: str, params: Body, deliver: Deliver
+    ) -> tuple[int, Body]:
         fault: tuple[str, Reply] | None = None
         if self.scripts[chat]:
             reply: Reply | None = self.scripts[chat].popleft()
@@ -297,7 +357,10 @@ class FakeTelegram:
             self.rate_limit_violations += 1
             reply = too_many_requests(wait)
         else:
-            answer = self._deliver(token, chat, params)
+            try:
+                answer = 200, deliver(token, chat, params)
+            except Refused as refused:
+                answer = refused.answer()
             if lost_reply:  # processed; the answer never reaches a client that gave up
                 await self._sleep(self.timeout_delay)
             return answer
@@ -305,26 +368,36 @@ class FakeTelegram:
             await self._sleep(self.timeout_delay)
         return reply.as_answer()
 
-    def _deliver(self, token: str, chat: str, params: Body) -> tuple[int, Body]:
-        text = str(params.get("text") or "")
-        if params.get("parse_mode") == "MarkdownV2":
-            try:
-                text = parse_markdown_v2(text)
-            except MarkupError as exc:
-                return 400, error_body(400, f"Bad Request: can't parse entities: {exc}")
-        if not text.strip():
-            return 400, error_body(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            return 400, error_body(400, "Bad Request: message is too long")
+    def post(self, token: str, chat: str, params: Body, content: Body) -> Body:
+        """A message the bot sent: numbered, counted against the flood limits, kept."""
+        thread = self.check_thread(chat, params)
         now = self.clock()
         self._sent_at[token, PAID if flag(params.get("allow_paid_broadcast")) else ""].append(now)
         self._sent_at[token, chat].append(now)
         self._message_ids[chat] += 1
-        message = self._message(chat, self._message_ids[chat], text)
+        message = self._message(chat, self._message_ids[chat], None)
+        if thread is not None:
+            message.update(message_thread_id=thread, is_topic_message=True)
+        message.update(content)
+        if flag(params.get("protect_content")):
+            message["has_protected_content"] = True
         if isinstance(params.get("reply_markup"), dict):
             message["reply_markup"] = params["reply_markup"]
         self.messages.append(message)
-        return 200, ok(message)
+        self.chat_messages[chat, message["message_id"]] = message
+        return message
+
+    def check_thread(self, chat: str, params: Body) -> int | None:
+        """The forum topic a send goes to; a thread id outside a forum is ignored."""
+        thread = params.get("message_thread_id")
+        if chat not in self.forum_topics or thread in (None, ""):
+            return None
+        topic = int(str(thread))
+        if topic not in self.forum_topics[chat]:
+            raise Refused("message thread not found")
+        if not self.forum_topics[chat][topic]:
+            raise Refused("TOPIC_CLOSED")
+        return topic
 
     def _flood_wait(self, token: str, chat: str, paid: bool = False) -> int | None:
         """Seconds until this send would be within Telegram's limits, or None if it is.
@@ -364,16 +437,21 @@ class FakeTelegram:
             return {"id": chat_id, "first_name": "Test", "type": "private"}
         kind = "supergroup" if chat.startswith("-100") else "group"
         kind = "channel" if chat in self.channel_chats else kind
-        return {"id": chat_id, "title": f"Test {kind}", "type": kind}
+        found: Body = {"id": chat_id, "title": f"Test {kind}", "type": kind}
+        if chat in self.forum_topics:
+            found["is_forum"] = True
+        return found
 
-    def _message(self, chat: str, message_id: int, text: str) -> Body:
+    def _message(self, chat: str, message_id: int, text: str | None) -> Body:
         chat_obj = self._chat(chat)
-        message: Body = {"message_id": message_id, "date": int(time.time()), "chat": chat_obj}
+        date = int(self.wall_clock())
+        message: Body = {"message_id": message_id, "date": date, "chat": chat_obj}
         if chat_obj["type"] == "channel":
             message["sender_chat"] = chat_obj
         else:
             message["from"] = self._bot_user(self.token)
-        message["text"] = text
+        if text is not None:
+            message["text"] = text
         return message
 
     def _bot_user(self, token: str) -> Body:
@@ -388,73 +466,3 @@ class FakeTelegram:
         user = self._bot_user(token)
         user.update(can_join_groups=True, can_read_all_group_messages=False)
         return 200, ok({**user, "supports_inline_queries": False})
-
-    async def _get_chat_member(self, _token: str, params: Body) -> tuple[int, Body]:
-        chat, user = str(params.get("chat_id") or ""), params.get("user_id")
-        if chat in self.missing_chats or not CHAT_ID.fullmatch(chat):
-            return 400, error_body(400, "Bad Request: chat not found")
-        if not str(user or "").isdigit():
-            return 400, error_body(400, "Bad Request: invalid user_id specified")
-        user_obj = {"id": int(str(user)), "is_bot": False, "first_name": "Test"}
-        if int(str(user)) in self.chat_admins.get(chat, set()):
-            rights = dict.fromkeys(_ADMIN_RIGHTS, True)
-            member = {"status": "administrator", "user": user_obj, "can_be_edited": False}
-            member.update(rights, is_anonymous=False)
-            return 200, ok(member)
-        return 200, ok({"status": "member", "user": user_obj})
-
-    async def _answer_callback_query(self, _token: str, params: Body) -> tuple[int, Body]:
-        if str(params.get("callback_query_id")) not in self._callback_ids:
-            description = (
-                "Bad Request: query is too old and response timeout expired or query ID is invalid"
-            )
-            return 400, error_body(400, description)
-        self.answered_callbacks.append(params)
-        return 200, ok(True)
-
-    async def _get_updates(self, _token: str, params: Body) -> tuple[int, Body]:
-        if self.webhook is not None:
-            description = (
-                "Conflict: can't use getUpdates method while webhook is active; "
-                "use deleteWebhook to delete the webhook first"
-            )
-            return 409, error_body(409, description)
-        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
-        if offset > 0:  # confirms every update before it
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        if not self.updates and float(params.get("timeout") or 0) > 0:
-            self._update_pushed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._update_pushed.wait(), float(params["timeout"]))
-        return 200, ok(self.updates[:limit])
-
-    async def _set_webhook(self, token: str, params: Body) -> tuple[int, Body]:
-        if not params.get("url"):
-            return await self._delete_webhook(token, params)
-        self.webhook = params
-        return 200, ok(True, description="Webhook was set")
-
-    async def _delete_webhook(self, _token: str, params: Body) -> tuple[int, Body]:
-        if flag(params.get("drop_pending_updates")):
-            self.updates.clear()
-        was_set, self.webhook = self.webhook is not None, None
-        return 200, ok(True, description=f"Webhook {'was' if was_set else 'is already'} deleted")
-
-    async def _get_webhook_info(self, _token: str, _params: Body) -> tuple[int, Body]:
-        url = (self.webhook or {}).get("url", "")
-        info = {"url": url, "has_custom_certificate": False}
-        return 200, ok({**info, "pending_update_count": len(self.updates)})
-
-
-_ADMIN_RIGHTS = (
-    "can_manage_chat",
-    "can_delete_messages",
-    "can_manage_video_chats",
-    "can_restrict_members",
-    "can_promote_members",
-    "can_change_info",
-    "can_invite_users",
-    "can_post_stories",
-    "can_edit_stories",
-    "can_delete_stories",
-)
