@@ -13,13 +13,18 @@ from collections.abc import Sequence
 import structlog
 
 from herald.channel import Channel
+from herald.channels.push import PushReason
+from herald.channels.telegram import MIGRATED_TO_CHAT_ID, TelegramReason
 from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.metrics import Metrics
 from herald.queue import Outcome, Permanent, Result, RetryAfter, Sent, State
 from herald.queue.policy import Decision
 
-TELEGRAM_GONE = frozenset({"blocked", "kicked", "deactivated"})
+# Telegram reasons after which a recipient's chat is unreachable until they come back.
+TELEGRAM_GONE = frozenset(
+    {TelegramReason.BLOCKED, TelegramReason.KICKED, TelegramReason.DEACTIVATED}
+)
 log = structlog.get_logger("herald.messaging")
 
 
@@ -53,14 +58,14 @@ class MessagingEffects:
         elif (
             delivery.channel == Channel.PUSH
             and isinstance(outcome, Permanent)
-            and outcome.reason == "subscription_expired"
+            and outcome.reason == PushReason.SUBSCRIPTION_EXPIRED
             and await self._recipients.forget_push_endpoint(delivery.recipient)
         ):
             self._metrics.push_subscription_expired.inc()
 
     async def _telegram(self, chat_id: str, outcome: Outcome) -> None:
         if isinstance(outcome, Sent):
-            if moved_to := outcome.meta.get("migrated_to_chat_id"):
+            if moved_to := outcome.meta.get(MIGRATED_TO_CHAT_ID):
                 await self._recipients.move_telegram_chat(chat_id, str(moved_to))
                 log.info("telegram_chat_migrated", old=chat_id, new=str(moved_to))
             return

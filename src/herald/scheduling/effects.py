@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from herald.channels.telegram import MIGRATED_TO_CHAT_ID, TelegramReason
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, schedule_posts, schedule_runs, schedules
@@ -26,7 +27,14 @@ from herald.scheduling.runner import CAMPAIGN_PREFIX
 from herald.scheduling.schedules import ScheduleStore
 
 # Telegram reasons after which a chat gets no more posts until someone re-adds it.
-CHAT_GONE = frozenset({"blocked", "kicked", "deactivated", "chat_not_found"})
+CHAT_GONE = frozenset(
+    {
+        TelegramReason.BLOCKED,
+        TelegramReason.KICKED,
+        TelegramReason.DEACTIVATED,
+        TelegramReason.CHAT_NOT_FOUND,
+    }
+)
 log = structlog.get_logger("herald.scheduling")
 
 
@@ -52,7 +60,7 @@ class PostingEffects:
             delivery, outcome = result.delivery, result.outcome
             if not (delivery.campaign or "").startswith(CAMPAIGN_PREFIX):
                 continue
-            if isinstance(outcome, Sent) and (new := outcome.meta.get("migrated_to_chat_id")):
+            if isinstance(outcome, Sent) and (new := outcome.meta.get(MIGRATED_TO_CHAT_ID)):
                 moved = await self._store.migrate_chat(delivery.recipient, str(new))
                 log.info("schedule_chat_migrated", old=delivery.recipient, new=str(new), n=moved)
             if (

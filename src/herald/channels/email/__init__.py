@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from herald.channels.email.errors import outcome_for
+from herald.channels.email.errors import EmailReason, outcome_for
 from herald.channels.email.sender import SECURITY_MODES, EmailSender, Security
 
-__all__ = ["SECURITY_MODES", "EmailSender", "Security", "outcome_for"]
+__all__ = ["SECURITY_MODES", "EmailReason", "EmailSender", "Security", "outcome_for"]

@@ -20,6 +20,7 @@ transaction will never succeed as it is". Reasons:
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from aiosmtplib import (
     SMTPAuthenticationError,
@@ -36,6 +37,22 @@ from aiosmtplib import (
 
 from herald.queue import Outcome, Permanent, Transient
 
+
+class EmailReason(StrEnum):
+    """The ``reason`` of an email outcome (described above)."""
+
+    RECIPIENT_REFUSED = "recipient_refused"
+    REJECTED = "rejected"
+    AUTH_FAILED = "auth_failed"
+    SMTP_4XX = "smtp_4xx"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    UNEXPECTED = "unexpected"
+    # Refused before any connection: no server could ever accept it (message.py).
+    INVALID_RECIPIENT = "invalid_recipient"
+    INVALID_PAYLOAD = "invalid_payload"
+
+
 # Codes that say "this mailbox", on RCPT: no such user, not local, bad mailbox name.
 _RECIPIENT_CODES = frozenset({550, 551, 553})
 # An enhanced status code (RFC 3463) at the start of the reply text, e.g. "5.7.1".
@@ -47,7 +64,9 @@ def outcome_for(exc: Exception) -> Outcome:
     """What a failed send comes to. Never raises."""
     if isinstance(exc, SMTPRecipientsRefused):
         if not exc.recipients:
-            return Transient("all recipients refused (no reply recorded)", reason="unexpected")
+            return Transient(
+                "all recipients refused (no reply recorded)", reason=EmailReason.UNEXPECTED
+            )
         # We send to one recipient per delivery, so the first refusal is the refusal.
         return _rcpt_outcome(exc.recipients[0])
     if isinstance(exc, SMTPRecipientRefused):
@@ -55,38 +74,38 @@ def outcome_for(exc: Exception) -> Outcome:
     if isinstance(exc, SMTPAuthenticationError):
         text = f"authentication failed: {_reply(exc)}"
         if _is_4xx(exc.code):
-            return Transient(text, reason="smtp_4xx")
-        return Permanent(text, reason="auth_failed")
+            return Transient(text, reason=EmailReason.SMTP_4XX)
+        return Permanent(text, reason=EmailReason.AUTH_FAILED)
     if isinstance(exc, SMTPResponseException):
         return _response_outcome(exc)
     # TimeoutError is an OSError, so it goes first.
     if isinstance(exc, SMTPTimeoutError | TimeoutError):
-        return Transient(f"timeout: {_text(exc)}", reason="timeout")
+        return Transient(f"timeout: {_text(exc)}", reason=EmailReason.TIMEOUT)
     if isinstance(exc, SMTPConnectError | SMTPServerDisconnected | OSError):
-        return Transient(f"connection failed: {_text(exc)}", reason="connection")
-    return Transient(f"{type(exc).__name__}: {_text(exc)}", reason="unexpected")
+        return Transient(f"connection failed: {_text(exc)}", reason=EmailReason.CONNECTION)
+    return Transient(f"{type(exc).__name__}: {_text(exc)}", reason=EmailReason.UNEXPECTED)
 
 
 def _rcpt_outcome(exc: SMTPRecipientRefused) -> Outcome:
     text = f"RCPT refused: {_reply(exc)}"
     if _is_4xx(exc.code):
-        return Transient(text, reason="smtp_4xx")
+        return Transient(text, reason=EmailReason.SMTP_4XX)
     if _is_5xx(exc.code):
         if exc.code in _RECIPIENT_CODES and _enhanced_class(exc.message) != "5.7":
-            return Permanent(text, reason="recipient_refused")
-        return Permanent(text, reason="rejected")
-    return Transient(text, reason="unexpected")
+            return Permanent(text, reason=EmailReason.RECIPIENT_REFUSED)
+        return Permanent(text, reason=EmailReason.REJECTED)
+    return Transient(text, reason=EmailReason.UNEXPECTED)
 
 
 def _response_outcome(exc: SMTPResponseException) -> Outcome:
     text = f"{_stage(exc)}: {_reply(exc)}"
     if _is_4xx(exc.code):
-        return Transient(text, reason="smtp_4xx")
+        return Transient(text, reason=EmailReason.SMTP_4XX)
     if exc.code == _AUTH_REQUIRED:
-        return Permanent(text, reason="auth_failed")
+        return Permanent(text, reason=EmailReason.AUTH_FAILED)
     if _is_5xx(exc.code):
-        return Permanent(text, reason="rejected")
-    return Transient(text, reason="unexpected")
+        return Permanent(text, reason=EmailReason.REJECTED)
+    return Transient(text, reason=EmailReason.UNEXPECTED)
 
 
 def _stage(exc: SMTPResponseException) -> str:

@@ -30,6 +30,7 @@ from email.headerregistry import Address
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from herald.channels.email.errors import EmailReason
 from herald.queue import Delivery, Lane
 
 # Headers the sender sets itself; a payload may not replace them.
@@ -65,7 +66,7 @@ _SMTP = policy.SMTP
 class InvalidDelivery(ValueError):
     """A delivery no SMTP server could ever accept; carries the outcome's reason."""
 
-    def __init__(self, reason: str, error: str) -> None:
+    def __init__(self, reason: EmailReason, error: str) -> None:
         super().__init__(error)
         self.reason = reason
 
@@ -90,7 +91,9 @@ class MessageWriter:
         """The message for one delivery; raises InvalidDelivery for what can never go."""
         recipient = delivery.recipient
         if not isinstance(recipient, str) or not _RECIPIENT.fullmatch(recipient):
-            raise InvalidDelivery("invalid_recipient", f"not an email address: {recipient!r}")
+            raise InvalidDelivery(
+                EmailReason.INVALID_RECIPIENT, f"not an email address: {recipient!r}"
+            )
         payload = delivery.payload
         subject, text, html = (_required_str(payload, key) for key in ("subject", "text", "html"))
         extra = _extra_headers(payload.get("headers"))
@@ -117,7 +120,9 @@ class MessageWriter:
                     lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
         except (ValueError, TypeError) as exc:
             # The policy refuses what would corrupt the header block; never send it.
-            raise InvalidDelivery("invalid_payload", f"cannot build message: {exc}") from None
+            raise InvalidDelivery(
+                EmailReason.INVALID_PAYLOAD, f"cannot build message: {exc}"
+            ) from None
         parts = [_part("plain", text), _part("html", html)]
         boundary = _boundary(parts)
         lines += [
@@ -187,7 +192,7 @@ def _parse_from(value: str) -> Address:
 def _required_str(payload: dict[str, Any], key: str) -> str:
     value = payload.get(key)
     if not isinstance(value, str):
-        raise InvalidDelivery("invalid_payload", f"payload[{key!r}] must be a string")
+        raise InvalidDelivery(EmailReason.INVALID_PAYLOAD, f"payload[{key!r}] must be a string")
     return value
 
 
@@ -195,19 +200,21 @@ def _extra_headers(value: object) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidDelivery("invalid_payload", "payload['headers'] must be an object")
+        raise InvalidDelivery(EmailReason.INVALID_PAYLOAD, "payload['headers'] must be an object")
     headers: dict[str, str] = {}
     seen: set[str] = set()
     for name, header_value in value.items():
         if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise InvalidDelivery("invalid_payload", f"invalid header name {name!r}")
+            raise InvalidDelivery(EmailReason.INVALID_PAYLOAD, f"invalid header name {name!r}")
         if name.lower() in _RESERVED_HEADERS:
-            raise InvalidDelivery("invalid_payload", f"header {name!r} is set by herald")
+            raise InvalidDelivery(EmailReason.INVALID_PAYLOAD, f"header {name!r} is set by herald")
         if not isinstance(header_value, str):
-            raise InvalidDelivery("invalid_payload", f"header {name!r} must be a string")
+            raise InvalidDelivery(EmailReason.INVALID_PAYLOAD, f"header {name!r} must be a string")
         if name.lower() in seen and _SMTP.header_max_count(name) == 1:
             # What EmailMessage refused: two of a header RFC 5322 allows once (Reply-To).
-            raise InvalidDelivery("invalid_payload", f"header {name!r} may appear only once")
+            raise InvalidDelivery(
+                EmailReason.INVALID_PAYLOAD, f"header {name!r} may appear only once"
+            )
         seen.add(name.lower())
         headers[name] = one_line(header_value)
     return headers
@@ -218,6 +225,7 @@ def _unsubscribe(value: object) -> str | None:
         return None
     if not isinstance(value, str) or not _UNSUBSCRIBE.fullmatch(value.strip()):
         raise InvalidDelivery(
-            "invalid_payload", "payload['list_unsubscribe'] must be one http(s): or mailto: URI"
+            EmailReason.INVALID_PAYLOAD,
+            "payload['list_unsubscribe'] must be one http(s): or mailto: URI",
         )
     return value.strip()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from herald.channels.push.errors import map_exception, map_response
+from herald.channels.push.errors import PushReason, map_exception, map_response
 from herald.channels.push.sender import PushSender
 
-__all__ = ["PushSender", "map_exception", "map_response"]
+__all__ = ["PushReason", "PushSender", "map_exception", "map_response"]

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from herald.channel import Channel
 from herald.channels.push import vapid
-from herald.channels.push.errors import map_exception, map_response
+from herald.channels.push.errors import PushReason, map_exception, map_response
 from herald.clock import Clock, SystemClock
 from herald.queue import Delivery, Lane, Outcome, Permanent, RetryAfter, Transient
 
@@ -46,7 +46,7 @@ _OPTIONAL_STR_FIELDS = ("icon", "badge", "url")
 class _Invalid(Exception):
     """A payload that can never be sent; becomes Permanent with ``reason``."""
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, reason: PushReason) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -154,7 +154,7 @@ class PushSender:
     def _build(self, delivery: Delivery) -> tuple[str, dict[str, str], bytes]:
         payload = delivery.payload
         if not isinstance(payload, dict):
-            raise _Invalid("push payload must be an object", "invalid_payload")
+            raise _Invalid("push payload must be an object", PushReason.INVALID_PAYLOAD)
         endpoint, p256dh, auth = self._subscription(payload.get("subscription"))
         plaintext = _notification_json(payload)
         try:
@@ -167,13 +167,13 @@ class PushSender:
             )
         except (http_ece.ECEException, ValueError) as exc:
             raise _Invalid(
-                f"cannot encrypt for this subscription: {exc}", "invalid_subscription"
+                f"cannot encrypt for this subscription: {exc}", PushReason.INVALID_SUBSCRIPTION
             ) from None
         if len(body) > MAX_ENCRYPTED_BYTES:
             raise _Invalid(
                 f"encrypted notification is {len(body)} bytes; push services accept at most "
                 f"{MAX_ENCRYPTED_BYTES} (about 3,990 bytes of JSON)",
-                "payload_too_large",
+                PushReason.PAYLOAD_TOO_LARGE,
             )
         headers = {
             "Authorization": self._authorization(vapid.audience_for(endpoint)),
@@ -186,30 +186,40 @@ class PushSender:
 
     def _subscription(self, sub: object) -> tuple[str, bytes, bytes]:
         if not isinstance(sub, dict):
-            raise _Invalid("push payload has no subscription object", "invalid_subscription")
+            raise _Invalid(
+                "push payload has no subscription object", PushReason.INVALID_SUBSCRIPTION
+            )
         endpoint, keys = sub.get("endpoint"), sub.get("keys")
         if not isinstance(endpoint, str) or not isinstance(keys, dict):
-            raise _Invalid("subscription needs an endpoint and keys", "invalid_subscription")
+            raise _Invalid(
+                "subscription needs an endpoint and keys", PushReason.INVALID_SUBSCRIPTION
+            )
         parts = urlsplit(endpoint)
         allowed = ("https", "http") if self._allow_http else ("https",)
         if parts.scheme not in allowed or not parts.hostname:
             raise _Invalid(
                 f"subscription endpoint must be an {' or '.join(allowed)} URL",
-                "invalid_subscription",
+                PushReason.INVALID_SUBSCRIPTION,
             )
         p256dh, auth = keys.get("p256dh"), keys.get("auth")
         if not isinstance(p256dh, str) or not isinstance(auth, str):
-            raise _Invalid("subscription keys need p256dh and auth", "invalid_subscription")
+            raise _Invalid(
+                "subscription keys need p256dh and auth", PushReason.INVALID_SUBSCRIPTION
+            )
         try:
             p256dh_raw, auth_raw = vapid.b64url_decode(p256dh), vapid.b64url_decode(auth)
         except ValueError:
-            raise _Invalid("subscription keys are not base64url", "invalid_subscription") from None
+            raise _Invalid(
+                "subscription keys are not base64url", PushReason.INVALID_SUBSCRIPTION
+            ) from None
         if len(p256dh_raw) != 65 or p256dh_raw[0] != 0x04:
             raise _Invalid(
-                "subscription p256dh is not a 65-byte P-256 point", "invalid_subscription"
+                "subscription p256dh is not a 65-byte P-256 point", PushReason.INVALID_SUBSCRIPTION
             )
         if len(auth_raw) != 16:
-            raise _Invalid("subscription auth secret is not 16 bytes", "invalid_subscription")
+            raise _Invalid(
+                "subscription auth secret is not 16 bytes", PushReason.INVALID_SUBSCRIPTION
+            )
         return endpoint, p256dh_raw, auth_raw
 
     def _authorization(self, audience: str) -> str:
@@ -266,13 +276,15 @@ def _notification_json(payload: dict[str, Any]) -> bytes:
     notification = {k: v for k, v in payload.items() if k != "subscription"}
     for name in ("title", "body"):
         if not isinstance(notification.get(name), str):
-            raise _Invalid(f"push payload needs a string {name!r}", "invalid_payload")
+            raise _Invalid(f"push payload needs a string {name!r}", PushReason.INVALID_PAYLOAD)
     for name in _OPTIONAL_STR_FIELDS:
         if notification.get(name) is not None and not isinstance(notification[name], str):
-            raise _Invalid(f"push payload {name!r} must be a string", "invalid_payload")
+            raise _Invalid(f"push payload {name!r} must be a string", PushReason.INVALID_PAYLOAD)
     if notification.get("data") is not None and not isinstance(notification["data"], dict):
-        raise _Invalid("push payload 'data' must be an object", "invalid_payload")
+        raise _Invalid("push payload 'data' must be an object", PushReason.INVALID_PAYLOAD)
     try:
         return json.dumps(notification, separators=(",", ":"), ensure_ascii=False).encode()
     except (TypeError, ValueError) as exc:
-        raise _Invalid(f"push payload is not JSON-serializable: {exc}", "invalid_payload") from None
+        raise _Invalid(
+            f"push payload is not JSON-serializable: {exc}", PushReason.INVALID_PAYLOAD
+        ) from None

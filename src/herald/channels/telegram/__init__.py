@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from herald.channels.telegram.errors import TelegramCallError, outcome_for_reply
+from herald.channels.telegram.errors import (
+    MIGRATED_TO_CHAT_ID,
+    TelegramCallError,
+    TelegramReason,
+    outcome_for_reply,
+)
 from herald.channels.telegram.http import DEFAULT_API_URL
 from herald.channels.telegram.sender import TelegramSender
 
-__all__ = ["DEFAULT_API_URL", "TelegramCallError", "TelegramSender", "outcome_for_reply"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "MIGRATED_TO_CHAT_ID",
+    "TelegramCallError",
+    "TelegramReason",
+    "TelegramSender",
+    "outcome_for_reply",
+]

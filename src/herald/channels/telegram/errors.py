@@ -12,6 +12,7 @@ template). Both are pure, so every mapping is unit-tested without a server.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -23,22 +24,32 @@ from herald.queue import Permanent, RetryAfter, Transient
 # What a failed call comes to: every outcome but Sent.
 Failure = RetryAfter | Transient | Permanent
 
-# Reason codes. Permanent: retrying cannot help.
-BLOCKED = "blocked"
-KICKED = "kicked"
-DEACTIVATED = "deactivated"
-CHAT_NOT_FOUND = "chat_not_found"
-BAD_MARKUP = "bad_markup"
-TOO_LONG = "too_long"
-BAD_REQUEST = "bad_request"
-BAD_PAYLOAD = "bad_payload"  # refused before sending: the payload is not one we can send
-INVALID_TOKEN = "invalid_token"
-MIGRATED = "migrated"  # only when a resend to the new chat id was itself migrated
-# Transient: worth retrying with backoff.
-TIMEOUT = "timeout"
-NETWORK = "network"
-SERVER_ERROR = "server_error"
-UNEXPECTED = "unexpected"
+
+class TelegramReason(StrEnum):
+    """The ``reason`` of a Telegram outcome; the values are what the database stores
+    (a recipient's or a schedule chat's reason for being unreachable)."""
+
+    # Permanent: retrying cannot help.
+    BLOCKED = "blocked"
+    KICKED = "kicked"
+    DEACTIVATED = "deactivated"
+    CHAT_NOT_FOUND = "chat_not_found"
+    BAD_MARKUP = "bad_markup"
+    TOO_LONG = "too_long"
+    BAD_REQUEST = "bad_request"
+    BAD_PAYLOAD = "bad_payload"  # refused before sending: the payload is not one we can send
+    INVALID_TOKEN = "invalid_token"
+    MIGRATED = "migrated"  # only when a resend to the new chat id was itself migrated
+    # Transient: worth retrying with backoff.
+    TIMEOUT = "timeout"
+    NETWORK = "network"
+    SERVER_ERROR = "server_error"
+    UNEXPECTED = "unexpected"
+
+
+# A group that became a supergroup: the resend there was Sent with this fact in its
+# meta (the new chat id, as a string), so whoever keeps the old id can move it.
+MIGRATED_TO_CHAT_ID = "migrated_to_chat_id"
 
 # Telegram does not say whether a 429 is for one chat or the whole bot; per-chat
 # limits are the ones a busy bot meets, so the dispatcher pauses the chat.
@@ -46,15 +57,15 @@ RETRY_AFTER_SCOPE = "chat"
 
 # Substrings of Telegram's descriptions, matched case-insensitively.
 _FORBIDDEN_REASONS = (
-    ("kicked", KICKED),
-    ("not a member", KICKED),
-    ("deactivated", DEACTIVATED),
-    ("blocked", BLOCKED),
+    ("kicked", TelegramReason.KICKED),
+    ("not a member", TelegramReason.KICKED),
+    ("deactivated", TelegramReason.DEACTIVATED),
+    ("blocked", TelegramReason.BLOCKED),
 )
 _BAD_REQUEST_REASONS = (
-    ("chat not found", CHAT_NOT_FOUND),
-    ("can't parse entities", BAD_MARKUP),
-    ("message is too long", TOO_LONG),
+    ("chat not found", TelegramReason.CHAT_NOT_FOUND),
+    ("can't parse entities", TelegramReason.BAD_MARKUP),
+    ("message is too long", TelegramReason.TOO_LONG),
 )
 # The shape of any bot token (digits, colon, 35 url-safe characters), scrubbed even when
 # it is not ours: an error text may quote a URL with a token we were never told about.
@@ -96,8 +107,8 @@ def outcome_for_reply(status: int, body: Any, *, token: str | None = None) -> Fa
     if not isinstance(body, dict):
         error = scrub(f"{status} {_phrase(status)} (the answer was not the Bot API's JSON)", token)
         if status >= 500:
-            return Transient(error=error, reason=SERVER_ERROR)
-        return Transient(error=error, reason=UNEXPECTED)
+            return Transient(error=error, reason=TelegramReason.SERVER_ERROR)
+        return Transient(error=error, reason=TelegramReason.UNEXPECTED)
     code = body.get("error_code")
     code = code if isinstance(code, int) else status
     description = str(body.get("description") or _phrase(code))
@@ -107,31 +118,42 @@ def outcome_for_reply(status: int, body: Any, *, token: str | None = None) -> Fa
     params = params if isinstance(params, dict) else {}
     if params.get("migrate_to_chat_id") is not None:
         return Permanent(
-            error=f"{error} (migrate_to_chat_id {params['migrate_to_chat_id']})", reason=MIGRATED
+            error=f"{error} (migrate_to_chat_id {params['migrate_to_chat_id']})",
+            reason=TelegramReason.MIGRATED,
         )
     if params.get("retry_after") is not None or code == 429:
         return RetryAfter(
             seconds=_seconds(params.get("retry_after")), error=error, scope=RETRY_AFTER_SCOPE
         )
     if code in (401, 404):  # an unknown or malformed token: every call fails alike
-        return Permanent(error=error, reason=INVALID_TOKEN)
+        return Permanent(error=error, reason=TelegramReason.INVALID_TOKEN)
     if code == 403:
-        return Permanent(error=error, reason=_match(description, _FORBIDDEN_REASONS, BLOCKED))
+        return Permanent(
+            error=error, reason=_match(description, _FORBIDDEN_REASONS, TelegramReason.BLOCKED)
+        )
     if code == 400:
-        return Permanent(error=error, reason=_match(description, _BAD_REQUEST_REASONS, BAD_REQUEST))
+        return Permanent(
+            error=error,
+            reason=_match(description, _BAD_REQUEST_REASONS, TelegramReason.BAD_REQUEST),
+        )
     if code >= 500:
-        return Transient(error=error, reason=SERVER_ERROR)
-    return Transient(error=error, reason=UNEXPECTED)  # 409 Conflict and the unforeseen
+        return Transient(error=error, reason=TelegramReason.SERVER_ERROR)
+    # 409 Conflict and the unforeseen.
+    return Transient(error=error, reason=TelegramReason.UNEXPECTED)
 
 
 def outcome_for_exception(exc: BaseException, *, token: str | None = None) -> Failure:
     """The outcome of a call that got no answer; ``token`` is scrubbed from the text."""
     # aiohttp's timeouts are TimeoutError subclasses (ServerTimeoutError, ConnectionTimeoutError).
     if isinstance(exc, TimeoutError):
-        return Transient(error=scrub(f"timeout: {_describe(exc)}", token), reason=TIMEOUT)
+        return Transient(
+            error=scrub(f"timeout: {_describe(exc)}", token), reason=TelegramReason.TIMEOUT
+        )
     if isinstance(exc, OSError | aiohttp.ClientError):
-        return Transient(error=scrub(f"network: {_describe(exc)}", token), reason=NETWORK)
-    return Transient(error=scrub(_describe(exc), token), reason=UNEXPECTED)
+        return Transient(
+            error=scrub(f"network: {_describe(exc)}", token), reason=TelegramReason.NETWORK
+        )
+    return Transient(error=scrub(_describe(exc), token), reason=TelegramReason.UNEXPECTED)
 
 
 def _seconds(value: Any) -> float:
@@ -148,7 +170,9 @@ def _phrase(status: int) -> str:
         return "HTTP error"
 
 
-def _match(description: str, table: tuple[tuple[str, str], ...], default: str) -> str:
+def _match(
+    description: str, table: tuple[tuple[str, TelegramReason], ...], default: TelegramReason
+) -> TelegramReason:
     text = description.lower()
     return next((reason for needle, reason in table if needle in text), default)
 

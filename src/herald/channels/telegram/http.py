@@ -22,8 +22,8 @@ import aiohttp
 from yarl import URL
 
 from herald.channels.telegram.errors import (
-    NETWORK,
     TelegramCallError,
+    TelegramReason,
     outcome_for_exception,
     refusal,
     scrub,
@@ -99,7 +99,9 @@ class BotHttp:
 
     def _open(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise TelegramCallError(Transient(error="network: client closed", reason=NETWORK))
+            raise TelegramCallError(
+                Transient(error="network: client closed", reason=TelegramReason.NETWORK)
+            )
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300),

@@ -15,11 +15,10 @@ import structlog
 
 from herald.channel import Channel
 from herald.channels.telegram.errors import (
-    BAD_PAYLOAD,
-    INVALID_TOKEN,
-    UNEXPECTED,
+    MIGRATED_TO_CHAT_ID,
     Failure,
     TelegramCallError,
+    TelegramReason,
 )
 from herald.channels.telegram.http import DEFAULT_API_URL, BotHttp, encode
 from herald.queue import Delivery, Outcome, Permanent, Sent
@@ -102,7 +101,7 @@ class TelegramSender:
         try:
             params = message_params(delivery.payload)
         except ValueError as exc:
-            return Permanent(error=f"bad payload: {exc}", reason=BAD_PAYLOAD)
+            return Permanent(error=f"bad payload: {exc}", reason=TelegramReason.BAD_PAYLOAD)
         if self._paid:
             params["allow_paid_broadcast"] = True
         # As stored: the Bot API takes a chat id as a number or a string (a form-encoded
@@ -154,14 +153,14 @@ class TelegramSender:
             return replace(outcome, error=f"{outcome.error} (chat migrated to {new_chat_id})")
         return Sent(
             provider_message_id=_message_id(result),
-            meta={"migrated_to_chat_id": str(new_chat_id)},
+            meta={MIGRATED_TO_CHAT_ID: str(new_chat_id)},
         )
 
     def _failed(self, exc: TelegramCallError, delivery: Delivery | None) -> Failure:
         outcome = exc.outcome
         reason = getattr(outcome, "reason", None)
         delivery_id = delivery.id if delivery else None
-        if reason == INVALID_TOKEN:
+        if reason == TelegramReason.INVALID_TOKEN:
             # Every send fails until an operator replaces the token: say so loudly.
             log.error(
                 "telegram_invalid_token",
@@ -169,7 +168,7 @@ class TelegramSender:
                 error=outcome.error,
                 hint="the Bot API rejected the bot token: replace it, then replay dead letters",
             )
-        elif reason == UNEXPECTED:
+        elif reason == TelegramReason.UNEXPECTED:
             log.warning("telegram_unexpected_error", delivery_id=delivery_id, error=outcome.error)
         return outcome
 
