@@ -203,24 +203,24 @@ async def test_content_field_errors_name_the_field(
     assert (await client.get(f"{base}/{item['id']}")).json()["title"] == "Fine"
 
 
-async def test_preview_escapes_markdown_but_shows_the_text_as_written(
+async def test_preview_shows_plain_text_as_written_with_entities_for_title_and_footer(
     api: tuple[AsyncClient, Runtime],
 ) -> None:
     client, _ = api
-    title, body = "Win 1.5x (today)!", "Risk *1-2%* [max] #rules"
+    title, body = "Win 1.5x (today)!", "Risk *1-2%* [max] #rules <b>"
     guide = await make(client, GUIDES, title, body=body, buttons=LINK)
     saved = (await client.get(f"{GUIDES}/{guide['id']}/preview")).json()
-    assert saved["plain_text"] == f"{title}\n\n{body}"
-    assert saved["text"] == "*Win 1\\.5x \\(today\\)\\!*\n\nRisk \\*1\\-2%\\* \\[max\\] \\#rules"
-    assert saved["parse_mode"] == "MarkdownV2"
+    assert saved["plain_text"] == saved["text"] == f"{title}\n\n{body}"
+    assert saved["entities"] == [{"type": "bold", "offset": 0, "length": len(title)}]
+    assert saved["html"] == f"<b>{title}</b><br><br>Risk *1-2%* [max] #rules &lt;b&gt;"
     assert saved["buttons"] == [LINK]
 
     draft = await client.post(
         f"{GUIDES}/preview", json={"title": title, "body": body, "footer": "v1.0"}
     )
     assert draft.status_code == 200, draft.text
-    assert draft.json()["plain_text"] == f"{title}\n\n{body}\n\nv1.0"
-    assert draft.json()["text"].endswith("\n\n_v1\\.0_")
+    assert draft.json()["text"] == f"{title}\n\n{body}\n\nv1.0"
+    assert draft.json()["html"].endswith("<br><br><i>v1.0</i>")
     assert len((await client.get(GUIDES)).json()) == 5  # previewing a draft saves nothing
 
 
@@ -463,7 +463,7 @@ async def test_run_now_posts_the_next_item_to_every_chat_and_rotates(
     by_id = {d["id"]: d for d in queued}
     posted = by_id[first["details"][1]["delivery_id"]]
     assert posted["recipient"] == "-1002"
-    assert posted["payload"]["text"].startswith("*First*")
+    assert posted["payload"]["text"].startswith("First\n\n")
     assert posted["payload"]["buttons"] == [LINK]
 
     shown = (await client.get(f"{SCHEDULES}/{sid}")).json()

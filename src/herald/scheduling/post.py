@@ -1,19 +1,20 @@
-"""One safe MarkdownV2 message builder for every scheduled post.
+"""One builder for every scheduled post: text plus Telegram entities, no parse mode.
 
-Everything given to the builder is plain text and is escaped here, so a title or a
-body full of ``_*[]()~`>#+-=|{}.!\\`` reaches the chat exactly as written, and no
-content can add formatting or links of its own. The result is a Telegram payload
-the TelegramSender sends as it is.
+The title is bold and the footer italic by entities over text taken as written, and a
+body is either plain text or already converted from markdown (``scheduling.markup``).
+Telegram is given nothing to parse, so no title, body or footer can fail to parse or
+add formatting it was not meant to have. The result is a payload the TelegramSender
+sends as it is.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from herald.messaging.templates.markdown import Markdown, markdown_escape
 from herald.scheduling.content import ContentItem
+from herald.scheduling.markup import Entity, Formatted, utf16_length
 
-PARSE_MODE = "MarkdownV2"
+SEPARATOR = "\n\n"
 
 
 class ButtonSigner(Protocol):
@@ -28,46 +29,64 @@ class ButtonSigner(Protocol):
     def link_token(self, *, content_id: int | None = None, cta: int | None = None) -> str: ...
 
 
-class SafeMarkdownV2Message:
-    """Bold title, body, italic footer and a column of buttons, all escaped."""
+class PostMessage:
+    """Bold title, body, italic footer and a column of buttons, as text and entities."""
 
     def __init__(self) -> None:
-        self._blocks: list[Markdown] = []
+        self._blocks: list[Formatted] = []
         self._buttons: list[dict[str, str]] = []
 
-    def title(self, text: str) -> SafeMarkdownV2Message:
-        if text.strip():
-            self._blocks.append(Markdown("*") + text.strip() + Markdown("*"))
+    def _add(self, block: Formatted) -> PostMessage:
+        if block.text:
+            self._blocks.append(block)
         return self
 
-    def body(self, text: str) -> SafeMarkdownV2Message:
-        if text.strip():
-            self._blocks.append(markdown_escape(text.strip()))
-        return self
+    def title(self, text: str) -> PostMessage:
+        return self._add(_whole(text.strip(), "bold"))
 
-    def footer(self, text: str | None) -> SafeMarkdownV2Message:
-        if text and text.strip():
-            self._blocks.append(Markdown("_") + text.strip() + Markdown("_"))
-        return self
+    def body(self, text: str | Formatted) -> PostMessage:
+        return self._add(
+            text.stripped() if isinstance(text, Formatted) else Formatted(text.strip())
+        )
 
-    def link_button(self, text: str, url: str) -> SafeMarkdownV2Message:
+    def footer(self, text: str | None) -> PostMessage:
+        return self._add(_whole((text or "").strip(), "italic"))
+
+    def link_button(self, text: str, url: str) -> PostMessage:
         self._buttons.append({"text": text, "url": url})
         return self
 
-    def callback_button(self, text: str, data: str) -> SafeMarkdownV2Message:
+    def callback_button(self, text: str, data: str) -> PostMessage:
         self._buttons.append({"text": text, "callback_data": data})
         return self
 
-    @property
-    def text(self) -> str:
-        return str(Markdown("\n\n").join(self._blocks))
+    def formatted(self) -> Formatted:
+        """The blocks joined, each one's entities moved to where it lands."""
+        parts: list[str] = []
+        entities: list[Entity] = []
+        at = 0
+        for block in self._blocks:
+            if parts:
+                parts.append(SEPARATOR)
+                at += len(SEPARATOR)
+            parts.append(block.text)
+            entities += [e.shifted(at) for e in block.entities]
+            at += utf16_length(block.text)
+        return Formatted("".join(parts), tuple(entities))
 
     def payload(self) -> dict[str, Any]:
-        """The sender's payload: button texts are not markup, so they stay as written."""
-        payload: dict[str, Any] = {"text": self.text, "parse_mode": PARSE_MODE}
+        """The sender's payload: ``parse_mode`` null, so Telegram reads only the entities."""
+        formatted = self.formatted()
+        payload: dict[str, Any] = {"text": formatted.text, "parse_mode": None}
+        if formatted.entities:
+            payload["entities"] = [e.to_json() for e in formatted.entities]
         if self._buttons:
             payload["buttons"] = [[button] for button in self._buttons]
         return payload
+
+
+def _whole(text: str, kind: str) -> Formatted:
+    return Formatted(text, (Entity(kind, 0, utf16_length(text)),) if text else ())
 
 
 def render_post(
@@ -78,7 +97,7 @@ def render_post(
     Callback CTAs get signed callback data; with a ``public_url`` links go through
     ``{public_url}/r/<token>``, so their clicks are counted too.
     """
-    message = SafeMarkdownV2Message().title(item.title).body(item.body).footer(item.footer)
+    message = PostMessage().title(item.title).body(item.body).footer(item.footer)
     for index, button in enumerate(item.buttons):
         if button.callback:
             message.callback_button(button.text, signer.sign(item.id, index))
@@ -94,6 +113,6 @@ def render_post(
 def preview(
     item: ContentItem, signer: ButtonSigner, public_url: str | None = None
 ) -> dict[str, Any]:
-    """The payload, and the text as a chat shows it once Telegram has parsed the markup."""
-    shown = [p.strip() for p in (item.title, item.body, item.footer or "") if p.strip()]
-    return {**render_post(item, signer, public_url), "plain_text": "\n\n".join(shown)}
+    """The payload, and its text as a chat shows it (the same text: nothing is parsed)."""
+    payload = render_post(item, signer, public_url)
+    return {**payload, "plain_text": payload["text"]}

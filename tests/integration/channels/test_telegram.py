@@ -95,6 +95,31 @@ async def test_plain_text_channel_usernames_and_no_link_preview(
     assert telegram.messages[0]["chat"]["type"] == "channel"
 
 
+async def test_entities_go_through_without_a_parse_mode(
+    telegram: FakeTelegram, sender: TelegramSender
+) -> None:
+    entities = [
+        {"type": "bold", "offset": 0, "length": 5},  # "Hi 🎉": the emoji is two units
+        {"type": "text_link", "offset": 8, "length": 4, "url": "https://example.com"},
+    ]
+    payload = {"text": "Hi 🎉!\n\ndocs", "parse_mode": None, "entities": entities}
+    assert await sender.send(delivery(**payload)) == Sent("1")
+    params = telegram.requests[0].params
+    assert "parse_mode" not in params
+    assert params["entities"] == entities
+    assert telegram.messages[0]["text"] == "Hi 🎉!\n\ndocs"
+
+
+async def test_a_post_queued_in_markdown_v2_before_entities_still_sends_as_before(
+    telegram: FakeTelegram, sender: TelegramSender
+) -> None:
+    old = {"text": "*Title*\n\nBody\\!", "parse_mode": "MarkdownV2"}
+    assert await sender.send(delivery(**old)) == Sent("1")
+    params = telegram.requests[0].params
+    assert (params["parse_mode"], "entities" in params) == ("MarkdownV2", False)
+    assert telegram.messages[0]["text"] == "Title\n\nBody!"
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -106,6 +131,8 @@ async def test_plain_text_channel_usernames_and_no_link_preview(
         {"buttons": [[{"text": "x", "callback_data": "y" * 65}]]},
         {"buttons": [{"text": "not a row"}]},
         {"disable_web_page_preview": "yes"},
+        {"entities": "bold"},
+        {"entities": [["bold"]]},
     ],
 )
 async def test_a_payload_we_cannot_send_is_refused_without_a_request(

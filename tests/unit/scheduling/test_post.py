@@ -1,5 +1,5 @@
-"""Scheduled posts: whatever a title, body or footer holds, Telegram must accept the
-MarkdownV2 and show it exactly as written, and tracked CTAs must carry signed data."""
+"""Scheduled posts: text plus entities with no parse mode, so whatever a title, body or
+footer holds reaches the chat exactly as written; tracked CTAs carry signed data."""
 
 from __future__ import annotations
 
@@ -10,19 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from herald.scheduling.content import Button, ContentItem, Kind
-from herald.scheduling.post import PARSE_MODE, SafeMarkdownV2Message, preview, render_post
+from herald.scheduling.markup import to_entities
+from herald.scheduling.post import PostMessage, preview, render_post
 from herald.tracking.signing import MAX_CALLBACK_BYTES, Click, Signer
-from tests.support.fake_telegram import MarkupError, parse_markdown_v2
 
-RESERVED = "_*[]()~`>#+-=|{}.!\\"
 NASTY = (
     "_*[]()~`>#+-=|{}.!\\ "
-    "*bold?* _it?_ __u?__ ~s?~ ||sp?|| `code` ```pre``` [link](http://x.y) ![e](tg://emoji?id=1) "
+    "*bold?* _it?_ __u?__ ~s?~ ||sp?|| `code` ```pre``` [link](http://x.y) <b>html?</b> "
     "\\ \\\\ \\* trailing\\"
 )
-TITLE = f"Title {NASTY} 🚀"
-BODY = f"> quote?\n**> expandable?\n# heading?\n- item 1.\n+ 2!\n{NASTY}\n\nemoji 🎉👍🏽 é ß\n\\"
-FOOTER = f"_{NASTY}_ 🏁"
 SIGNER = Signer("unit-test-secret-key")
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -51,68 +47,55 @@ def item(
     )
 
 
-def shown(text: str) -> str:
-    """The text a chat shows; fails the test the way Telegram would refuse the message."""
-    try:
-        return parse_markdown_v2(text)
-    except MarkupError as exc:
-        pytest.fail(f"Telegram would refuse {text!r}: {exc}")
+def test_title_bold_and_footer_italic_by_entities_with_no_parse_mode() -> None:
+    payload = render_post(item("Hello 🚀", "Body!", "Bye."), SIGNER)
+    assert payload == {
+        "text": "Hello 🚀\n\nBody!\n\nBye.",
+        "parse_mode": None,
+        "entities": [
+            {"type": "bold", "offset": 0, "length": 8},  # the rocket is two UTF-16 units
+            {"type": "italic", "offset": 17, "length": 4},
+        ],
+    }
 
 
 def test_every_reserved_character_reaches_the_chat_as_written() -> None:
-    """The key guarantee: no content can break the markup or add formatting of its own."""
-    payload = render_post(item(TITLE, BODY, FOOTER), SIGNER)
-    assert payload["parse_mode"] == PARSE_MODE == "MarkdownV2"
-    assert shown(payload["text"]) == f"{TITLE}\n\n{BODY.strip()}\n\n{FOOTER}"
-    for ch in RESERVED:
-        assert ch in TITLE and ch in BODY and ch in FOOTER
-
-
-def test_title_is_bold_and_footer_italic() -> None:
-    text = render_post(item("Hello.", "Body!", "Bye."), SIGNER)["text"]
-    assert text == "*Hello\\.*\n\nBody\\!\n\n_Bye\\._"
-    assert shown(text) == "Hello.\n\nBody!\n\nBye."
-
-
-@pytest.mark.parametrize("ch", list(RESERVED))
-@pytest.mark.parametrize("where", ["title", "body", "footer"])
-def test_each_reserved_character_alone_and_at_the_edges(ch: str, where: str) -> None:
-    """Edges matter most: a character next to the bold or italic markers."""
-    for text in (ch, ch * 3, f"{ch}x{ch}", f"x{ch}"):
-        parts = {"title": "T", "body": "B", "footer": "F", where: text}
-        payload = render_post(item(parts["title"], parts["body"], parts["footer"]), SIGNER)
-        assert shown(payload["text"]) == f"{parts['title']}\n\n{parts['body']}\n\n{parts['footer']}"
+    """Nothing is parsed: markup characters in plain content are text, not formatting."""
+    payload = render_post(item(f"T {NASTY}", f"> q\n{NASTY}", f"F {NASTY}"), SIGNER)
+    assert payload["text"] == f"T {NASTY.strip()}\n\n> q\n{NASTY.strip()}\n\nF {NASTY.strip()}"
+    assert [e["type"] for e in payload["entities"]] == ["bold", "italic"]
 
 
 @given(title=st.text(), body=st.text(), footer=st.text())
-def test_any_text_is_accepted_and_shown_exactly(title: str, body: str, footer: str) -> None:
-    """Property: arbitrary text, reserved characters or not, round-trips through Telegram."""
+def test_any_text_is_sent_as_written(title: str, body: str, footer: str) -> None:
     parts = [p.strip() for p in (title, body, footer) if p.strip()]
     payload = render_post(item(title, body, footer), SIGNER)
-    if not parts:
-        assert payload["text"] == ""
-        return
-    assert shown(payload["text"]) == "\n\n".join(parts)
+    assert payload["text"] == "\n\n".join(parts)
+    assert preview(item(title, body, footer), SIGNER)["plain_text"] == payload["text"]
 
 
-@given(
-    title=st.text().filter(lambda s: bool(s.strip())),
-    body=st.text().filter(lambda s: bool(s.strip())),
-    footer=st.text().filter(lambda s: bool(s.strip())),
-)
-def test_preview_plain_text_is_what_telegram_shows(title: str, body: str, footer: str) -> None:
-    """The preview's plain_text must match what the parsed markup shows in a chat."""
-    result = preview(item(title, body, footer), SIGNER)
-    assert result["plain_text"] == f"{title.strip()}\n\n{body.strip()}\n\n{footer.strip()}"
-    assert shown(result["text"]) == result["plain_text"]
+def test_a_formatted_body_lands_after_the_title_with_its_entities_moved() -> None:
+    body = to_entities("  **Big** 🎉 [deal](https://example.com)\n> quoted  ")
+    message = PostMessage().title("Sale 🎉").body(body).footer("ends soon")
+    assert message.payload() == {
+        "text": "Sale 🎉\n\nBig 🎉 deal\nquoted\n\nends soon",
+        "parse_mode": None,
+        "entities": [
+            {"type": "bold", "offset": 0, "length": 7},
+            {"type": "bold", "offset": 9, "length": 3},
+            {"type": "text_link", "offset": 16, "length": 4, "url": "https://example.com"},
+            {"type": "blockquote", "offset": 21, "length": 6},
+            {"type": "italic", "offset": 29, "length": 9},
+        ],
+    }
 
 
-def test_preview_has_the_payload_and_the_plain_text() -> None:
-    content = item(TITLE, BODY, FOOTER, (Button("Go", "https://example.com"),))
+def test_preview_has_the_payload_and_the_text_shown() -> None:
+    content = item("T", NASTY, "F", (Button("Go", "https://example.com"),))
     result = preview(content, SIGNER)
     plain = result.pop("plain_text")
     assert result == render_post(content, SIGNER)
-    assert plain == f"{TITLE}\n\n{BODY.strip()}\n\n{FOOTER}"
+    assert plain == result["text"]
 
 
 @pytest.mark.parametrize(
@@ -129,8 +112,7 @@ def test_blank_parts_are_left_out_and_parts_are_stripped(
     title: str, body: str, footer: str | None, expected: str
 ) -> None:
     content = item(title, body, footer)
-    payload = render_post(content, SIGNER)
-    assert shown(payload["text"]) == expected
+    assert render_post(content, SIGNER)["text"] == expected
     assert preview(content, SIGNER)["plain_text"] == expected
 
 
@@ -181,17 +163,17 @@ def test_each_button_is_on_its_own_row_in_order() -> None:
 
 def test_builder_can_be_used_directly() -> None:
     message = (
-        SafeMarkdownV2Message()
+        PostMessage()
         .title("a*b")
         .body("c_d")
         .footer(None)
         .link_button("L", "https://example.com")
         .callback_button("C", "data")
     )
-    assert message.text == "*a\\*b*\n\nc\\_d"
     assert message.payload() == {
-        "text": "*a\\*b*\n\nc\\_d",
-        "parse_mode": "MarkdownV2",
+        "text": "a*b\n\nc_d",
+        "parse_mode": None,
+        "entities": [{"type": "bold", "offset": 0, "length": 3}],
         "buttons": [
             [{"text": "L", "url": "https://example.com"}],
             [{"text": "C", "callback_data": "data"}],

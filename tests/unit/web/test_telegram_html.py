@@ -67,3 +67,47 @@ def test_anything_not_a_string_shows_as_nothing_and_links_never_nest() -> None:
 def test_many_unclosed_markers_render_as_text() -> None:
     assert str(markdown_v2_html("[" * 5000)) == "[" * 5000
     assert str(markdown_v2_html("[a](" * 1000)) == "[a](" * 1000
+
+
+def test_entities_drawn_as_the_app_shows_them() -> None:
+    text = "Sale 🎉 now\nquote\nx = 1\nsee docs"
+    entities = [
+        {"type": "bold", "offset": 0, "length": 7},  # "Sale 🎉": the emoji is two units
+        {"type": "spoiler", "offset": 8, "length": 3},
+        {"type": "expandable_blockquote", "offset": 12, "length": 5},
+        {"type": "pre", "offset": 18, "length": 5, "language": "py"},
+        {"type": "text_link", "offset": 24, "length": 8, "url": "https://example.com/?a=1&b=2"},
+        {"type": "underline", "offset": 28, "length": 4},
+    ]
+    assert str(telegram_html(text, None, entities)) == (
+        "<b>Sale 🎉</b> <tg-spoiler>now</tg-spoiler><br>"
+        '<blockquote class="expandable">quote</blockquote><br>'
+        '<pre data-language="py">x = 1</pre><br>'
+        '<a href="https://example.com/?a=1&amp;b=2" rel="noopener noreferrer">see <u>docs</u></a>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("entities", "html"),
+    [
+        ([{"type": "bold", "offset": 2, "length": 9}], "🎉&lt;i&gt;"),  # past the end
+        ([{"type": "bold", "offset": 1, "length": 1}], "🎉&lt;i&gt;"),  # inside the emoji
+        ([{"type": "italic", "offset": 2, "length": 0}], "🎉&lt;i&gt;"),  # empty
+        ([{"type": "code", "offset": 0, "length": 5}, {"type": "bold", "offset": 2, "length": 1}],
+         "<code>🎉&lt;i&gt;</code>"),  # nothing inside code
+        ([{"type": "bold", "offset": 0, "length": 3}, {"type": "italic", "offset": 2, "length": 3}],
+         "<b>🎉&lt;</b>i&gt;"),  # crossing
+        ([{"type": "text_link", "offset": 0, "length": 2, "url": "javascript:x"}],
+         "<a>🎉</a>&lt;i&gt;"),
+        ([{"type": "mention", "offset": 0, "length": 2}, "junk", {"type": "bold"}], "🎉&lt;i&gt;"),
+    ],
+)  # fmt: skip
+def test_entities_that_do_not_fit_are_left_out_and_text_stays_escaped(
+    entities: list[object], html: str
+) -> None:
+    assert str(telegram_html("🎉<i>", None, entities)) == html
+
+
+def test_a_parse_mode_wins_over_entities_as_in_telegram() -> None:
+    shown = telegram_html("*a*", "MarkdownV2", [{"type": "italic", "offset": 0, "length": 3}])
+    assert str(shown) == "<b>a</b>"

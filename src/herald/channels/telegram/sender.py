@@ -40,6 +40,12 @@ def message_params(payload: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(parse_mode, str):
             raise ValueError("'parse_mode' must be a string or null")
         params["parse_mode"] = parse_mode
+    entities = payload.get("entities")
+    if entities is not None:
+        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+            raise ValueError("'entities' must be a list of MessageEntity objects")
+        if entities:
+            params["entities"] = entities
     preview = payload.get("disable_web_page_preview")
     if preview is not None and not isinstance(preview, bool):
         raise ValueError("'disable_web_page_preview' must be a boolean")

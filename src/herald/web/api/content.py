@@ -8,7 +8,7 @@ Both kinds share one router factory; what each kind may hold is scheduling's rul
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, Field
@@ -19,6 +19,7 @@ from herald.scheduling.content import ContentItem, Kind
 from herald.scheduling.content_rules import checked, checked_changes
 from herald.scheduling.post import preview
 from herald.web.api.errors import unprocessable
+from herald.web.dashboard.telegram_html import telegram_html
 from herald.web.deps import Admin, RuntimeDep
 from herald.web.scheduling_schemas import ContentIn, ContentPatch
 
@@ -45,10 +46,18 @@ class ContentOut(BaseModel):
 
 
 class PreviewOut(BaseModel):
-    text: str = Field(description="the MarkdownV2 text sent to Telegram")
-    parse_mode: str
+    text: str = Field(description="the text sent to Telegram (no parse mode: as shown)")
+    entities: list[dict[str, Any]] = Field(
+        default_factory=list, description="its formatting: Telegram MessageEntity objects"
+    )
     buttons: list[list[dict[str, str]]] = Field(default_factory=list)
-    plain_text: str = Field(description="the text as the chat shows it")
+    plain_text: str = Field(description="the text as the chat shows it (the same as text)")
+    html: str = Field(description="the post as the Telegram app shows it, drawn in HTML")
+
+    @classmethod
+    def of(cls, item: ContentItem, runtime: Runtime) -> PreviewOut:
+        shown = preview(item, runtime.signer, runtime.settings.public_url)
+        return cls(**shown, html=str(telegram_html(shown["text"], None, shown.get("entities"))))
 
 
 def _out(item: ContentItem) -> ContentOut:
@@ -88,7 +97,7 @@ def content_router(kind: Kind) -> APIRouter:
     @router.post("/preview", summary=f"Preview an unsaved {kind.value}")
     async def preview_draft(body: ContentIn, runtime: RuntimeDep) -> PreviewOut:
         item = checked(kind, body.draft()).unsaved(kind, runtime.clock.now())
-        return PreviewOut(**preview(item, runtime.signer, runtime.settings.public_url))
+        return PreviewOut.of(item, runtime)
 
     @router.get("/{item_id}", summary=f"One {kind.value}")
     async def get_item(item_id: ItemId, runtime: RuntimeDep) -> ContentOut:
@@ -96,9 +105,7 @@ def content_router(kind: Kind) -> APIRouter:
 
     @router.get("/{item_id}/preview", summary=f"Preview a {kind.value} as it would be posted")
     async def preview_item(item_id: ItemId, runtime: RuntimeDep) -> PreviewOut:
-        return PreviewOut(
-            **preview(await found(runtime, item_id), runtime.signer, runtime.settings.public_url)
-        )
+        return PreviewOut.of(await found(runtime, item_id), runtime)
 
     @router.patch("/{item_id}", summary=f"Change a {kind.value}")
     async def update_item(

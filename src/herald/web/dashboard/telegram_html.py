@@ -1,9 +1,11 @@
 """A Telegram message as a chat shows it, in HTML, for previews and the sandbox inbox.
 
-Covers the MarkdownV2 herald writes (bold, italic, underline, strikethrough, spoiler,
-code, pre, inline links, backslash escapes) and Telegram's HTML parse mode (its few
-tags kept, everything else shown as text). Whatever the input, the output is safe:
-text is HTML-escaped and only ``http``, ``https`` and ``tg`` links become anchors.
+Covers entities (what herald's posts carry: bold, italic, underline, strikethrough,
+spoiler, code, pre with its language, text links, quotes and expandable quotes), the
+MarkdownV2 herald's templates write (backslash escapes included) and Telegram's HTML
+parse mode (its few tags kept, everything else shown as text). Whatever the input, the
+output is safe: text is HTML-escaped and only ``http``, ``https`` and ``tg`` links
+become anchors; entities that do not fit the text or cross another are left out.
 """
 
 from __future__ import annotations
@@ -104,15 +106,80 @@ def _closing(text: str, marker: str, start: int) -> int:
     return -1
 
 
-def telegram_html(text: object, parse_mode: object = None) -> Markup:
-    """``text`` rendered as Telegram would show it under ``parse_mode``. Any payload
-    can reach the sandbox inbox, so anything that is not a string shows as empty."""
+def telegram_html(text: object, parse_mode: object = None, entities: object = None) -> Markup:
+    """``text`` rendered as Telegram would show it under ``parse_mode`` or, without
+    one, with ``entities`` (with both, Telegram reads the parse mode). Any payload can
+    reach the sandbox inbox, so anything that is not a string shows as empty."""
     text = text[:MAX_TEXT] if isinstance(text, str) else ""
     if parse_mode == "MarkdownV2":
         return markdown_v2_html(text)
     if parse_mode == "HTML":
         return _html_mode(text)
-    return Markup(html.escape(text).replace("\n", "<br>"))
+    return entities_html(text, entities if isinstance(entities, list) else [])
+
+
+_TAGS = {  # entity type -> (opening tag, closing tag); text_link and pre are _opening's
+    "bold": ("<b>", "</b>"),
+    "italic": ("<i>", "</i>"),
+    "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"),
+    "spoiler": ("<tg-spoiler>", "</tg-spoiler>"),
+    "code": ("<code>", "</code>"),
+    "pre": ("<pre>", "</pre>"),
+    "text_link": ("<a>", "</a>"),
+    "blockquote": ("<blockquote>", "</blockquote>"),
+    "expandable_blockquote": ('<blockquote class="expandable">', "</blockquote>"),
+}
+_HOLD_NOTHING = ("</code>", "</pre>")  # closing tags of what no entity may be inside
+
+
+def entities_html(text: str, entities: list[object]) -> Markup:
+    """``text`` with Telegram ``entities`` (offsets in UTF-16 units) drawn as tags."""
+    at_unit: dict[int, int] = {}  # UTF-16 offset -> index in text, at character starts
+    units = 0
+    for index, ch in enumerate(text):
+        at_unit[units] = index
+        units += 2 if ord(ch) > 0xFFFF else 1
+    at_unit[units] = len(text)
+    spans: list[tuple[int, int, dict[str, object]]] = []
+    for entity in entities:
+        if not isinstance(entity, dict) or entity.get("type") not in _TAGS:
+            continue
+        offset, length = entity.get("offset"), entity.get("length")
+        if not isinstance(offset, int) or not isinstance(length, int) or length <= 0:
+            continue
+        start, end = at_unit.get(offset), at_unit.get(offset + length)
+        if start is not None and end is not None:
+            spans.append((start, end, entity))
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []  # (end, closing tag) of what is open
+    pending = iter(spans)
+    upcoming = next(pending, None)
+    for index in range(len(text) + 1):
+        while stack and stack[-1][0] == index:
+            out.append(stack.pop()[1])
+        while upcoming is not None and upcoming[0] == index:
+            start, end, entity = upcoming
+            inside = stack[-1] if stack else (len(text), "")
+            if end <= inside[0] and inside[1] not in _HOLD_NOTHING:
+                out.append(_opening(entity))
+                stack.append((end, _TAGS[str(entity["type"])][1]))
+            upcoming = next(pending, None)
+        if index < len(text):
+            out.append("<br>" if text[index] == "\n" else html.escape(text[index]))
+    return Markup("".join(out))
+
+
+def _opening(entity: dict[str, object]) -> str:
+    kind = entity["type"]
+    if kind == "text_link":
+        return _anchor(html.escape(str(entity.get("url") or "")))
+    if kind == "pre":
+        language = entity.get("language")
+        if isinstance(language, str) and language:
+            return f'<pre data-language="{html.escape(language, quote=True)}">'
+    return _TAGS[str(kind)][0]
 
 
 def _html_mode(text: str) -> Markup:
