@@ -38,6 +38,20 @@ def fake_bot(telegram: FakeTelegram) -> dict[str, str]:
     }
 
 
+def serve_env(
+    database_url: str, telegram: FakeTelegram, port: int, **settings: str
+) -> dict[str, str]:
+    """`herald serve` on ``port``, sending to the fake Bot API, logging JSON at INFO."""
+    return herald_env(
+        database_url,
+        **fake_bot(telegram),
+        HERALD_LOG_FORMAT="json",
+        HERALD_LOG_LEVEL="INFO",
+        HERALD_PORT=str(port),
+        **settings,
+    )
+
+
 def migrate(database_url: str, cwd: Path) -> None:
     """`herald migrate`, as an operator runs it before starting workers."""
     subprocess.run(

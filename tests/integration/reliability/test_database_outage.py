@@ -30,7 +30,7 @@ from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
-from tests.support.processes import fake_bot, herald_env, start_herald, stop_all, wait_ready
+from tests.support.processes import serve_env, start_herald, stop_all, wait_ready
 from tests.support.senders import ScriptedSender
 from tests.support.waiting import eventually
 
@@ -84,13 +84,6 @@ async def seed(url: str) -> str:
     finally:
         await db.dispose()
     return key
-
-
-def serve_env(url: str, telegram: FakeTelegram, port: int) -> dict[str, str]:
-    return herald_env(
-        url, HERALD_LOG_FORMAT="json", HERALD_LOG_LEVEL="INFO", HERALD_PORT=str(port),
-        **fake_bot(telegram),
-    )  # fmt: skip
 
 
 async def test_herald_rides_out_a_database_outage(

@@ -20,9 +20,8 @@ from tests.support.fake_telegram import FakeTelegram
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 from tests.support.processes import (
-    fake_bot,
-    herald_env,
     migrate,
+    serve_env,
     start_herald,
     stop_all,
     wait_ready,
@@ -32,17 +31,11 @@ pytestmark = pytest.mark.slow
 CHATS = ["-1001", "-1002"]
 
 
-def serve_env(database_url: str, telegram: FakeTelegram, port: int) -> dict[str, str]:
-    return herald_env(
-        database_url,
-        **fake_bot(telegram),
-        HERALD_LOG_LEVEL="INFO",
-        HERALD_LOG_FORMAT="json",
-        HERALD_PORT=str(port),
-        HERALD_SCHEDULE_SYNC_SECONDS="0.5",
-        HERALD_POLL_INTERVAL_SECONDS="0.2",
-        HERALD_TELEGRAM__GROUP_PER_MINUTE="600",
-    )
+SETTINGS = {
+    "HERALD_SCHEDULE_SYNC_SECONDS": "0.5",
+    "HERALD_POLL_INTERVAL_SECONDS": "0.2",
+    "HERALD_TELEGRAM__GROUP_PER_MINUTE": "600",
+}
 
 
 async def test_two_serve_processes_post_each_slot_once(
@@ -54,7 +47,9 @@ async def test_two_serve_processes_post_each_slot_once(
         ports = [free_port(), free_port()]
         logs = [tmp_path / f"serve-{port}.log" for port in ports]
         procs = [
-            start_herald("serve", serve_env(database_url, telegram, port), tmp_path, log)
+            start_herald(
+                "serve", serve_env(database_url, telegram, port, **SETTINGS), tmp_path, log
+            )
             for port, log in zip(ports, logs, strict=True)
         ]
         db = Database(database_url)
