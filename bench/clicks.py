@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
-from tests.support.postgres import free_port  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 from tests.support.processes import wait_ready  # noqa: E402
 
 from herald.db import Database  # noqa: E402

@@ -48,7 +48,8 @@ from pydantic import BaseModel, Field  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from tests.support.alerts import SL_VARS  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
-from tests.support.postgres import PostgresServer, free_port  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 from tests.support.processes import wait_ready  # noqa: E402
 
 from clicks import HERALD, start_bare, stop, wrk  # noqa: E402

@@ -75,7 +75,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import aiohttp  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from tests.support.alerts import SL_VARS  # noqa: E402
-from tests.support.postgres import PostgresServer, free_port  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 from tests.support.processes import wait_ready  # noqa: E402
 
 import ingest  # noqa: E402
