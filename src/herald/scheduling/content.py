@@ -13,7 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from herald.clock import Clock
 from herald.db import Database
@@ -145,6 +146,27 @@ class ContentStore:
             )
         assert new_id is not None
         return int(new_id)
+
+    async def seed(self, items: Sequence[tuple[Kind, str, ContentDraft]]) -> int:
+        """Insert ``(kind, seed_key, draft)`` items in one transaction into an empty table.
+
+        Returns how many were added: 0 when there was content already, or when another
+        process seeding at the same moment got there first (its rows hold the seed keys).
+        """
+        now = self._clock.now()
+        rows = [
+            {"kind": kind.value, "seed_key": key, "created_at": now, "updated_at": now}
+            | draft.values()
+            for kind, key, draft in items
+        ]
+        try:
+            async with self._db.write() as conn:
+                if await conn.scalar(select(func.count()).select_from(content)):
+                    return 0
+                await conn.execute(insert(content), rows)
+        except IntegrityError:
+            return 0
+        return len(rows)
 
     async def get(self, item_id: int, kind: Kind | None = None) -> ContentItem | None:
         query = select(content).where(content.c.id == item_id)

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 
 from herald.config import Environment, Settings
 from herald.db import Database
-from herald.db.tables import content, schedule_runs
+from herald.db.tables import schedule_runs
 from herald.scheduling.cadence import Cadence
 from herald.scheduling.content import Button, ContentDraft, ContentStore, Kind
 from herald.scheduling.schedules import (
     ScheduleChanges,
+    ScheduleExists,
     ScheduleKind,
     ScheduleSpec,
     ScheduleStore,
@@ -135,18 +136,24 @@ PROMOS: dict[str, ContentDraft] = {
 
 
 async def seed_content(db: Database, store: ContentStore) -> int:
-    """Insert the defaults into a fresh install; returns how many were added."""
+    """Insert the defaults into a fresh install; returns how many were added.
+
+    Replicas starting together may all find the install fresh: the store inserts the
+    set in one transaction that only one of them can commit.
+    """
     async with db.read() as conn:
-        existing = await conn.scalar(select(func.count()).select_from(content))
         runs = await conn.scalar(select(func.count()).select_from(schedule_runs))
-    if existing or runs:
+    if runs:
         return 0
-    added = 0
-    for kind, drafts in ((Kind.GUIDE, GUIDES), (Kind.PROMO, PROMOS)):
-        for key, draft in drafts.items():
-            await store.create(kind, draft, seed_key=key)
-            added += 1
-    log.info("content_seeded", items=added)
+    added = await store.seed(
+        [
+            (kind, key, draft)
+            for kind, drafts in ((Kind.GUIDE, GUIDES), (Kind.PROMO, PROMOS))
+            for key, draft in drafts.items()
+        ]
+    )
+    if added:
+        log.info("content_seeded", items=added)
     return added
 
 
@@ -167,9 +174,13 @@ async def bootstrap_schedules(settings: Settings, store: ScheduleStore) -> None:
         existing = await store.get_by_name(name)
         if existing is None:
             spec = ScheduleSpec(name, kind, cadence, chat_ids=chats, post_on_start=True)
-            await store.create(spec)
-            log.info("schedule_created", schedule=name, chats=len(chats))
-            continue
+            try:
+                await store.create(spec)
+                log.info("schedule_created", schedule=name, chats=len(chats))
+                continue
+            except ScheduleExists:  # a replica starting at the same moment created it
+                existing = await store.get_by_name(name)
+                assert existing is not None
         for chat in chats:
             await store.add_chat(existing.id, chat, reactivate=False)
         if not demo and SANDBOX_DEMO_CHAT not in configured:
