@@ -273,7 +273,7 @@ class Runtime:
 
     @property
     def sandbox_channels(self) -> list[str]:
-        return sorted(name for name, s in self.senders.items() if s.sandbox)
+        return sorted(str(name) for name, s in self.senders.items() if s.sandbox)
 
     def worker(self, **overrides: Any) -> Worker:
         s = self.settings
