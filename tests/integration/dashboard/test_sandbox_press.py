@@ -4,7 +4,6 @@ forged one is refused as from Telegram, URL buttons stay links, viewers only loo
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,13 +18,8 @@ from herald.runtime import Runtime
 from herald.scheduling.defaults import PROMOS
 from tests.integration.dashboard.conftest import Site
 from tests.support.app import serve
-from tests.support.dashboard import csrf_of, sign_in
+from tests.support.dashboard import csrf_of, press_forms, sign_in
 
-_PRESS = re.compile(
-    r'<form class="tg-press" method="post" action="(/sandbox/\d+/press)">\s*'
-    r'<input type="hidden" name="csrf" value="([^"]*)">\s*'
-    r'<input type="hidden" name="data" value="([^"]*)">'
-)
 PREMIUM = PROMOS["promo:premium-signals"]
 
 
@@ -60,7 +54,7 @@ async def test_a_press_is_stored_answered_and_counted(
     await signed_in(client, runtime, Role.ADMIN)
     inbox = await client.get("/sandbox")
     assert PREMIUM.title in inbox.text
-    action, csrf, data = _PRESS.findall(inbox.text)[0]
+    action, csrf, data = press_forms(inbox)[0]
 
     pressed = await client.post(action, data={"csrf": csrf, "data": data})
     assert pressed.status_code == 200
@@ -94,10 +88,10 @@ async def test_url_buttons_stay_links_and_viewers_get_no_buttons(
     await runtime.worker(exclusive={}).drain()
     await signed_in(client, runtime, Role.VIEWER)
     inbox = await client.get("/sandbox")
-    assert not _PRESS.findall(inbox.text)
+    assert not press_forms(inbox)
     await signed_in(client, runtime, Role.ADMIN)
     inbox = await client.get("/sandbox")
-    assert len(_PRESS.findall(inbox.text)) == 1  # the promo's one callback button
+    assert len(press_forms(inbox)) == 1  # the promo's one callback button
     assert (
         '<a class="tg-button" href="https://www.investopedia.com/trading-basics-4689641"'
         in inbox.text

@@ -4,33 +4,17 @@ case; in prod the route refuses even a link the database holds."""
 
 from __future__ import annotations
 
-import re
-
-from httpx import AsyncClient, Response
-
 from herald.auth import Role
 from herald.clock import FakeClock
 from herald.config import load_settings
 from tests.integration.dashboard.conftest import Site
 from tests.support.app import serve
-from tests.support.dashboard import csrf_of
-
-_TOKEN = re.compile(r'name="token" value="([^"]*)"')
-
-
-async def use_link(client: AsyncClient, token: str) -> Response:
-    """What a browser does with the link: open it, then press its button."""
-    page = await client.get("/login/link", params={"token": token})
-    if page.status_code != 200:
-        return page
-    match = _TOKEN.search(page.text)
-    assert match and match.group(1) == token
-    return await client.post("/login/link", data={"token": token, "csrf": csrf_of(page)})
+from tests.support.dashboard import csrf_of, use_sign_in_link
 
 
 async def test_a_link_signs_in_an_owner_once(site: Site) -> None:
     token = await site.runtime.sign_in_links.create()
-    signed_in = await use_link(site.client, token)
+    signed_in = await use_sign_in_link(site.client, token)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
     keys_page = await site.client.get("/keys")  # an owner's page
     assert keys_page.status_code == 200 and "dashboard sign-in link" in keys_page.text
@@ -41,7 +25,7 @@ async def test_a_link_signs_in_an_owner_once(site: Site) -> None:
     assert forged.status_code == 403
 
     site.client.cookies.clear()
-    again = await use_link(site.client, token)
+    again = await use_sign_in_link(site.client, token)
     assert again.status_code == 410 and "already used" in again.text
     assert (await site.client.get("/keys")).status_code == 303  # still signed out
 
@@ -69,7 +53,7 @@ async def test_a_link_expires_after_15_minutes(site: Site, clock: FakeClock) -> 
     pressed = await site.client.post("/login/link", data={"token": token, "csrf": csrf_of(opened)})
     assert pressed.status_code == 410 and "expired" in pressed.text
     assert "herald_session" not in site.client.cookies
-    assert (await use_link(site.client, token)).status_code == 410
+    assert (await use_sign_in_link(site.client, token)).status_code == 410
 
 
 async def test_unknown_tokens_and_forged_forms_are_refused(site: Site) -> None:
@@ -79,7 +63,7 @@ async def test_unknown_tokens_and_forged_forms_are_refused(site: Site) -> None:
     token = await site.runtime.sign_in_links.create()
     forged = await site.client.post("/login/link", data={"token": token, "csrf": "forged"})
     assert forged.status_code == 403 and "herald_session" not in site.client.cookies
-    assert (await use_link(site.client, token)).status_code == 303  # still unused
+    assert (await use_sign_in_link(site.client, token)).status_code == 303  # still unused
 
 
 async def test_prod_refuses_links(database_url: str, clock: FakeClock) -> None:
