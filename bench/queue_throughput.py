@@ -62,7 +62,7 @@ from sqlalchemy import text
 from herald.clock import SystemClock
 from herald.db import Database, migrate
 from herald.queue import Delivery, DeliveryQueue, Lane, NewDelivery, Outcome, Sent, State, admin
-from herald.worker import RateLimit, Worker
+from herald.worker import ChannelPlan, RateLimit, Worker, WorkerOptions
 from released import SPAWN, run_released
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,11 +136,8 @@ async def open_queue(url: str) -> DeliveryQueue:
 def make_worker(queue: DeliveryQueue) -> Worker:
     return Worker(
         queue,
-        {CHANNEL: NoopSender()},
-        limits={CHANNEL: UNLIMITED},
-        concurrency={CHANNEL: CONCURRENCY},
-        batch_size=BATCH_SIZE,
-        record_batch=RECORD_BATCH,
+        {CHANNEL: ChannelPlan(NoopSender(), rate=UNLIMITED, concurrency=CONCURRENCY)},
+        options=WorkerOptions(batch_size=BATCH_SIZE, record_batch=RECORD_BATCH),
     )
 
 

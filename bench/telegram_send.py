@@ -47,7 +47,8 @@ from herald.channels.telegram import TelegramSender
 from herald.config import Environment, Settings, TelegramChannel
 from herald.db import migrate
 from herald.queue import Lane, NewDelivery
-from herald.runtime import Runtime, telegram_concurrency
+from herald.runtime import Runtime
+from herald.worker.telegram import telegram_concurrency
 from queue_throughput import herald_revision, machine_info, note, quiet_logs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,7 +217,7 @@ def main(argv: list[str]) -> int:
     print("## Machine\n")
     print("\n".join(machine_info(None)))
     print(f"\n## Settings\n\n- herald commit: {revision}\n- {mode}; {args.database}; N={args.n:,}")
-    concurrency = telegram_concurrency(settings_for(args, url, "sqlite:///unused.db"))
+    concurrency = telegram_concurrency(settings_for(args, url, "sqlite:///unused.db").telegram)
     print(f"- concurrency {concurrency}, claim batch {args.batch}\n")
     server_ms = server["cpu"] * 1000 / max(result["sent"], 1)
     print("| sends/s | CPU ms per send | fake server's CPU ms per send | 429s ", end="")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +38,7 @@ from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
-from herald.queue import DeliveryQueue, Lane, RetryPolicy
+from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
 from herald.scheduling.effects import PostingEffects
@@ -51,10 +50,11 @@ from herald.tracking.analytics import Analytics
 from herald.tracking.clicks import ClickStore
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
-from herald.worker import RateLimit, Worker
+from herald.worker import Worker
 from herald.worker.observer import Observers
-from herald.worker.paid import PaidLanes
-from herald.worker.ratelimit import TelegramChatLimits
+from herald.worker.options import WorkerOptions
+from herald.worker.plan import ChannelPlan
+from herald.worker.telegram import telegram_concurrency, telegram_plan
 
 CHANNELS = tuple(Channel)
 log = structlog.get_logger("herald")
@@ -86,7 +86,7 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
             senders[Channel.TELEGRAM] = TelegramSender(
                 s.telegram_bot_token.get_secret_value(),
                 api_url=s.telegram_api_url,
-                connection_pool_size=max(100, telegram_concurrency(s)),
+                connection_pool_size=max(100, telegram_concurrency(s.telegram)),
             )
     if s.smtp_host:
         with _blame("HERALD_EMAIL_FROM / HERALD_SMTP_*"):
@@ -110,16 +110,6 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 max_connections=s.push.connections,
             )
     return senders
-
-
-def telegram_concurrency(settings: Settings) -> int:
-    """Telegram sends in flight: 1,000 paid sends/s at Telegram's ~100 ms round trip need
-    about 100 at once, so with paid lanes an unset concurrency becomes a fifth of the
-    paid rate (200 at 1,000/s) instead of 32."""
-    t = settings.telegram
-    if not t.paid_broadcast or "concurrency" in t.model_fields_set:
-        return t.concurrency
-    return max(t.concurrency, math.ceil(t.paid_rate_per_second / 5))
 
 
 @contextlib.contextmanager
@@ -275,54 +265,30 @@ class Runtime:
     def sandbox_channels(self) -> list[str]:
         return sorted(str(name) for name, s in self.senders.items() if s.sandbox)
 
-    def worker(self, **overrides: Any) -> Worker:
+    def worker(self, *, exclusive: bool = True, **tuning: Any) -> Worker:
+        """The worker for every channel's sender, each with its plan (Telegram's from
+        ``telegram_plan``). ``tuning`` overrides ``WorkerOptions`` fields; ``exclusive``
+        False leaves out the one-dispatcher-per-bot lease (for a process known to be
+        the only one, such as a test's second worker in a row)."""
         s = self.settings
-        options: dict[str, Any] = {
-            "limits": {
-                n: RateLimit(s.channel(n).rate_per_second, s.channel(n).burst) for n in CHANNELS
-            },
-            "concurrency": {n: s.channel(n).concurrency for n in CHANNELS},
-            "metrics": self.metrics,
-            "batch_size": s.claim_batch_size,
-            "poll_interval": s.poll_interval_seconds,
-            "retention": timedelta(days=s.retention_days),
-            "shutdown_grace": s.shutdown_grace_seconds,
-            "key_limits": {
-                "telegram": TelegramChatLimits(
-                    private=RateLimit(s.telegram.private_chat_per_second, 1),
-                    group=RateLimit(s.telegram.group_per_minute / 60, 1),
-                )
-            },
-            "leases": Leases(self.db, self.clock),
-            # Telegram counts 30 per bot in any sliding second.
-            "windows": {"telegram": (int(s.telegram.rate_per_second), 1.0)},
-            "observer": Observers(
+        plans = {
+            name: ChannelPlan.from_settings(s.channel(Channel(name)), sender)
+            for name, sender in self.senders.items()
+        }
+        if (telegram := self.senders.get(Channel.TELEGRAM)) is not None:
+            plans[Channel.TELEGRAM] = telegram_plan(s.telegram, telegram, self.bot_key)
+        if not exclusive:
+            plans = {name: replace(plan, exclusive=None) for name, plan in plans.items()}
+        return Worker(
+            self.queue,
+            plans,
+            options=replace(WorkerOptions.from_settings(s), **tuning),
+            metrics=self.metrics,
+            observer=Observers(
                 MessagingEffects(self.notifier, self.recipients, self.metrics),
                 PostingEffects(self.db, self.clock, self.schedules, self.metrics),
             ),
-        }
-        if (bot := self.bot_key) is not None:
-            # One dispatcher per bot token across all processes, so the limits hold.
-            options["exclusive"] = {"telegram": f"telegram:{bot}"}
-            if (paid := self._paid_lanes(bot)) is not None:
-                options["paid"] = {"telegram": paid}
-                options["concurrency"]["telegram"] = telegram_concurrency(s)
-        options.update(overrides)
-        return Worker(self.queue, self.senders, **options)
-
-    def _paid_lanes(self, bot: str) -> PaidLanes | None:
-        """Telegram's paid broadcast lanes, when configured and Telegram is not a sandbox."""
-        t = self.settings.telegram
-        sender = self.senders.get(Channel.TELEGRAM)
-        if not t.paid_broadcast or not isinstance(sender, TelegramSender):
-            return None
-        return PaidLanes(
-            lanes=frozenset(Lane.parse(lane) for lane in t.paid_broadcast),
-            # A tenth of a second's worth at once; the window holds any second to the rate.
-            rate=RateLimit(t.paid_rate_per_second, max(1, int(t.paid_rate_per_second / 10))),
-            max_per_day=t.paid_max_per_day,
-            budget_name=f"telegram-paid:{bot}",
-            sender=sender.paid(),
+            leases=Leases(self.db, self.clock),
         )
 
     def log_channels(self) -> None:

@@ -12,7 +12,7 @@ from herald.clock import SystemClock
 from herald.db import Database, migrate
 from herald.queue import DeliveryQueue, NewDelivery, State
 from herald.queue.wakeup import PostgresListener, Wakeup
-from herald.worker import Worker
+from herald.worker import ChannelPlan, Worker, WorkerOptions
 from tests.support.senders import ScriptedSender
 
 
@@ -83,7 +83,9 @@ async def test_postgres_notify_wakes_a_worker_in_another_process(db: Database) -
     long before its (deliberately huge) poll interval."""
     worker_queue = DeliveryQueue(db, SystemClock())
     sender = ScriptedSender("telegram", SystemClock())
-    worker = Worker(worker_queue, {"telegram": sender}, poll_interval=60.0)
+    worker = Worker(
+        worker_queue, {"telegram": ChannelPlan(sender)}, options=WorkerOptions(poll_interval=60.0)
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     other = Database(db.url)  # another pool, as another process would have

@@ -13,11 +13,11 @@ from herald.clock import FakeClock, SystemClock
 from herald.db import Database
 from herald.queue import DeliveryQueue, NewDelivery, RetryAfter, State, admin
 from herald.queue.leases import Leases
-from herald.worker import Worker
-from herald.worker.ratelimit import TelegramChatLimits
+from herald.worker import ChannelPlan, Worker, WorkerOptions
+from herald.worker.telegram import TelegramChatLimits
 from tests.support.senders import ScriptedSender
 
-LIMITS = {"telegram": TelegramChatLimits()}
+LIMITS = TelegramChatLimits()
 
 
 def tg(chat: str, n: int = 0) -> NewDelivery:
@@ -33,7 +33,7 @@ async def test_private_chats_get_one_message_a_second_and_groups_twenty_a_minute
 ) -> None:
     await queue.enqueue_many(tg(chat, n) for n in range(6) for chat in ("42", "-1001", "43"))
     sender = ScriptedSender("telegram", clock)
-    worker = Worker(queue, {"telegram": sender}, key_limits=LIMITS)
+    worker = Worker(queue, {"telegram": ChannelPlan(sender, key_limits=LIMITS)})
 
     assert (await worker.drain()).sent == 18
 
@@ -52,7 +52,7 @@ async def test_a_429_pauses_only_the_chat_it_concerns(
 ) -> None:
     await queue.enqueue_many([tg("42", 0), tg("42", 1), tg("43", 0), tg("43", 1)])
     sender = ScriptedSender("telegram", clock, {"42": [RetryAfter(30, scope="chat")]})
-    worker = Worker(queue, {"telegram": sender}, key_limits=LIMITS)
+    worker = Worker(queue, {"telegram": ChannelPlan(sender, key_limits=LIMITS)})
 
     await worker.drain()
 
@@ -66,10 +66,14 @@ async def test_a_429_pauses_only_the_chat_it_concerns(
 async def test_one_dispatcher_per_bot_across_workers(db: Database, clock: FakeClock) -> None:
     queue = DeliveryQueue(db, clock)
     leases = Leases(db, clock)
-    exclusive = {"telegram": "telegram:bot-1"}
     senders = [ScriptedSender("telegram", clock) for _ in range(2)]
     first, second = (
-        Worker(queue, {"telegram": s}, exclusive=exclusive, leases=leases, worker_id=f"w{i}")
+        Worker(
+            queue,
+            {"telegram": ChannelPlan(s, exclusive="telegram:bot-1")},
+            leases=leases,
+            worker_id=f"w{i}",
+        )
         for i, s in enumerate(senders)
     )
     await queue.enqueue_many(tg(str(i)) for i in range(5))
@@ -95,12 +99,10 @@ async def test_a_stopping_dispatcher_keeps_the_bot_until_its_last_second_has_pas
     first, second = (
         Worker(
             queue,
-            {"telegram": s},
-            worker_id=f"w{i}",
-            exclusive={"telegram": "telegram:bot-1"},
+            {"telegram": ChannelPlan(s, window=3, exclusive="telegram:bot-1")},
+            options=WorkerOptions(poll_interval=0.05),
             leases=leases,
-            windows={"telegram": (3, 1.0)},
-            poll_interval=0.05,
+            worker_id=f"w{i}",
         )
         for i, s in enumerate(senders)
     )
@@ -138,7 +140,7 @@ async def test_a_lease_is_renewed_by_its_holder_and_released(
 async def test_a_bot_wide_429_pauses_every_chat(queue: DeliveryQueue, clock: FakeClock) -> None:
     await queue.enqueue_many([tg("42", 0), tg("43", 0)])
     sender = ScriptedSender("telegram", clock, {"42": [RetryAfter(10, scope="bot")]})
-    worker = Worker(queue, {"telegram": sender}, key_limits=LIMITS, concurrency={"telegram": 1})
+    worker = Worker(queue, {"telegram": ChannelPlan(sender, key_limits=LIMITS, concurrency=1)})
 
     await worker.drain()
 
@@ -153,7 +155,7 @@ async def test_never_more_sends_than_the_window_allows_in_any_second(
 ) -> None:
     await queue.enqueue_many(tg(str(i)) for i in range(10))
     sender = ScriptedSender("telegram", clock)
-    worker = Worker(queue, {"telegram": sender}, windows={"telegram": (3, 1.0)})
+    worker = Worker(queue, {"telegram": ChannelPlan(sender, window=3)})
 
     assert (await worker.drain()).sent == 10
 

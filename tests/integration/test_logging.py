@@ -9,7 +9,7 @@ import structlog
 
 from herald.clock import FakeClock
 from herald.queue import DeliveryQueue, NewDelivery, Permanent, Transient
-from herald.worker import Worker
+from herald.worker import ChannelPlan, Worker
 from tests.support.logs import log_lines
 from tests.support.senders import ScriptedSender
 
@@ -20,7 +20,7 @@ async def test_worker_lines_carry_delivery_channel_lane_and_attempt(
     sender = ScriptedSender("telegram", clock, {"1": [Transient("502")], "2": [Permanent("403")]})
     for r in ("1", "2"):
         await queue.enqueue(NewDelivery("telegram", r, {}))
-    await Worker(queue, {"telegram": sender}).drain()
+    await Worker(queue, {"telegram": ChannelPlan(sender)}).drain()
 
     events = {e["event"]: e for e in log_lines(json_logs)}
     for name in ("delivery_retry", "delivery_dead_lettered"):

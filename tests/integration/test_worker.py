@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import generate_latest
@@ -21,14 +22,26 @@ from herald.queue import (
     Transient,
     admin,
 )
-from herald.worker import RateLimit, Worker
+from herald.worker import ChannelPlan, RateLimit, Worker, WorkerOptions
+from herald.worker.plan import UNLIMITED
 from tests.support.deliveries import telegram_text
 from tests.support.logs import log_lines
 from tests.support.senders import ScriptedSender
 
 
-def make_worker(queue: DeliveryQueue, sender: ScriptedSender, **kw: object) -> Worker:
-    return Worker(queue, {"telegram": sender}, worker_id="w", **kw)  # type: ignore[arg-type]
+def make_worker(
+    queue: DeliveryQueue,
+    sender: ScriptedSender,
+    *,
+    rate: RateLimit = UNLIMITED,
+    concurrency: int = 32,
+    metrics: Metrics | None = None,
+    **options: Any,
+) -> Worker:
+    plan = ChannelPlan(sender, rate=rate, concurrency=concurrency)
+    return Worker(
+        queue, {"telegram": plan}, options=WorkerOptions(**options), metrics=metrics, worker_id="w"
+    )
 
 
 async def state_of(queue: DeliveryQueue, delivery_id: int) -> State:
@@ -102,7 +115,7 @@ async def test_retry_after_is_honoured_to_the_second(
 async def test_rate_limit_is_applied_when_claiming(queue: DeliveryQueue, clock: FakeClock) -> None:
     await queue.enqueue_many(telegram_text(f"chat-{i}") for i in range(50))
     sender = ScriptedSender("telegram", clock)
-    worker = make_worker(queue, sender, limits={"telegram": RateLimit(per_second=10, burst=5)})
+    worker = make_worker(queue, sender, rate=RateLimit(per_second=10, burst=5))
 
     summary = await worker.drain()
 
@@ -120,7 +133,7 @@ async def test_transactional_alerts_overtake_a_queued_campaign(
     await queue.enqueue_many(telegram_text(f"member-{i}", lane=Lane.CAMPAIGN) for i in range(20))
     await queue.enqueue(telegram_text("trader"))
     sender = ScriptedSender("telegram", clock)
-    worker = make_worker(queue, sender, limits={"telegram": RateLimit(per_second=1, burst=1)})
+    worker = make_worker(queue, sender, rate=RateLimit(per_second=1, burst=1))
 
     await worker.drain()
 
@@ -132,7 +145,7 @@ async def test_one_send_at_a_time_per_chat_under_concurrency(
 ) -> None:
     await queue.enqueue_many(telegram_text(f"chat-{i % 3}") for i in range(30))
     sender = ScriptedSender("telegram", SystemClock(), delay=0.001)
-    worker = make_worker(queue, sender, concurrency={"telegram": 16})
+    worker = make_worker(queue, sender, concurrency=16)
 
     assert (await worker.drain()).sent == 30
     assert sender.max_running_per_key == 1

@@ -1,13 +1,14 @@
-"""A worker's paid lanes at work: the pacers, the budget in the database, the metrics.
+"""A worker's paid lanes at work: the budget in the database, the metrics, the log line.
 
-``paid.PaidPacer`` decides; this does the I/O around it for the dispatcher (reserve
-the day's budget, count and refund sends, say once a day that the budget is spent)
-so that ``dispatcher.py`` only claims and starts.
+``paid.PaidPacer`` decides (one per channel, in its ``ChannelState``); this does the
+I/O around it for the dispatcher (reserve the day's budget, count and refund sends,
+say once a day that the budget is spent) so that ``dispatcher.py`` only claims and
+starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from datetime import date
 
 import structlog
@@ -15,98 +16,93 @@ import structlog
 from herald.clock import Clock
 from herald.db import Database
 from herald.metrics import Metrics
-from herald.queue import Delivery, Outcome, Permanent, RetryAfter, Sent
+from herald.queue import Outcome, Permanent, RetryAfter, Sent
 from herald.queue.budgets import DailyBudgets
+from herald.worker.channel import ChannelState
 from herald.worker.paid import PaidLanes, PaidPacer
 
 log = structlog.get_logger("herald.worker")
 
 
+def _paid(state: ChannelState) -> tuple[PaidLanes, PaidPacer]:
+    assert state.plan.paid is not None and state.paid is not None, "a channel without paid lanes"
+    return state.plan.paid, state.paid
+
+
 class PaidDispatch:
-    def __init__(
-        self, paid: Mapping[str, PaidLanes], db: Database, clock: Clock, metrics: Metrics
-    ) -> None:
-        self.lanes = dict(paid)
+    def __init__(self, db: Database, clock: Clock, metrics: Metrics) -> None:
         self._clock = clock
         self._metrics = metrics
-        now = clock.monotonic()
-        self._pacers = {ch: PaidPacer(p.rate, p.max_per_day, now) for ch, p in paid.items()}
         self._budgets = DailyBudgets(db)
-        self._in_flight: set[int] = set()  # delivery ids sent paid, not yet finished
         self._spent_days: set[tuple[str, date]] = set()  # said once a day
 
-    async def active(self, channel: str) -> bool:
+    async def active(self, state: ChannelState) -> bool:
         """Whether the paid lanes are paid now: a new UTC day starts a new budget, and a
         spent one sends them back to the free limits (said once, in a log line and the
         metrics)."""
-        pacer = self._pacers[channel]
+        lanes, pacer = _paid(state)
         today = self._clock.now().date()
         if pacer.new_day(today) and pacer.cap:
-            used = await self._budgets.used(self.lanes[channel].budget_name, today)
+            used = await self._budgets.used(lanes.budget_name, today)
             pacer.reserved(0, 0, used)
-            self._gauge(channel)
+            self._gauge(state)
         if pacer.active:
             return True
-        if (channel, today) not in self._spent_days:
-            self._spent_days.add((channel, today))
-            self._metrics.paid_budget_spent.labels(channel).inc()
-            self._gauge(channel)
+        if (state.name, today) not in self._spent_days:
+            self._spent_days.add((state.name, today))
+            self._metrics.paid_budget_spent.labels(state.name).inc()
+            self._gauge(state)
             log.warning(
                 "paid_budget_spent",
-                channel=channel,
+                channel=state.name,
                 day=today.isoformat(),
                 max_per_day=pacer.cap,
                 hint="paid lanes send at the free limits until the next UTC day",
             )
         return False
 
-    async def allowed(self, channel: str, free: int, batch: int, now: float) -> tuple[int, float]:
+    async def allowed(
+        self, state: ChannelState, free: int, batch: int, now: float
+    ) -> tuple[int, float]:
         """(how many paid sends may start now, else how long until one may)."""
-        pacer = self._pacers[channel]
+        lanes, pacer = _paid(state)
         wanted = pacer.wanted(now, free, batch)
         if wanted <= 0:
             return 0, pacer.wait_time(now)
         if (ask := pacer.to_reserve(wanted)) and pacer.day is not None:
-            name = self.lanes[channel].budget_name
-            granted, used = await self._budgets.reserve(name, pacer.day, ask, pacer.cap)
+            granted, used = await self._budgets.reserve(
+                lanes.budget_name, pacer.day, ask, pacer.cap
+            )
             pacer.reserved(ask, granted, used)
-            self._gauge(channel)
+            self._gauge(state)
         return pacer.affordable(wanted), 0.0
 
-    def started(self, channel: str, claimed: list[Delivery], now: float) -> None:
-        pacer = self._pacers[channel]
-        pacer.start(len(claimed), now)
-        self._in_flight.update(d.id for d in claimed)
+    def started(self, state: ChannelState, claimed: int, now: float) -> None:
+        _lanes, pacer = _paid(state)
+        pacer.start(claimed, now)
         if claimed and pacer.cap:
-            self._gauge(channel)
+            self._gauge(state)
 
-    def finished(self, delivery: Delivery, outcome: Outcome | None) -> bool:
-        """Count a finished paid send (False: it was not one). A send the provider refused
-        outright cost nothing and is refunded; a transient failure may be a timeout of a
-        message that did go out, so it stays counted."""
-        if delivery.id not in self._in_flight:
-            return False
-        self._in_flight.discard(delivery.id)
-        pacer = self._pacers[delivery.channel]
-        pacer.finish(self._clock.monotonic())
+    def finished(self, state: ChannelState, outcome: Outcome | None) -> None:
+        """Count a finished paid send. A send the provider refused outright cost nothing
+        and is refunded; a transient failure may be a timeout of a message that did go
+        out, so it stays counted."""
+        _lanes, pacer = _paid(state)
         if isinstance(outcome, Sent):
-            self._metrics.paid_sent.labels(delivery.channel).inc()
+            self._metrics.paid_sent.labels(state.name).inc()
         elif isinstance(outcome, Permanent | RetryAfter):
             pacer.refund(self._clock.now().date())
-        return True
 
-    def clear_in(self, now: float) -> float:
-        """Seconds until every paid send has left its window (for a lease hand-over)."""
-        return max((p.window.clear_in(now) for p in self._pacers.values()), default=0.0)
-
-    async def give_back(self) -> None:
+    async def give_back(self, states: Iterable[ChannelState]) -> None:
         """Return the budget reserved and not spent, so that a restart can use it."""
-        for channel, pacer in self._pacers.items():
-            if pacer.cap and pacer.day is not None and pacer.allowance > 0:
-                name = self.lanes[channel].budget_name
-                await self._budgets.give_back(name, pacer.day, pacer.allowance)
-                pacer.allowance = 0
+        for state in states:
+            pacer = state.paid
+            if pacer is None or not pacer.cap or pacer.day is None or pacer.allowance <= 0:
+                continue
+            lanes, _pacer = _paid(state)
+            await self._budgets.give_back(lanes.budget_name, pacer.day, pacer.allowance)
+            pacer.allowance = 0
 
-    def _gauge(self, channel: str) -> None:
-        if (left := self._pacers[channel].left) is not None:
-            self._metrics.paid_budget_left.labels(channel).set(left)
+    def _gauge(self, state: ChannelState) -> None:
+        if state.paid is not None and (left := state.paid.left) is not None:
+            self._metrics.paid_budget_left.labels(state.name).set(left)

@@ -6,6 +6,7 @@ import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +61,10 @@ class TokenBucket:
         return 0.0 if missing <= _EPSILON else missing / self.limit.per_second
 
 
-@dataclass(frozen=True, slots=True)
-class TelegramChatLimits:
-    """Telegram's per-chat limits: about 1 message/s to a private chat and 20/minute to a
-    group or channel (negative ids, @channel names). Keys are "telegram:<chat id>".
+class KeyLimits(Protocol):
+    """Which limit one recipient key gets (a channel's own rule, e.g. Telegram's groups)."""
 
-    Both with a burst of 1: a bucket of burst b lets b - 1 more than its rate into a
-    window (3 + 19 sends in a minute at 20/min with a burst of 3), and Telegram refuses
-    the 21st."""
-
-    private: RateLimit = RateLimit(per_second=1.0, burst=1)
-    group: RateLimit = RateLimit(per_second=20 / 60, burst=1)
-
-    def for_key(self, key: str) -> RateLimit:
-        chat = key.rsplit(":", 1)[-1]
-        return self.group if chat.startswith(("-", "@")) else self.private
+    def for_key(self, key: str) -> RateLimit: ...
 
 
 class KeyBuckets:
@@ -86,7 +76,7 @@ class KeyBuckets:
     every chat sent to in the last second (1,500 of them at 1,500 sends/s).
     """
 
-    def __init__(self, limits: TelegramChatLimits) -> None:
+    def __init__(self, limits: KeyLimits) -> None:
         self.limits = limits
         self._buckets: dict[str, TokenBucket] = {}
         self._paused: dict[str, float] = {}

@@ -62,7 +62,7 @@ async def test_an_admin_pauses_a_schedule_and_replays_a_dead_letter(
     url, runtime = live
     telegram.script("4242", forbidden())
     await runtime.queue.enqueue(NewDelivery("telegram", "4242", {"text": "Stop-loss hit"}))
-    await runtime.worker(exclusive={}).drain()
+    await runtime.worker(exclusive=False).drain()
     [dead] = await queue_admin.list_deliveries(runtime.queue, DeliveryFilter(state=State.DEAD))
 
     page = await sign_in(browser, url, runtime, Role.ADMIN)

@@ -125,7 +125,7 @@ async def test_pause_resume_and_run_a_schedule_now(site: Site) -> None:
     assert ran.headers["location"] == "/schedules/1?notice=posted"
     runs = await site.runtime.runs.runs(1)
     assert [(r.trigger, r.chats) for r in runs] == [("manual", 1)]
-    await site.runtime.worker(exclusive={}).drain()
+    await site.runtime.worker(exclusive=False).drain()
     assert [r.params["chat_id"] for r in site.telegram.requests_for("sendMessage")] == ["-100777"]
     detail = await site.client.get("/schedules/1")
     assert "manual" in detail.text and "-100777" in detail.text
@@ -136,7 +136,7 @@ async def test_dead_letters_are_listed_and_replayed_one_or_all_matching(site: Si
     for chat in ("111", "222", "333"):
         site.telegram.script(chat, forbidden())
         await rt.queue.enqueue(NewDelivery("telegram", chat, {"text": f"to {chat}"}))
-    await rt.worker(exclusive={}).drain()
+    await rt.worker(exclusive=False).drain()
     dead = await queue_admin.list_deliveries(rt.queue, DeliveryFilter(state=State.DEAD))
     assert len(dead) == 3
     await sign_in(site.client, site.keys[Role.ADMIN])
@@ -157,7 +157,7 @@ async def test_dead_letters_are_listed_and_replayed_one_or_all_matching(site: Si
     )
     assert rest.headers["location"] == "/deliveries?state=dead&notice=replayed&n=2"
     assert await queue_admin.count_dead(rt.queue, DeliveryFilter()) == 0
-    await rt.worker(exclusive={}).drain()
+    await rt.worker(exclusive=False).drain()
     assert sorted(r.params["chat_id"] for r in site.telegram.requests_for("sendMessage")) == [
         "111", "111", "222", "222", "333", "333"
     ]  # fmt: skip
@@ -168,7 +168,7 @@ async def test_deliveries_can_be_searched_by_state_channel_and_error(site: Site)
     site.telegram.script("444", forbidden())
     await rt.queue.enqueue(NewDelivery("telegram", "444", {"text": "dead"}))
     await rt.queue.enqueue(NewDelivery("telegram", "555", {"text": "fine"}))
-    await rt.worker(exclusive={}).drain()
+    await rt.worker(exclusive=False).drain()
     await sign_in(site.client, site.keys[Role.VIEWER])
     found = await site.client.get("/deliveries", params={"error": "blocked"})
     assert ">444<" in found.text and ">555<" not in found.text
@@ -253,7 +253,7 @@ async def test_the_sandbox_inbox_shows_mail_as_it_would_look(site: Site) -> None
             {"subject": "Stop-loss hit", "text": "hit", "html": "<p><b>hit</b></p>"},
         )
     )
-    await rt.worker(exclusive={}).drain()
+    await rt.worker(exclusive=False).drain()
     await sign_in(site.client, site.keys[Role.VIEWER])
     page = await site.client.get("/sandbox?channel=email")
     assert "Stop-loss hit" in page.text
@@ -311,7 +311,7 @@ async def test_replaying_all_matching_keeps_to_the_lane(site: Site) -> None:
     site.telegram.script("600", forbidden(), forbidden())
     await rt.queue.enqueue(NewDelivery("telegram", "600", {"text": "alert"}))
     await rt.queue.enqueue(NewDelivery("telegram", "600", {"text": "promo"}, lane=Lane.CAMPAIGN))
-    await rt.worker(exclusive={}).drain()
+    await rt.worker(exclusive=False).drain()
     await sign_in(site.client, site.keys[Role.ADMIN])
     listing = await site.client.get("/deliveries?state=dead&lane=campaign")
     assert "Replay 1 dead letter(s) matching" in listing.text
@@ -348,7 +348,7 @@ async def test_pages_end_where_the_data_ends_and_odd_payloads_still_render(site:
     sandboxed = Runtime.build(rt.settings, clock=rt.clock, senders={
         "telegram": SandboxSender("telegram", rt.db, rt.clock)})  # fmt: skip
     try:
-        await sandboxed.worker(exclusive={}).drain()
+        await sandboxed.worker(exclusive=False).drain()
     finally:
         await sandboxed.close()
     page = await site.client.get("/sandbox?channel=telegram")

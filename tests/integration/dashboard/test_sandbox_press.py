@@ -33,7 +33,7 @@ async def sandboxed(
         promos = await runtime.schedules.get_by_name("promos")
         assert promos is not None
         await runtime.runner.run_due(promos.id)
-        await runtime.worker(exclusive={}).drain()
+        await runtime.worker(exclusive=False).drain()
         yield client, runtime
 
 
@@ -85,7 +85,7 @@ async def test_url_buttons_stay_links_and_viewers_get_no_buttons(
     guides = await runtime.schedules.get_by_name("guides")
     assert guides is not None
     await runtime.runner.run_due(guides.id)
-    await runtime.worker(exclusive={}).drain()
+    await runtime.worker(exclusive=False).drain()
     await signed_in(client, runtime, Role.VIEWER)
     inbox = await client.get("/sandbox")
     assert not press_forms(inbox)

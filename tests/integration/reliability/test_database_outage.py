@@ -24,7 +24,7 @@ from herald.clock import SystemClock
 from herald.db import Database, migrate
 from herald.messaging.recipients import RecipientFields, Recipients
 from herald.queue import DeliveryQueue, NewDelivery
-from herald.worker import Worker
+from herald.worker import ChannelPlan, Worker, WorkerOptions
 from herald.worker.dispatcher import LISTEN_CHECK_SECONDS
 from tests.support.alerts import SL_VARS
 from tests.support.fake_telegram import FakeTelegram
@@ -212,7 +212,11 @@ async def test_a_worker_listens_again_once_the_database_is_back(
     await migrate.upgrade(worker_db)
     other = DeliveryQueue(other_db, SystemClock())  # another process, as far as wake-ups go
     sender = ScriptedSender("telegram", SystemClock())
-    worker = Worker(DeliveryQueue(worker_db, SystemClock()), {"telegram": sender}, poll_interval=30)
+    worker = Worker(
+        DeliveryQueue(worker_db, SystemClock()),
+        {"telegram": ChannelPlan(sender)},
+        options=WorkerOptions(poll_interval=30),
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
 

@@ -52,7 +52,7 @@ async def run_command(
         return found is not None
 
     await eventually(replied)
-    await runtime.worker(exclusive={}).drain()  # a fresh worker: no wait for the lease
+    await runtime.worker(exclusive=False).drain()  # a fresh worker: no wait for the lease
     return await replies_to(telegram, GROUP)
 
 

@@ -40,7 +40,7 @@ async def started(settings: Settings, clock: FakeClock) -> AsyncIterator[Runtime
 
 
 async def send_all(runtime: Runtime) -> None:
-    await runtime.worker(exclusive={}).drain()
+    await runtime.worker(exclusive=False).drain()
 
 
 def titles(telegram: FakeTelegram, chat: str) -> list[str]:

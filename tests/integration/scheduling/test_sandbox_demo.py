@@ -37,7 +37,7 @@ async def test_dev_without_a_token_posts_the_first_guide_and_promo_to_the_demo_c
         for schedule in await runtime.schedules.all():
             result = await runtime.runner.run_due(schedule.id)  # the slot of post_on_start
             assert result is not None and result.status == "queued"
-        await runtime.worker(exclusive={}).drain()
+        await runtime.worker(exclusive=False).drain()
         inbox = await read_inbox(runtime.db, channel="telegram")
         assert {m["recipient"] for m in inbox} == {SANDBOX_DEMO_CHAT}
         first_lines = sorted(m["payload"]["text"].split("\n")[0] for m in inbox)

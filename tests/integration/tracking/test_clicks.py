@@ -62,7 +62,7 @@ async def post_promo(runtime: Runtime, telegram: FakeTelegram) -> dict[str, Any]
     assert promos is not None
     result = await runtime.runner.run_due(promos.id)
     assert result is not None and result.status == "queued"
-    await runtime.worker(exclusive={}).drain()
+    await runtime.worker(exclusive=False).drain()
     [message] = [m for m in telegram.messages if m["chat"]["id"] == GROUP]
     return message
 
@@ -265,7 +265,7 @@ async def test_an_offer_cta_answers_with_a_deep_link_and_start_sends_it_privatel
             return await conn.scalar(select(d.c.id).where(d.c.idempotency_key == key)) is not None
 
     await eventually(replied)
-    await runtime.worker(exclusive={}).drain()
+    await runtime.worker(exclusive=False).drain()
     [private] = [m for m in telegram.messages if m["chat"]["id"] == USER]
     assert private["text"].startswith("VIP room")
     [[invite]] = private["reply_markup"]["inline_keyboard"]

@@ -8,9 +8,9 @@ from herald.worker.ratelimit import (
     KeyBuckets,
     RateLimit,
     SlidingWindow,
-    TelegramChatLimits,
     TokenBucket,
 )
+from herald.worker.telegram import TelegramChatLimits
 
 
 def bucket(per_second: float = 10.0, burst: int = 5, now: float = 100.0) -> TokenBucket:

@@ -1,0 +1,48 @@
+"""What the worker is told about one channel: its sender and its limits, as one value.
+
+The worker dispatches any channel the same way; what differs between channels is only
+this value (Telegram's comes from ``worker/telegram.py``), so a plan is built and
+checked without a database, and ``Worker`` takes one per channel instead of a mapping
+per limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from herald.channels import Sender
+from herald.config import ChannelSettings
+from herald.worker.paid import PaidLanes
+from herald.worker.ratelimit import KeyLimits, RateLimit
+
+UNLIMITED = RateLimit(1e9, 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPlan:
+    """How one channel is dispatched.
+
+    ``window``: at most this many sends in any sliding second, counting those in flight
+    (how Telegram counts; None: the bucket alone). ``key_limits``: a token bucket per
+    recipient key. ``exclusive``: the name of a database lease that one worker process
+    at a time holds to dispatch this channel, so that its in-memory limits hold for all
+    processes together. ``paid``: lanes sent by a second sender at their own rate,
+    within a daily budget (worker/paid.py).
+    """
+
+    sender: Sender
+    rate: RateLimit = UNLIMITED
+    concurrency: int = 32
+    window: int | None = None
+    key_limits: KeyLimits | None = None
+    exclusive: str | None = None
+    paid: PaidLanes | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ChannelSettings, sender: Sender) -> ChannelPlan:
+        """The limits every channel has: its bucket and its sends in flight."""
+        return cls(
+            sender,
+            rate=RateLimit(settings.rate_per_second, settings.burst),
+            concurrency=settings.concurrency,
+        )
