@@ -29,7 +29,7 @@ async def test_sign_in_with_the_link_and_press_a_promo_button(tmp_path: Path) ->
             promos = await runtime.schedules.get_by_name("promos")
             assert promos is not None
             await runtime.runner.run_due(promos.id)
-            await runtime.worker(exclusive={}).drain()
+            await runtime.worker(exclusive=False).drain()
             token = await runtime.sign_in_links.create()
 
             page = await browser.new_page(viewport={"width": 1280, "height": 860})
