@@ -120,3 +120,35 @@ def test_no_package_imports_itself_back() -> None:
         for cycle in cycles(graph)
     ]
     assert not described, "import cycles between herald's packages:\n" + "\n".join(described)
+
+
+# docs/architecture.md's layers, lowest first; a package may import only from lower ones.
+LAYERS: list[set[str]] = [
+    {"channel"},
+    {"clock", "config"},
+    {"config_docs", "logging", "db"},
+    {"queue"},
+    {"auth", "metrics"},
+    {"channels"},
+    {"worker"},
+    {"messaging", "scheduling"},
+    {"tracking"},
+    {"bot"},
+    {"runtime"},
+    {"web"},
+    {"cli"},
+    {"__main__"},
+]
+
+
+def test_every_import_points_down_the_layers() -> None:
+    graph = package_graph()
+    rank = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+    assert set(graph) <= set(rank), f"packages without a layer: {set(graph) - set(rank)}"
+    upwards = [
+        f"{a} -> {b}: {', '.join(where)}"
+        for a, targets in graph.items()
+        for b, where in targets.items()
+        if rank[b] >= rank[a]
+    ]
+    assert not upwards, "imports that point up or sideways:\n" + "\n".join(upwards)
