@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from herald.scheduling.content import Kind
-from herald.scheduling.post import PostMessage
+from herald.scheduling.post import PostMessage, post_body
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 
@@ -46,5 +46,5 @@ class Offers:
             recipient = f"tg:{user_id}" if user_id is not None else None
             token = self._signer.link_token(content_id=promo.id, cta=click.cta, recipient=recipient)
             url = f"{self._public_url}/r/{token}"
-        message = PostMessage().title(promo.title).body(promo.body)
+        message = PostMessage().title(promo.title).body(post_body(promo.body, promo.format))
         return message.link_button(button.text, url).payload()

@@ -223,6 +223,7 @@ content = Table(
     Column("enabled", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("format", String(16), nullable=False, server_default="plain"),  # or markdown
     Index("ix_content_kind_id", "kind", "id"),
 )
 

@@ -26,6 +26,14 @@ class Kind(StrEnum):
     PROMO = "promo"
 
 
+class Format(StrEnum):
+    """How a body is written: ``plain`` is sent as written; ``markdown`` is herald's
+    subset (``scheduling.markup``), sent as text plus entities."""
+
+    PLAIN = "plain"
+    MARKDOWN = "markdown"
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     """A call to action: a link, or (promos) a tracked click, a callback button.
@@ -72,6 +80,7 @@ class ContentItem:
     seed_key: str | None
     created_at: datetime
     updated_at: datetime
+    format: Format = Format.PLAIN
 
     @classmethod
     def from_row(cls, row: Any) -> ContentItem:
@@ -88,6 +97,7 @@ class ContentItem:
             seed_key=m["seed_key"],
             created_at=m["created_at"],
             updated_at=m["updated_at"],
+            format=Format(m["format"]),
         )
 
 
@@ -101,12 +111,13 @@ class ContentDraft:
     buttons: Sequence[Button] = ()
     alert_text: str | None = None
     enabled: bool = True
+    format: Format = Format.PLAIN
 
     def unsaved(self, kind: Kind, now: datetime, item_id: int = 0) -> ContentItem:
         """The draft as an item, to preview it before (or without) saving."""
         return ContentItem(
             item_id, kind, self.title, self.body, self.footer, tuple(self.buttons),
-            self.alert_text, self.enabled, None, now, now,
+            self.alert_text, self.enabled, None, now, now, self.format,
         )  # fmt: skip
 
     def values(self) -> dict[str, Any]:
@@ -117,6 +128,7 @@ class ContentDraft:
             "buttons": [b.to_json() for b in self.buttons],
             "alert_text": self.alert_text,
             "enabled": self.enabled,
+            "format": self.format.value,
         }
 
 
@@ -200,6 +212,8 @@ class ContentStore:
         values = dict(changes)
         if "buttons" in values:
             values["buttons"] = [b.to_json() for b in values["buttons"]]
+        if "format" in values:
+            values["format"] = Format(values["format"]).value
         return await self._write(item_id, kind, values)
 
     async def replace(self, item_id: int, kind: Kind, draft: ContentDraft) -> bool:

@@ -2,8 +2,11 @@
 
 Only a promo's buttons may be tracked clicks (a button without a url, or one marked
 ``click``) and only a promo has an alert text (the answer shown when its tracked
-button is pressed). The API and the dashboard both check drafts here, so the two
-faces accept the same content and name the same field when they refuse it.
+button is pressed). A markdown body must convert (``scheduling.markup``), and the post
+must fit Telegram's limit as Telegram counts it: code points of the text as posted
+(title, body and footer, markup removed). The API and the dashboard both check drafts
+here, so the two faces accept the same content and name the same field when they
+refuse it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from herald.scheduling.content import Button, ContentDraft, ContentItem, Kind
+from herald.scheduling.content import Button, ContentDraft, ContentItem, Format, Kind
+from herald.scheduling.markup import MarkupError
+from herald.scheduling.post import posted_text
 
-MAX_TEXT = 4000  # Telegram allows 4096 characters once the markup is parsed
+MAX_TEXT = 4096  # a message's text, in code points once the markup is removed
+MAX_CAPTION = 1024  # a media message's caption, counted alike
+MAX_SOURCE = 4 * MAX_TEXT  # a body as written: markup and link urls take room too
 MAX_TITLE = 256
 MAX_FOOTER = 512
 MAX_ALERT_TEXT = 200  # Telegram's limit for a callback answer
@@ -21,7 +28,6 @@ MAX_BUTTONS = 8
 MAX_BUTTON_TEXT = 64
 MAX_URL = 2048
 URL_PATTERN = r"^(https?|tg)://\S+$"
-TOO_LONG = f"title, body and footer together exceed {MAX_TEXT} characters"
 
 
 class ContentRuleError(ValueError):
@@ -34,8 +40,29 @@ class ContentRuleError(ValueError):
         self.msg = msg
 
 
-def fits(title: str, body: str, footer: str | None) -> bool:
-    return len(title) + len(body) + len(footer or "") <= MAX_TEXT
+def fits_text(text: str) -> bool:
+    """Whether Telegram takes ``text`` (as posted) as a message's text."""
+    return len(text) <= MAX_TEXT
+
+
+def fits_caption(text: str) -> bool:
+    """Whether Telegram takes ``text`` (as posted) as a media message's caption."""
+    return len(text) <= MAX_CAPTION
+
+
+def _posted(title: str, body: str, footer: str | None, body_format: Format) -> None:
+    """The post these parts make must convert and fit a message; the error names the
+    body (the part with the markup, and the one that is long)."""
+    try:
+        text = posted_text(title, body, footer, body_format)
+    except MarkupError as exc:
+        raise ContentRuleError(("body",), str(exc)) from exc
+    if not fits_text(text):
+        raise ContentRuleError(
+            ("body",),
+            f"the post would be {len(text)} characters (title, body and footer as posted, "
+            f"markup removed); Telegram allows {MAX_TEXT}",
+        )
 
 
 def _alert_text(kind: Kind, alert_text: str | None) -> None:
@@ -63,8 +90,7 @@ def checked(kind: Kind, draft: ContentDraft) -> ContentDraft:
     """The draft, if this kind may hold it; else ContentRuleError naming the field."""
     _alert_text(kind, draft.alert_text)
     _buttons(kind, draft.buttons)
-    if not fits(draft.title, draft.body, draft.footer):
-        raise ContentRuleError((), TOO_LONG)
+    _posted(draft.title, draft.body, draft.footer, draft.format)
     return draft
 
 
@@ -74,7 +100,9 @@ def checked_changes(kind: Kind, current: ContentItem, changes: Mapping[str, Any]
     _alert_text(kind, changes.get("alert_text"))
     if changes.get("buttons") is not None:
         _buttons(kind, changes["buttons"])
-    title = changes.get("title", current.title)
-    body = changes.get("body", current.body)
-    if not fits(title, body, changes.get("footer", current.footer)):
-        raise ContentRuleError((), TOO_LONG)
+    _posted(
+        changes.get("title", current.title),
+        changes.get("body", current.body),
+        changes.get("footer", current.footer),
+        Format(changes.get("format", current.format)),
+    )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from herald.scheduling.content import ContentItem
-from herald.scheduling.markup import Entity, Formatted, utf16_length
+from herald.scheduling.content import ContentItem, Format
+from herald.scheduling.markup import Entity, Formatted, to_entities, utf16_length
 
 SEPARATOR = "\n\n"
 
@@ -85,6 +85,17 @@ class PostMessage:
         return payload
 
 
+def post_body(body: str, body_format: Format) -> str | Formatted:
+    """A body as PostMessage takes it: markdown converted (MarkupError if malformed)."""
+    return to_entities(body) if body_format is Format.MARKDOWN else body
+
+
+def posted_text(title: str, body: str, footer: str | None, body_format: Format) -> str:
+    """The text a post of these parts shows, as Telegram counts its length."""
+    message = PostMessage().title(title).body(post_body(body, body_format)).footer(footer)
+    return message.formatted().text
+
+
 def _whole(text: str, kind: str) -> Formatted:
     return Formatted(text, (Entity(kind, 0, utf16_length(text)),) if text else ())
 
@@ -97,7 +108,8 @@ def render_post(
     Callback CTAs get signed callback data; with a ``public_url`` links go through
     ``{public_url}/r/<token>``, so their clicks are counted too.
     """
-    message = PostMessage().title(item.title).body(item.body).footer(item.footer)
+    body = post_body(item.body, item.format)
+    message = PostMessage().title(item.title).body(body).footer(item.footer)
     for index, button in enumerate(item.buttons):
         if button.callback:
             message.callback_button(button.text, signer.sign(item.id, index))

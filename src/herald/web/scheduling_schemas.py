@@ -15,18 +15,16 @@ from pydantic import Field, field_validator, model_validator
 from herald.config import parse_chat_ids
 from herald.db.types import MAX_ID
 from herald.scheduling.cadence import Cadence, zone
-from herald.scheduling.content import Button, ContentDraft
+from herald.scheduling.content import Button, ContentDraft, Format
 from herald.scheduling.content_rules import (
     MAX_ALERT_TEXT,
     MAX_BUTTON_TEXT,
     MAX_BUTTONS,
     MAX_FOOTER,
-    MAX_TEXT,
+    MAX_SOURCE,
     MAX_TITLE,
     MAX_URL,
-    TOO_LONG,
     URL_PATTERN,
-    fits,
 )
 from herald.scheduling.schedules import (
     DEFAULT_CADENCE,
@@ -54,21 +52,25 @@ class ButtonIn(RequestModel):
         return Button(self.text, self.url, self.click)
 
 
+FORMAT_HELP = (
+    "plain: the body is sent as written; markdown: herald's subset (docs/scheduling.md), "
+    "sent as text plus entities"
+)
+
+
 class ContentIn(RequestModel):
+    """The post's length (as posted, markup removed) and a markdown body's markup are
+    checked by ``content_rules.checked``, which both faces call."""
+
     title: str = Field(min_length=1, max_length=MAX_TITLE)
-    body: str = Field(min_length=1, max_length=MAX_TEXT)
+    body: str = Field(min_length=1, max_length=MAX_SOURCE)
+    format: Format = Field(Format.PLAIN, description=FORMAT_HELP)
     footer: str | None = Field(None, max_length=MAX_FOOTER)
     buttons: list[ButtonIn] = Field(default_factory=list, max_length=MAX_BUTTONS)
     alert_text: str | None = Field(
         None, max_length=MAX_ALERT_TEXT, description="promos: the answer to a tracked click"
     )
     enabled: bool = True
-
-    @model_validator(mode="after")
-    def _fits(self) -> ContentIn:
-        if not fits(self.title, self.body, self.footer):
-            raise ValueError(TOO_LONG)
-        return self
 
     def draft(self) -> ContentDraft:
         """As written; ``content_rules.checked`` says whether its kind may hold it."""
@@ -79,12 +81,14 @@ class ContentIn(RequestModel):
             buttons=tuple(b.button() for b in self.buttons),
             alert_text=self.alert_text,
             enabled=self.enabled,
+            format=self.format,
         )
 
 
 class ContentPatch(RequestModel):
     title: str | None = Field(None, min_length=1, max_length=MAX_TITLE)
-    body: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    body: str | None = Field(None, min_length=1, max_length=MAX_SOURCE)
+    format: Format | None = Field(None, description=FORMAT_HELP)
     footer: str | None = Field(None, max_length=MAX_FOOTER)
     buttons: list[ButtonIn] | None = Field(None, max_length=MAX_BUTTONS)
     alert_text: str | None = Field(None, max_length=MAX_ALERT_TEXT)

@@ -222,6 +222,31 @@ async def test_a_new_promo_with_a_tracked_button(site: Site) -> None:
     assert promo is not None and promo.buttons[0].callback and promo.alert_text == "Thanks!"
 
 
+async def test_a_markdown_body_is_chosen_in_a_select_and_previewed_as_the_app_shows_it(
+    site: Site,
+) -> None:
+    await sign_in(site.client, site.keys[Role.ADMIN])
+    page = await site.client.get("/content/new/guide")
+    assert '<option value="plain" selected>plain</option>' in page.text
+    form = {"csrf": csrf_of(page), "title": "Sizing", "format": "markdown", "enabled": "on",
+            "body": "**Risk** [guide](https://example.com/g)\n>! long\n```py\nx = 1\n```",
+            "button-0-text": "Read", "button-0-url": "https://example.com/r"}  # fmt: skip
+    created = await site.client.post("/content/new/guide", data=form)
+    assert created.status_code == 303, created.text
+    new_id = int(created.headers["location"].split("/")[2].split("?")[0])
+    edit = await site.client.get(f"/content/{new_id}")
+    assert '<option value="markdown" selected>markdown</option>' in edit.text
+    assert (
+        '<b>Sizing</b><br><br><b>Risk</b> <a href="https://example.com/g" '
+        'rel="noopener noreferrer">guide</a><br><blockquote class="expandable">long</blockquote>'
+        '<br><pre data-language="py">x = 1</pre>'
+    ) in edit.text
+    form["body"] = "**Risk\nnever closed**"
+    refused = await site.client.post(f"/content/{new_id}/preview", data=form)
+    assert refused.status_code == 422
+    assert "body: line 1, column 1: ** (bold) is never closed on this line" in refused.text
+
+
 async def test_the_analytics_page_charts_clicks_per_promo(site: Site, clock: FakeClock) -> None:
     promos = await site.runtime.content.all(Kind.PROMO)
     now = clock.now()

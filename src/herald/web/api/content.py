@@ -37,6 +37,7 @@ class ContentOut(BaseModel):
     kind: str
     title: str
     body: str
+    format: str = Field(description="plain or markdown (the body's)")
     footer: str | None
     buttons: list[ButtonOut]
     alert_text: str | None
@@ -66,6 +67,7 @@ def _out(item: ContentItem) -> ContentOut:
         kind=item.kind.value,
         title=item.title,
         body=item.body,
+        format=item.format.value,
         footer=item.footer,
         buttons=[ButtonOut(text=b.text, url=b.url, click=b.callback) for b in item.buttons],
         alert_text=item.alert_text,
@@ -113,7 +115,7 @@ def content_router(kind: Kind) -> APIRouter:
     ) -> ContentOut:
         current = await found(runtime, item_id)
         changes = body.model_dump(exclude_unset=True)
-        for required in ("title", "body", "buttons", "enabled"):
+        for required in ("title", "body", "buttons", "enabled", "format"):
             if required in changes and changes[required] is None:
                 raise unprocessable(["body", required], "may not be null")
         if body.buttons is not None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from herald.scheduling.content import ContentDraft, ContentItem, Kind
+from herald.scheduling.content import ContentDraft, ContentItem, Format, Kind
 from herald.scheduling.content_rules import MAX_BUTTONS, ContentRuleError, checked
 from herald.scheduling.post import render_post
 from herald.web.dashboard.auth import DashboardUser, Operator, User
@@ -50,6 +50,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
     return {
         "title": item.title,
         "body": item.body,
+        "format": item.format.value,
         "footer": item.footer or "",
         "alert_text": item.alert_text or "",
         "enabled": item.enabled,
@@ -77,6 +78,7 @@ async def _read_form(request: Request) -> dict[str, Any]:
     return {
         "title": text("title"),
         "body": text("body"),
+        "format": text("format") or Format.PLAIN.value,
         "footer": text("footer"),
         "alert_text": text("alert_text"),
         "enabled": bool(form.get("enabled")),
@@ -126,6 +128,7 @@ def _page(
         request,
         "content_edit.html",
         user,
+        formats=[f.value for f in Format],
         status_code=422 if errors else 200,
         active="content",
         kind=kind.value,
@@ -141,7 +144,8 @@ def _page(
 async def new_item(
     kind: Kind, request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    form = {"title": "", "body": "", "footer": "", "alert_text": "", "enabled": True, "buttons": []}
+    form = {"title": "", "body": "", "format": Format.PLAIN.value, "footer": "", "alert_text": "",
+            "enabled": True, "buttons": []}  # fmt: skip
     return _page(request, pages, runtime, user, kind, None, form, None, [])
 
 
