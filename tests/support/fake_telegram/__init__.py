@@ -14,8 +14,8 @@ Beyond text it speaks rich posts as Telegram does (tests/integration/channels/
 fake_bot_api/ holds it to python-telegram-bot): photos, videos, animations, documents
 and albums by upload, file_id or URL (``media`` counts uploads), the edit methods,
 deleteMessage within 48 hours (``age_message``), pins, forum topics (``make_forum``),
-entities checked in UTF-16 units with limits in code points. ``message(chat, id)`` is
-what a chat shows.
+entities checked in UTF-16 units with limits in code points, getChatMemberCount and
+``my_chat_member`` / ``chat_member`` updates. ``message(chat, id)`` is what a chat shows.
 Modules: server (state, the route, the send gate), sending, editing, updates, members,
 media, entities, markdown_v2, html, wire, replies, limits.
 

@@ -1,4 +1,5 @@
-"""Chat members: getChatMember."""
+"""Chat members: getChatMember, getChatMemberCount and the ChatMemberUpdated updates
+(``my_chat_member``: the bot's own status changed; ``chat_member``: someone else's)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tests.support.fake_telegram.replies import Body, Refused, ok
 if TYPE_CHECKING:
     from tests.support.fake_telegram.server import FakeTelegram
 
+DEFAULT_MEMBER_COUNT = 2  # the bot and the one who added it
 ADMIN_RIGHTS = (
     "can_manage_chat",
     "can_delete_messages",
@@ -33,6 +35,11 @@ async def get_chat_member(tg: FakeTelegram, _token: str, params: Body) -> tuple[
     return 200, ok(member("member", user_obj))
 
 
+async def get_chat_member_count(tg: FakeTelegram, _token: str, params: Body) -> tuple[int, Body]:
+    chat = tg.existing_chat(params)
+    return 200, ok(tg.member_counts.get(chat, DEFAULT_MEMBER_COUNT))
+
+
 def member(status: str, user: Body) -> Body:
     """A ChatMember of ``status`` (creator, administrator, member, restricted, left, kicked)."""
     if status == "administrator":
@@ -48,4 +55,14 @@ def member(status: str, user: Body) -> Body:
     return {"status": status, "user": user}
 
 
-METHODS = {"getChatMember": get_chat_member}
+def member_updated(chat: Body, by: Body, user: Body, old: str, new: str, date: int) -> Body:
+    return {
+        "chat": chat,
+        "from": by,
+        "date": date,
+        "old_chat_member": member(old, user),
+        "new_chat_member": member(new, user),
+    }
+
+
+METHODS = {"getChatMember": get_chat_member, "getChatMemberCount": get_chat_member_count}

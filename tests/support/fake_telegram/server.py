@@ -92,6 +92,7 @@ class FakeTelegram:
     pin_forbidden_chats: set[str] = field(default_factory=set)  # the bot may not pin here
     # Forum supergroups: chat -> {topic id: open}; a thread id elsewhere is ignored.
     forum_topics: dict[str, dict[int, bool]] = field(default_factory=dict)
+    member_counts: dict[str, int] = field(default_factory=dict)  # getChatMemberCount
     media: MediaStore = field(default_factory=MediaStore)  # uploads and issued file_ids
     wall_clock: Callable[[], float] = time.time
 
@@ -100,6 +101,7 @@ class FakeTelegram:
         self.random = random.Random(self.seed)
         self.scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
         self.updates: list[Body] = []
+        self.allowed_updates: list[str] | None = None  # the last a getUpdates or webhook named
         self._update_ids = iter(range(1, 1 << 62))
         self.callback_ids: set[str] = set()
         self._callback_seq = itertools.count(4_100_000_000_000_000_001)
@@ -234,6 +236,34 @@ class FakeTelegram:
     def message(self, chat_id: str | int, message_id: int) -> Body | None:
         """What the chat shows as this message now (None once deleted)."""
         return self.chat_messages.get((str(chat_id), message_id))
+
+    def push_my_chat_member(
+        self, chat_id: int, old: str, new: str, *, from_user_id: int | None = None
+    ) -> Body:
+        """The bot's own status in a chat changed (e.g. "member" -> "kicked", "left" ->
+        "administrator"), by ``from_user_id`` (the chat itself for a private chat)."""
+        bot = self._bot_user(self.token)
+        return self._push_member("my_chat_member", chat_id, bot, old, new, from_user_id)
+
+    def push_chat_member(
+        self, chat_id: int, user_id: int, old: str, new: str, *, from_user_id: int | None = None
+    ) -> Body:
+        """Someone's status changed in a chat where the bot is an administrator; served
+        only to a bot whose allowed_updates lists "chat_member"."""
+        user = {"id": user_id, "is_bot": False, "first_name": "Test"}
+        return self._push_member("chat_member", chat_id, user, old, new, from_user_id)
+
+    def _push_member(
+        self, kind: str, chat_id: int, user: Body, old: str, new: str, by: int | None
+    ) -> Body:
+        actor = {
+            "id": by if by is not None else abs(chat_id),
+            "is_bot": False,
+            "first_name": "Test",
+        }
+        date = int(self.wall_clock())
+        changed = members.member_updated(self._chat(str(chat_id)), actor, user, old, new, date)
+        return self.push_update({kind: changed})
 
     def existing_chat(self, params: Body) -> str:
         """``chat_id`` of a request about a chat that must exist, or Refused."""

@@ -1,4 +1,4 @@
-"""Updates and callbacks: getUpdates (long polls, offsets), the webhook
+"""Updates and callbacks: getUpdates (long polls, offsets, allowed_updates), the webhook
 methods and answerCallbackQuery."""
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from tests.support.fake_telegram.wire import flag
 
 if TYPE_CHECKING:
     from tests.support.fake_telegram.server import FakeTelegram
+
+# Updates Telegram sends only to a bot that lists them in allowed_updates.
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 async def answer_callback_query(tg: FakeTelegram, _token: str, params: Body) -> tuple[int, Body]:
@@ -31,20 +34,32 @@ async def get_updates(tg: FakeTelegram, _token: str, params: Body) -> tuple[int,
             "use deleteWebhook to delete the webhook first"
         )
         return 409, error_body(409, description)
+    if isinstance(params.get("allowed_updates"), list):
+        tg.allowed_updates = params["allowed_updates"]
     offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
     if offset > 0:  # confirms every update before it
         tg.updates = [u for u in tg.updates if u["update_id"] >= offset]
-    if not tg.updates and float(params.get("timeout") or 0) > 0:
+    if not _wanted(tg) and float(params.get("timeout") or 0) > 0:
         tg.update_pushed.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(tg.update_pushed.wait(), float(params["timeout"]))
-    return 200, ok(tg.updates[:limit])
+    return 200, ok(_wanted(tg)[:limit])
+
+
+def _wanted(tg: FakeTelegram) -> list[Body]:
+    """The pending updates the bot's ``allowed_updates`` let through (Telegram's default
+    leaves out the opt-in kinds)."""
+    allowed = tg.allowed_updates
+    kinds = [(u, next(k for k in u if k != "update_id")) for u in tg.updates]
+    return [u for u, kind in kinds if (kind in allowed if allowed else kind not in OPT_IN_UPDATES)]
 
 
 async def set_webhook(tg: FakeTelegram, token: str, params: Body) -> tuple[int, Body]:
     if not params.get("url"):
         return await delete_webhook(tg, token, params)
     tg.webhook = params
+    if isinstance(params.get("allowed_updates"), list):
+        tg.allowed_updates = params["allowed_updates"]
     return 200, ok(True, description="Webhook was set")
 
 
