@@ -9,6 +9,7 @@ from herald.config import load_settings
 from herald.scheduling.defaults import SANDBOX_DEMO_CHAT
 from tests.support.app import serve
 from tests.support.dashboard import sign_in
+from tests.support.posting import post_now
 
 BODY = "**Risk** ||1%|| ~~5%~~ __per__ _trade_\n> cut `early`\n[guide](https://example.com/g)"
 
@@ -22,15 +23,7 @@ async def test_a_markdown_post_is_drawn_from_its_entities(
             "/api/v1/guides", json={"title": "Sizing 📈", "body": BODY, "format": "markdown"}
         )
         assert guide.status_code == 201, guide.text
-        schedule = await client.post(
-            "/api/v1/schedules",
-            json={"name": "md", "kind": "playlist", "items": [guide.json()["id"]],
-                  "chat_ids": [SANDBOX_DEMO_CHAT]},
-        )  # fmt: skip
-        assert schedule.status_code == 201, schedule.text
-        ran = await client.post(f"/api/v1/schedules/{schedule.json()['id']}/run")
-        assert ran.status_code == 202, ran.text
-        await runtime.worker(exclusive=False).drain()
+        await post_now(client, runtime, guide.json()["id"], SANDBOX_DEMO_CHAT)
 
         _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
         del client.headers["Authorization"]

@@ -12,10 +12,10 @@ from herald.clock import FakeClock
 from herald.runtime import Runtime
 from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.posting import post_now
 from tests.support.telegram_app import telegram_settings
 
 GUIDES = "/api/v1/guides"
-SCHEDULES = "/api/v1/schedules"
 CHAT = "-1001"
 BODY = (
     "**Risk** 🎉 _per_ __trade__: ~~5%~~ ||1%||, see [the guide](https://example.com/risk).\n"
@@ -53,15 +53,7 @@ async def test_markdown_is_posted_as_text_and_entities(
         assert created.status_code == 201, created.text
         assert created.json()["format"] == "markdown"
         assert created.json()["body"] == BODY  # stored as written
-        schedule = await client.post(
-            SCHEDULES,
-            json={"name": "md", "kind": "playlist", "items": [created.json()["id"]],
-                  "chat_ids": [CHAT]},
-        )  # fmt: skip
-        assert schedule.status_code == 201, schedule.text
-        ran = await client.post(f"{SCHEDULES}/{schedule.json()['id']}/run")
-        assert ran.status_code == 202, ran.text
-        await runtime.worker(exclusive=False).drain()
+        await post_now(client, runtime, created.json()["id"], CHAT)
 
     [sent] = [r for r in telegram.requests if r.method == "sendMessage"]
     assert "parse_mode" not in sent.params
