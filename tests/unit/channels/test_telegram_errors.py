@@ -72,6 +72,8 @@ def test_forbidden_is_permanent_with_who_shut_the_door(description: str, reason:
             "bad_markup",
         ),
         ("Bad Request: message is too long", "too_long"),
+        ("Bad Request: TOPIC_CLOSED", "topic_closed"),
+        ("Bad Request: message thread not found", "topic_not_found"),
         ("Bad Request: message text is empty", "bad_request"),
         ("Bad Request: BUTTON_DATA_INVALID", "bad_request"),
     ],

@@ -35,6 +35,8 @@ class TelegramReason(StrEnum):
     DEACTIVATED = "deactivated"
     CHAT_NOT_FOUND = "chat_not_found"
     BAD_MARKUP = "bad_markup"
+    TOPIC_CLOSED = "topic_closed"  # a forum topic closed: the chat itself still takes posts
+    TOPIC_NOT_FOUND = "topic_not_found"  # no such forum topic (message thread) in the chat
     TOO_LONG = "too_long"
     BAD_REQUEST = "bad_request"
     BAD_PAYLOAD = "bad_payload"  # refused before sending: the payload is not one we can send
@@ -63,6 +65,8 @@ _FORBIDDEN_REASONS = (
     ("blocked", TelegramReason.BLOCKED),
 )
 _BAD_REQUEST_REASONS = (
+    ("topic_closed", TelegramReason.TOPIC_CLOSED),
+    ("message thread not found", TelegramReason.TOPIC_NOT_FOUND),
     ("chat not found", TelegramReason.CHAT_NOT_FOUND),
     ("can't parse entities", TelegramReason.BAD_MARKUP),
     ("message is too long", TelegramReason.TOO_LONG),

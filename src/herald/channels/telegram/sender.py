@@ -8,6 +8,7 @@ loop would spend its rate limit proving the token it is about to use anyway.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -35,29 +36,53 @@ def message_params(payload: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(text, str) or not text:
         raise ValueError("'text' must be a non-empty string")
     params: dict[str, Any] = {"text": text}
-    parse_mode = payload.get("parse_mode", DEFAULT_PARSE_MODE)
+    parse_mode = _checked(payload, "parse_mode", _is(str), "a string or null", DEFAULT_PARSE_MODE)
     if parse_mode is not None:
-        if not isinstance(parse_mode, str):
-            raise ValueError("'parse_mode' must be a string or null")
         params["parse_mode"] = parse_mode
-    entities = payload.get("entities")
-    if entities is not None:
-        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
-            raise ValueError("'entities' must be a list of MessageEntity objects")
-        if entities:
-            params["entities"] = entities
-    preview = payload.get("disable_web_page_preview")
-    if preview is not None and not isinstance(preview, bool):
-        raise ValueError("'disable_web_page_preview' must be a boolean")
-    if preview:
+    entities = _checked(payload, "entities", _entities, "a list of MessageEntity objects")
+    if entities:
+        params["entities"] = entities
+    if _checked(payload, "disable_web_page_preview", _is(bool), "a boolean"):
         params["link_preview_options"] = _NO_PREVIEW
-    rows = payload.get("buttons")
-    if rows is not None:
-        if not isinstance(rows, list) or not all(isinstance(row, list) and row for row in rows):
-            raise ValueError("'buttons' must be a list of non-empty rows (lists of buttons)")
-        if rows:
-            params["reply_markup"] = {"inline_keyboard": [[_button(b) for b in r] for r in rows]}
+    for flag in ("disable_notification", "protect_content"):
+        if _checked(payload, flag, _is(bool), "a boolean"):
+            params[flag] = True
+    preview = _checked(payload, "link_preview_options", _is(dict), "a LinkPreviewOptions object")
+    if preview is not None:
+        params["link_preview_options"] = preview
+    thread = _checked(payload, "message_thread_id", _thread, "a positive integer")
+    if thread is not None:
+        params["message_thread_id"] = thread
+    rows = _checked(payload, "buttons", _rows, "a list of non-empty rows (lists of buttons)")
+    if rows:
+        params["reply_markup"] = {"inline_keyboard": [[_button(b) for b in r] for r in rows]}
     return params
+
+
+def _checked(
+    payload: dict[str, Any], key: str, fits: Callable[[Any], bool], what: str, default: Any = None
+) -> Any:
+    """``payload[key]`` (or ``default``), if it is null or ``fits``; else ValueError."""
+    value = payload.get(key, default)
+    if value is not None and not fits(value):
+        raise ValueError(f"'{key}' must be {what}")
+    return value
+
+
+def _is(kind: type) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, kind)
+
+
+def _entities(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(e, dict) for e in value)
+
+
+def _thread(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _rows(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(row, list) and row for row in value)
 
 
 def _button(spec: Any) -> dict[str, str]:

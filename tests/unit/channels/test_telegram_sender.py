@@ -1,0 +1,47 @@
+"""sendMessage's parameters from a payload: passed through once their types check, and a
+malformed payload refused before any call (the sender makes it a bad_payload outcome)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from herald.channels.telegram.sender import message_params
+
+
+def test_sending_options_reach_the_parameters_as_given() -> None:
+    preview = {"url": "https://e.com", "show_above_text": True}
+    payload = {"text": "x", "parse_mode": None, "disable_notification": True,
+               "protect_content": True, "message_thread_id": 5,
+               "link_preview_options": preview}  # fmt: skip
+    assert message_params(payload) == {k: v for k, v in payload.items() if k != "parse_mode"}
+
+
+def test_false_flags_are_telegrams_defaults_and_the_old_preview_switch_still_works() -> None:
+    payload = {"text": "x", "disable_notification": False, "protect_content": False,
+               "disable_web_page_preview": True}  # fmt: skip
+    assert message_params(payload) == {
+        "text": "x",
+        "parse_mode": "MarkdownV2",
+        "link_preview_options": {"is_disabled": True},
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"parse_mode": 5},
+        {"entities": ["bold"]},
+        {"disable_web_page_preview": "yes"},
+        {"disable_notification": "yes"},
+        {"protect_content": 1},
+        {"link_preview_options": "off"},
+        {"message_thread_id": 0},
+        {"message_thread_id": True},
+        {"buttons": [[]]},
+    ],
+)
+def test_a_malformed_payload_is_refused_naming_the_field(payload: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(payload))):
+        message_params({"text": "x", **payload})
