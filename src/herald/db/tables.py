@@ -224,6 +224,7 @@ content = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("format", String(16), nullable=False, server_default="plain"),  # or markdown
+    Column("options", JSON),  # scheduling.options.PostOptions, only the fields set
     Index("ix_content_kind_id", "kind", "id"),
 )
 
@@ -244,6 +245,7 @@ schedules = Table(
     Column("next_slot_at", UTCDateTime),  # the next slot to claim (null when paused)
     Column("last_slot_at", UTCDateTime),
     Column("last_result", JSON),
+    Column("options", JSON),  # overrides the content's options field by field
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -254,11 +256,13 @@ schedule_chats = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("schedule_id", BigId, nullable=False),
     Column("chat_id", String(64), nullable=False),
+    # A forum topic (message_thread_id); 0 is the chat itself, so the unique key holds.
+    Column("topic_id", BigInteger, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False),
     Column("inactive_reason", String(255)),
     Column("added_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("schedule_id", "chat_id"),
+    UniqueConstraint("schedule_id", "chat_id", "topic_id"),
 )
 
 # One row per slot claimed: the unique (schedule, slot) is what makes a slot post once.
@@ -291,12 +295,13 @@ schedule_posts = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("run_id", BigId, nullable=False),
     Column("chat_id", String(64), nullable=False),
+    Column("topic_id", BigInteger, nullable=False, server_default="0"),  # 0: no topic
     Column("delivery_id", BigId),
     Column("status", String(16), nullable=False),  # queued, sent, failed
     Column("message_id", String(64)),
     Column("error", Text),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("run_id", "chat_id"),
+    UniqueConstraint("run_id", "chat_id", "topic_id"),
     Index("ix_schedule_posts_delivery_id", "delivery_id"),
     Index("ix_schedule_posts_status", "status"),
 )

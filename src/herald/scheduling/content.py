@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import content
+from herald.scheduling.options import NO_OPTIONS, PostOptions
 
 
 class Kind(StrEnum):
@@ -81,6 +82,7 @@ class ContentItem:
     created_at: datetime
     updated_at: datetime
     format: Format = Format.PLAIN
+    options: PostOptions = NO_OPTIONS  # defaults a schedule's options override
 
     @classmethod
     def from_row(cls, row: Any) -> ContentItem:
@@ -98,6 +100,7 @@ class ContentItem:
             created_at=m["created_at"],
             updated_at=m["updated_at"],
             format=Format(m["format"]),
+            options=PostOptions.from_json(m["options"]),
         )
 
 
@@ -112,12 +115,13 @@ class ContentDraft:
     alert_text: str | None = None
     enabled: bool = True
     format: Format = Format.PLAIN
+    options: PostOptions = NO_OPTIONS
 
     def unsaved(self, kind: Kind, now: datetime, item_id: int = 0) -> ContentItem:
         """The draft as an item, to preview it before (or without) saving."""
         return ContentItem(
             item_id, kind, self.title, self.body, self.footer, tuple(self.buttons),
-            self.alert_text, self.enabled, None, now, now, self.format,
+            self.alert_text, self.enabled, None, now, now, self.format, self.options,
         )  # fmt: skip
 
     def values(self) -> dict[str, Any]:
@@ -129,6 +133,7 @@ class ContentDraft:
             "alert_text": self.alert_text,
             "enabled": self.enabled,
             "format": self.format.value,
+            "options": self.options.to_json() or None,
         }
 
 
@@ -208,12 +213,14 @@ class ContentStore:
         return {int(r.id): ContentItem.from_row(r) for r in rows}
 
     async def update(self, item_id: int, kind: Kind, changes: Mapping[str, Any]) -> bool:
-        """Change some fields (``buttons`` as Button values)."""
+        """Change some fields (``buttons`` as Button values, ``options`` as PostOptions)."""
         values = dict(changes)
         if "buttons" in values:
             values["buttons"] = [b.to_json() for b in values["buttons"]]
         if "format" in values:
             values["format"] = Format(values["format"]).value
+        if "options" in values:
+            values["options"] = values["options"].to_json() or None
         return await self._write(item_id, kind, values)
 
     async def replace(self, item_id: int, kind: Kind, draft: ContentDraft) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from herald.scheduling.content import ContentItem, Format
 from herald.scheduling.markup import Entity, Formatted, to_entities, utf16_length
+from herald.scheduling.options import PostOptions
 
 SEPARATOR = "\n\n"
 
@@ -101,9 +102,13 @@ def _whole(text: str, kind: str) -> Formatted:
 
 
 def render_post(
-    item: ContentItem, signer: ButtonSigner, public_url: str | None = None
+    item: ContentItem,
+    signer: ButtonSigner,
+    public_url: str | None = None,
+    options: PostOptions | None = None,
 ) -> dict[str, Any]:
-    """The Telegram payload of a guide or promo.
+    """The Telegram payload of a guide or promo, sent with ``options`` (the item's own
+    when none are given: a schedule passes its overrides over them).
 
     Callback CTAs get signed callback data; with a ``public_url`` links go through
     ``{public_url}/r/<token>``, so their clicks are counted too.
@@ -119,7 +124,7 @@ def render_post(
         else:
             assert button.url is not None
             message.link_button(button.text, button.url)
-    return message.payload()
+    return message.payload() | (options or item.options).telegram()
 
 
 def preview(

@@ -15,6 +15,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import insert, select, update
@@ -36,7 +37,13 @@ from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.cadence import plan
 from herald.scheduling.content import ContentItem, Kind
 from herald.scheduling.post import ButtonSigner, render_post
-from herald.scheduling.schedules import Schedule, ScheduleChat, ScheduleKind, locked
+from herald.scheduling.schedules import (
+    ChatTarget,
+    Schedule,
+    ScheduleChat,
+    ScheduleKind,
+    locked,
+)
 
 log = structlog.get_logger("herald.scheduling")
 
@@ -206,15 +213,17 @@ class SlotRunner:
             return RunResult(run_id, "no_chats")
         index = schedule.position % len(playlist)
         item = playlist[index]
-        payload = render_post(item, self._signer, self._public_url)
-        keys = {chat: f"post:{run_id}:{chat}" for chat in chats}
+        payload = render_post(
+            item, self._signer, self._public_url, schedule.options.over(item.options)
+        )
+        keys = {chat: post_key(run_id, chat) for chat in chats}
         await self._queue.enqueue_in(
             conn,
             [
                 NewDelivery(
                     channel=Channel.TELEGRAM,
-                    recipient=chat,
-                    payload=payload,
+                    recipient=chat.chat_id,
+                    payload=_to_topic(payload, chat),
                     lane=Lane.CAMPAIGN,
                     campaign=schedule_campaign(schedule.id),
                     idempotency_key=key,
@@ -236,7 +245,8 @@ class SlotRunner:
             [
                 {
                     "run_id": run_id,
-                    "chat_id": chat,
+                    "chat_id": chat.chat_id,
+                    "topic_id": chat.stored_topic,
                     "delivery_id": ids[key],
                     "status": "queued",
                     "updated_at": now,
@@ -304,6 +314,16 @@ class SlotRunner:
         )
 
 
+def post_key(run_id: int, chat: ChatTarget) -> str:
+    """The delivery's idempotency key: one post per run, chat and topic."""
+    topic = f":{chat.topic_id}" if chat.topic_id else ""
+    return f"post:{run_id}:{chat.chat_id}{topic}"
+
+
+def _to_topic(payload: dict[str, Any], chat: ChatTarget) -> dict[str, Any]:
+    return payload if not chat.topic_id else {**payload, "message_thread_id": chat.topic_id}
+
+
 def _log_once(schedule: Schedule, status: str, event: str) -> None:
     """Say it when it starts, not at every slot while it lasts."""
     previous = (schedule.last_result or {}).get("status")
@@ -320,11 +340,15 @@ async def _locked_schedule(conn: AsyncConnection, schedule_id: int) -> Schedule 
     c = schedule_chats
     chats = (
         await conn.execute(
-            select(c.c.chat_id).where(c.c.schedule_id == schedule_id, c.c.active.is_(True))
+            select(c.c.chat_id, c.c.topic_id)
+            .where(c.c.schedule_id == schedule_id, c.c.active.is_(True))
+            .order_by(c.c.id)
         )
     ).all()
     at = row.updated_at
-    return Schedule.from_row(row, [ScheduleChat(r.chat_id, True, None, at, at) for r in chats])
+    return Schedule.from_row(
+        row, [ScheduleChat(r.chat_id, True, None, at, at, r.topic_id or None) for r in chats]
+    )
 
 
 async def _playlist(conn: AsyncConnection, schedule: Schedule) -> list[ContentItem]:

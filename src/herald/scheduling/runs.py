@@ -20,6 +20,7 @@ class PostEntry:
     message_id: str | None
     error: str | None
     updated_at: datetime
+    topic_id: int | None = None  # a forum topic's message_thread_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class RunLog:
                             post.message_id,
                             post.error,
                             post.updated_at,
+                            post.topic_id or None,
                         )
                     )
         return [Run.from_row(r, tuple(posts[int(r.id)])) for r in rows]

@@ -4,7 +4,9 @@ A schedule waits at ``next_slot_at``; the runner claims that slot and moves it o
 Changing the cadence or resuming re-anchors the schedule at that moment, so interval
 slots are always ``anchor + k * interval`` and every process computes the same ones.
 A chat that stopped accepting posts (the bot was removed) stays listed as inactive,
-with the reason, rather than disappearing.
+with the reason, rather than disappearing. A chat may be listed several times with
+different forum topics; a topic that is closed or gone fails its posts but never
+makes the chat inactive (only the chat's own reasons do, ``effects.CHAT_GONE``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import schedule_chats, schedules
 from herald.scheduling.cadence import Cadence, first_slot
+from herald.scheduling.options import NO_OPTIONS, PostOptions
 
 DEFAULT_INTERVAL_SECONDS = 4 * 3600
 DEFAULT_CADENCE = Cadence(interval_seconds=DEFAULT_INTERVAL_SECONDS)
@@ -50,6 +53,30 @@ class ScheduleRuleError(ValueError):
         self.msg = msg
 
 
+NO_TOPIC = 0  # topic_id as stored for a chat posted to without a topic
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTarget:
+    """Where a post goes: a chat, or a forum topic in it (``message_thread_id``)."""
+
+    chat_id: str
+    topic_id: int | None = None
+
+    @property
+    def stored_topic(self) -> int:
+        return self.topic_id or NO_TOPIC
+
+
+def target(entry: str | ChatTarget) -> ChatTarget:
+    return entry if isinstance(entry, ChatTarget) else ChatTarget(entry)
+
+
+def targets(entries: Sequence[str | ChatTarget]) -> list[ChatTarget]:
+    """The entries as targets, each once, in order."""
+    return list(dict.fromkeys(target(e) for e in entries))
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleChat:
     chat_id: str
@@ -57,6 +84,11 @@ class ScheduleChat:
     inactive_reason: str | None
     added_at: datetime
     updated_at: datetime
+    topic_id: int | None = None
+
+    @property
+    def target(self) -> ChatTarget:
+        return ChatTarget(self.chat_id, self.topic_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +108,11 @@ class Schedule:
     created_at: datetime
     updated_at: datetime
     chats: tuple[ScheduleChat, ...] = ()
+    options: PostOptions = NO_OPTIONS  # over each item's own, field by field
 
     @property
-    def active_chats(self) -> list[str]:
-        return [c.chat_id for c in self.chats if c.active]
+    def active_chats(self) -> list[ChatTarget]:
+        return [c.target for c in self.chats if c.active]
 
     @classmethod
     def from_row(cls, row: Any, chats: Sequence[ScheduleChat] = ()) -> Schedule:
@@ -100,6 +133,7 @@ class Schedule:
             created_at=m["created_at"],
             updated_at=m["updated_at"],
             chats=tuple(chats),
+            options=PostOptions.from_json(m["options"]),
         )
 
 
@@ -108,10 +142,11 @@ class ScheduleSpec:
     name: str
     kind: ScheduleKind
     cadence: Cadence = DEFAULT_CADENCE
-    chat_ids: Sequence[str] = ()
+    chat_ids: Sequence[str | ChatTarget] = ()
     items: Sequence[int] = ()
     enabled: bool = True
     post_on_start: bool = False
+    options: PostOptions = NO_OPTIONS
 
 
 # Fields a PATCH may change; None means "leave as it is".
@@ -119,10 +154,11 @@ class ScheduleSpec:
 class ScheduleChanges:
     name: str | None = None
     cadence: Cadence | None = None
-    chat_ids: Sequence[str] | None = None
+    chat_ids: Sequence[str | ChatTarget] | None = None
     items: Sequence[int] | None = None
     enabled: bool | None = None
     post_on_start: bool | None = None
+    options: PostOptions | None = None  # replaces the schedule's options whole
 
 
 class ScheduleStore:
@@ -147,6 +183,7 @@ class ScheduleStore:
                         items=list(spec.items) if spec.kind is ScheduleKind.PLAYLIST else None,
                         enabled=spec.enabled,
                         post_on_start=spec.post_on_start,
+                        options=spec.options.to_json() or None,
                         anchor_at=now,
                         next_slot_at=next_slot,
                         created_at=now,
@@ -193,6 +230,7 @@ class ScheduleStore:
                             chat.inactive_reason,
                             chat.added_at,
                             chat.updated_at,
+                            chat.topic_id or None,
                         )
                     )
         return [Schedule.from_row(r, chats[int(r.id)]) for r in rows]
@@ -231,32 +269,41 @@ class ScheduleStore:
     # -- chats ----------------------------------------------------------------------
 
     async def _replace_chats(
-        self, conn: AsyncConnection, schedule_id: int, chat_ids: Sequence[str]
+        self, conn: AsyncConnection, schedule_id: int, chat_ids: Sequence[str | ChatTarget]
     ) -> None:
         """Exactly these chats, all active: an operator listing a chat means post there."""
         c = schedule_chats
-        await conn.execute(
-            delete(c).where(c.c.schedule_id == schedule_id, c.c.chat_id.not_in(list(chat_ids)))
-        )
-        for chat_id in chat_ids:
-            await self._upsert_chat(conn, schedule_id, chat_id, reactivate=True)
+        wanted = targets(chat_ids)
+        keep = {(t.chat_id, t.stored_topic) for t in wanted}
+        listed = (
+            await conn.execute(
+                select(c.c.id, c.c.chat_id, c.c.topic_id).where(c.c.schedule_id == schedule_id)
+            )
+        ).all()
+        gone = [r.id for r in listed if (r.chat_id, int(r.topic_id)) not in keep]
+        if gone:
+            await conn.execute(delete(c).where(c.c.id.in_(gone)))
+        for chat in wanted:
+            await self._upsert_chat(conn, schedule_id, chat, reactivate=True)
 
     async def _upsert_chat(
-        self, conn: AsyncConnection, schedule_id: int, chat_id: str, *, reactivate: bool
+        self, conn: AsyncConnection, schedule_id: int, chat: ChatTarget, *, reactivate: bool
     ) -> bool:
         """Add the chat (or, with ``reactivate``, make it active again); True if it changed."""
         c = schedule_chats
         now = self._clock.now()
-        existing = (
-            await conn.execute(
-                select(c.c.active).where(c.c.schedule_id == schedule_id, c.c.chat_id == chat_id)
-            )
-        ).first()
+        this = (
+            c.c.schedule_id == schedule_id,
+            c.c.chat_id == chat.chat_id,
+            c.c.topic_id == chat.stored_topic,
+        )
+        existing = (await conn.execute(select(c.c.active).where(*this))).first()
         if existing is None:
             await conn.execute(
                 insert(c).values(
                     schedule_id=schedule_id,
-                    chat_id=chat_id,
+                    chat_id=chat.chat_id,
+                    topic_id=chat.stored_topic,
                     active=True,
                     added_at=now,
                     updated_at=now,
@@ -265,18 +312,19 @@ class ScheduleStore:
             return True
         if reactivate and not existing.active:
             await conn.execute(
-                update(c)
-                .where(c.c.schedule_id == schedule_id, c.c.chat_id == chat_id)
-                .values(active=True, inactive_reason=None, updated_at=now)
+                update(c).where(*this).values(active=True, inactive_reason=None, updated_at=now)
             )
             return True
         return False
 
-    async def add_chat(self, schedule_id: int, chat_id: str, *, reactivate: bool = True) -> bool:
+    async def add_chat(
+        self, schedule_id: int, chat: str | ChatTarget, *, reactivate: bool = True
+    ) -> bool:
         async with self._db.write() as conn:
-            return await self._upsert_chat(conn, schedule_id, chat_id, reactivate=reactivate)
+            return await self._upsert_chat(conn, schedule_id, target(chat), reactivate=reactivate)
 
     async def remove_chat(self, schedule_id: int, chat_id: str) -> bool:
+        """The chat leaves the schedule, with every topic of it listed."""
         c = schedule_chats
         async with self._db.write() as conn:
             done = await conn.execute(
@@ -285,7 +333,8 @@ class ScheduleStore:
         return bool(done.rowcount)
 
     async def deactivate_chat(self, chat_id: str, reason: str) -> int:
-        """Mark the chat inactive in every schedule (the bot was removed, the chat is gone)."""
+        """Mark the chat inactive in every schedule and every topic (the bot was removed,
+        the chat is gone)."""
         c = schedule_chats
         async with self._db.write() as conn:
             done = await conn.execute(
@@ -296,25 +345,29 @@ class ScheduleStore:
         return int(done.rowcount)
 
     async def migrate_chat(self, old: str, new: str) -> int:
-        """A group became a supergroup: post to its new id from now on."""
+        """A group became a supergroup: post to its new id from now on (topic by topic)."""
         c = schedule_chats
         now = self._clock.now()
         moved = 0
         async with self._db.write() as conn:
-            rows = (await conn.execute(select(c.c.schedule_id).where(c.c.chat_id == old))).all()
-            for (schedule_id,) in rows:
+            rows = (
+                await conn.execute(
+                    select(c.c.id, c.c.schedule_id, c.c.topic_id).where(c.c.chat_id == old)
+                )
+            ).all()
+            for row in rows:
                 has_new = await conn.scalar(
-                    select(c.c.id).where(c.c.schedule_id == schedule_id, c.c.chat_id == new)
+                    select(c.c.id).where(
+                        c.c.schedule_id == row.schedule_id,
+                        c.c.chat_id == new,
+                        c.c.topic_id == row.topic_id,
+                    )
                 )
                 if has_new is not None:
-                    await conn.execute(
-                        delete(c).where(c.c.schedule_id == schedule_id, c.c.chat_id == old)
-                    )
+                    await conn.execute(delete(c).where(c.c.id == row.id))
                 else:
                     await conn.execute(
-                        update(c)
-                        .where(c.c.schedule_id == schedule_id, c.c.chat_id == old)
-                        .values(chat_id=new, updated_at=now)
+                        update(c).where(c.c.id == row.id).values(chat_id=new, updated_at=now)
                     )
                 moved += 1
         return moved
@@ -341,6 +394,8 @@ def _changed_values(current: Schedule, changes: ScheduleChanges, now: datetime) 
         values["items"] = list(changes.items)
     if changes.post_on_start is not None:
         values["post_on_start"] = changes.post_on_start
+    if changes.options is not None:
+        values["options"] = changes.options.to_json() or None
     cadence = changes.cadence or current.cadence
     if changes.cadence is not None:
         values.update(_cadence_values(cadence))

@@ -8,6 +8,7 @@ only say them in pydantic's terms.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -26,8 +27,10 @@ from herald.scheduling.content_rules import (
     MAX_URL,
     URL_PATTERN,
 )
+from herald.scheduling.options import LinkPreview, PostOptions, PreviewSize
 from herald.scheduling.schedules import (
     DEFAULT_CADENCE,
+    ChatTarget,
     Schedule,
     ScheduleChanges,
     ScheduleKind,
@@ -52,6 +55,36 @@ class ButtonIn(RequestModel):
         return Button(self.text, self.url, self.click)
 
 
+class LinkPreviewIn(RequestModel):
+    url: Url | None = Field(None, description="the link to preview (else the text's first)")
+    size: PreviewSize | None = Field(None, description="small or large media (else Telegram's)")
+    above_text: bool = Field(False, description="the preview above the text")
+
+    def preview(self) -> LinkPreview:
+        return LinkPreview(self.url, self.size, self.above_text)
+
+
+class OptionsIn(RequestModel):
+    """How a post is sent; a field left out (or null) is inherited: a schedule's from
+    the item's, an item's from Telegram's defaults."""
+
+    silent: bool | None = Field(None, description="sent without a notification sound")
+    protect_content: bool | None = Field(None, description="no forwarding or saving")
+    link_preview: bool | LinkPreviewIn | None = Field(
+        None, description="false: no preview; true or an object: a preview, as described"
+    )
+
+    def options(self) -> PostOptions:
+        preview = self.link_preview
+        return PostOptions(
+            self.silent,
+            self.protect_content,
+            preview.preview() if isinstance(preview, LinkPreviewIn) else preview,
+        )
+
+
+OPTIONS_HELP = "silent, protect_content, link_preview (docs/scheduling.md)"
+
 FORMAT_HELP = (
     "plain: the body is sent as written; markdown: herald's subset (docs/scheduling.md), "
     "sent as text plus entities"
@@ -71,6 +104,7 @@ class ContentIn(RequestModel):
         None, max_length=MAX_ALERT_TEXT, description="promos: the answer to a tracked click"
     )
     enabled: bool = True
+    options: OptionsIn = Field(default_factory=OptionsIn, description=OPTIONS_HELP)
 
     def draft(self) -> ContentDraft:
         """As written; ``content_rules.checked`` says whether its kind may hold it."""
@@ -82,6 +116,7 @@ class ContentIn(RequestModel):
             alert_text=self.alert_text,
             enabled=self.enabled,
             format=self.format,
+            options=self.options.options(),
         )
 
 
@@ -93,6 +128,7 @@ class ContentPatch(RequestModel):
     buttons: list[ButtonIn] | None = Field(None, max_length=MAX_BUTTONS)
     alert_text: str | None = Field(None, max_length=MAX_ALERT_TEXT)
     enabled: bool | None = None
+    options: OptionsIn | None = Field(None, description="replaces the item's options whole")
 
 
 class CadenceFields(RequestModel):
@@ -132,11 +168,62 @@ class CadenceFields(RequestModel):
         return self
 
 
+class ChatIn(RequestModel):
+    """A forum topic of a chat; a plain chat id is read as this without a topic."""
+
+    chat_id: str
+    topic_id: int | None = Field(None, ge=1, le=MAX_ID, description="message_thread_id")
+
+    @field_validator("chat_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: object) -> str:
+        return parse_chat_ids([value])[0]
+
+    def target(self) -> ChatTarget:
+        return ChatTarget(self.chat_id, self.topic_id)
+
+
+def _topic_entry(entry: object) -> bool:
+    return isinstance(entry, dict) or (isinstance(entry, str) and "/" in entry)
+
+
+def _chat_entries(value: object) -> list[object]:
+    """Plain chat ids read (and refused) as they always were; with topics among them,
+    each entry as ChatIn's fields: an object, or ``"-1001234/5"`` as the dashboard's
+    text writes a topic."""
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            items = json.loads(text) if text.startswith("[") else text.split(",")
+        except json.JSONDecodeError:
+            items = None  # parse_chat_ids says what is wrong with it
+        if isinstance(items, list):
+            items = [i.strip() if isinstance(i, str) else i for i in items]
+            items = [i for i in items if i != ""]
+    if not isinstance(items, list | tuple) or not any(_topic_entry(i) for i in items):
+        return [{"chat_id": chat} for chat in parse_chat_ids(value)]
+    entries: list[object] = []
+    for item in items:
+        if isinstance(item, str) and "/" in item:
+            chat, _, topic = item.partition("/")
+            entries.append({"chat_id": chat.strip(), "topic_id": topic.strip()})
+        elif isinstance(item, dict):
+            entries.append(item)
+        else:
+            entries.append({"chat_id": parse_chat_ids([item])[0]})
+    return entries
+
+
 class ChatIdsField(RequestModel):
     @field_validator("chat_ids", mode="before", check_fields=False)
     @classmethod
     def _chat_ids(cls, value: object) -> object:
-        return None if value is None else parse_chat_ids(value)
+        return None if value is None else _chat_entries(value)
+
+    def targets(self) -> list[ChatTarget] | None:
+        chats: list[ChatIn] | None = getattr(self, "chat_ids", None)
+        return None if chats is None else list(dict.fromkeys(c.target() for c in chats))
 
 
 class ScheduleIn(CadenceFields, ChatIdsField):
@@ -145,9 +232,16 @@ class ScheduleIn(CadenceFields, ChatIdsField):
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=500, description="playlist: content ids in order"
     )
-    chat_ids: list[str] = Field(default_factory=list, max_length=1000)
+    chat_ids: list[ChatIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        description='chat ids, or {"chat_id": ..., "topic_id": ...} for a forum topic',
+    )
     enabled: bool = True
     post_on_start: bool = Field(False, description="post once as soon as created or resumed")
+    options: OptionsIn = Field(
+        default_factory=OptionsIn, description="over each item's options, field by field"
+    )
 
     @model_validator(mode="after")
     def _playlist(self) -> ScheduleIn:
@@ -160,26 +254,29 @@ class ScheduleIn(CadenceFields, ChatIdsField):
             name=self.name,
             kind=ScheduleKind(self.kind),
             cadence=self.cadence(DEFAULT_CADENCE) or DEFAULT_CADENCE,
-            chat_ids=self.chat_ids,
+            chat_ids=self.targets() or [],
             items=self.items,
             enabled=self.enabled,
             post_on_start=self.post_on_start,
+            options=self.options.options(),
         )
 
 
 class SchedulePatch(CadenceFields, ChatIdsField):
     name: str | None = Field(None, min_length=1, max_length=128, pattern=NAME_PATTERN)
     items: list[Annotated[int, Field(ge=1)]] | None = Field(None, max_length=500)
-    chat_ids: list[str] | None = Field(None, max_length=1000)
+    chat_ids: list[ChatIn] | None = Field(None, max_length=1000)
     enabled: bool | None = Field(None, description="false pauses, true resumes")
     post_on_start: bool | None = None
+    options: OptionsIn | None = Field(None, description="replaces the schedule's options whole")
 
     def changes(self, current: Schedule) -> ScheduleChanges:
         return ScheduleChanges(
             name=self.name,
             cadence=self.cadence(current.cadence),
-            chat_ids=self.chat_ids,
+            chat_ids=self.targets(),
             items=self.items,
             enabled=self.enabled,
             post_on_start=self.post_on_start,
+            options=None if self.options is None else self.options.options(),
         )

@@ -42,6 +42,9 @@ class ContentOut(BaseModel):
     buttons: list[ButtonOut]
     alert_text: str | None
     enabled: bool
+    options: dict[str, Any] = Field(
+        description="how it is sent, only the fields set (docs/scheduling.md)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -72,6 +75,7 @@ def _out(item: ContentItem) -> ContentOut:
         buttons=[ButtonOut(text=b.text, url=b.url, click=b.callback) for b in item.buttons],
         alert_text=item.alert_text,
         enabled=item.enabled,
+        options=item.options.to_json(),
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -115,11 +119,13 @@ def content_router(kind: Kind) -> APIRouter:
     ) -> ContentOut:
         current = await found(runtime, item_id)
         changes = body.model_dump(exclude_unset=True)
-        for required in ("title", "body", "buttons", "enabled", "format"):
+        for required in ("title", "body", "buttons", "enabled", "format", "options"):
             if required in changes and changes[required] is None:
                 raise unprocessable(["body", required], "may not be null")
         if body.buttons is not None:
             changes["buttons"] = tuple(b.button() for b in body.buttons)
+        if body.options is not None:
+            changes["options"] = body.options.options()
         checked_changes(kind, current, changes)
         await runtime.content.update(item_id, kind, changes)
         return _out(await found(runtime, item_id))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from herald.db.types import MAX_ID
 from herald.runtime import Runtime
@@ -22,7 +22,20 @@ router = APIRouter(prefix="/schedules", tags=["schedules"])
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-class ChatOut(BaseModel):
+class TopicOut(BaseModel):
+    """``topic_id`` only where there is one: a plain chat's answer is as it always was."""
+
+    topic_id: int | None = Field(None, description="the forum topic (message_thread_id)")
+
+    @model_serializer(mode="wrap")
+    def _without_no_topic(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("topic_id") is None:
+            data.pop("topic_id", None)
+        return data
+
+
+class ChatOut(TopicOut):
     chat_id: str
     active: bool
     inactive_reason: str | None
@@ -56,6 +69,7 @@ class ScheduleOut(BaseModel):
     timezone: str
     enabled: bool
     post_on_start: bool
+    options: dict[str, Any] = Field(description="over each item's options, field by field")
     chats: list[ChatOut]
     next_run_time: datetime | None
     last_run_time: datetime | None
@@ -64,7 +78,7 @@ class ScheduleOut(BaseModel):
     job: JobOut
 
 
-class PostOut(BaseModel):
+class PostOut(TopicOut):
     chat_id: str
     status: str
     delivery_id: int | None
@@ -107,9 +121,11 @@ async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
         timezone=schedule.cadence.timezone,
         enabled=schedule.enabled,
         post_on_start=schedule.post_on_start,
+        options=schedule.options.to_json(),
         chats=[
             ChatOut(
                 chat_id=c.chat_id,
+                topic_id=c.topic_id,
                 active=c.active,
                 inactive_reason=c.inactive_reason,
                 added_at=c.added_at,
@@ -158,7 +174,7 @@ async def update_schedule(
     schedule_id: ScheduleId, body: SchedulePatch, runtime: RuntimeDep, _: Admin
 ) -> ScheduleOut:
     current = await _found(runtime, schedule_id)
-    for field in ("enabled", "post_on_start", "chat_ids", "items", "name"):
+    for field in ("enabled", "post_on_start", "chat_ids", "items", "name", "options"):
         if field in body.model_fields_set and getattr(body, field) is None:
             raise unprocessable(["body", field], "may not be null")
     updated = await runtime.scheduler.update(schedule_id, body.changes(current))

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from herald.scheduling.content import ContentDraft, ContentItem, Format, Kind
 from herald.scheduling.content_rules import MAX_BUTTONS, ContentRuleError, checked
+from herald.scheduling.options import NO_OPTIONS
 from herald.scheduling.post import render_post
+from herald.web.dashboard import post_options
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
@@ -58,6 +60,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
             {"text": b.text, "url": b.url or "", "click": b.click or b.url is None}
             for b in item.buttons
         ],
+        **post_options.form_of(item.options),
     }
 
 
@@ -83,13 +86,15 @@ async def _read_form(request: Request) -> dict[str, Any]:
         "alert_text": text("alert_text"),
         "enabled": bool(form.get("enabled")),
         "buttons": buttons,
+        **post_options.read(form),
     }
 
 
 def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, list[str]]:
     """The draft, or the errors as "field: reason" lines (the API's wording)."""
     body = {
-        **data,
+        **{k: v for k, v in data.items() if not k.startswith("opt_")},
+        "options": post_options.body(data),
         "footer": data["footer"] or None,
         "alert_text": data["alert_text"] or None,
         "buttons": [
@@ -145,7 +150,7 @@ async def new_item(
     kind: Kind, request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
 ) -> HTMLResponse:
     form = {"title": "", "body": "", "format": Format.PLAIN.value, "footer": "", "alert_text": "",
-            "enabled": True, "buttons": []}  # fmt: skip
+            "enabled": True, "buttons": [], **post_options.form_of(NO_OPTIONS)}  # fmt: skip
     return _page(request, pages, runtime, user, kind, None, form, None, [])
 
 

@@ -16,13 +16,16 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from herald.scheduling.options import NO_OPTIONS
 from herald.scheduling.schedules import (
     DEFAULT_INTERVAL_SECONDS,
+    ChatTarget,
     Schedule,
     ScheduleExists,
     ScheduleKind,
     ScheduleRuleError,
 )
+from herald.web.dashboard import post_options
 from herald.web.dashboard.auth import DashboardUser, Operator, OperatorPage
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
@@ -37,14 +40,20 @@ def _form_of(schedule: Schedule) -> dict[str, Any]:
     return {
         "name": schedule.name,
         "kind": schedule.kind.value,
-        "chat_ids": "\n".join(c.chat_id for c in schedule.chats),
+        "chat_ids": "\n".join(_chat_line(c.target) for c in schedule.chats),
         "interval_seconds": str(cadence.interval_seconds or ""),
         "cron": cadence.cron or "",
         "timezone": cadence.timezone,
         "items": ", ".join(str(i) for i in schedule.items),
         "enabled": schedule.enabled,
         "post_on_start": schedule.post_on_start,
+        **post_options.form_of(schedule.options),
     }
+
+
+def _chat_line(chat: ChatTarget) -> str:
+    """A chat as the form's text writes it: ``-1001234``, or ``-1001234/5`` for a topic."""
+    return f"{chat.chat_id}/{chat.topic_id}" if chat.topic_id else chat.chat_id
 
 
 async def _read_form(request: Request) -> dict[str, Any]:
@@ -61,6 +70,7 @@ async def _read_form(request: Request) -> dict[str, Any]:
         "items": text("items"),
         "enabled": bool(form.get("enabled")),
         "post_on_start": bool(form.get("post_on_start")),
+        **post_options.read(form),
     }
 
 
@@ -73,6 +83,7 @@ def _body(form: dict[str, Any], kind: str) -> dict[str, Any]:
         "chat_ids": chats if chats.startswith("[") else ",".join(chats.splitlines()),
         "enabled": form["enabled"],
         "post_on_start": form["post_on_start"],
+        "options": post_options.body(form),
     }
     for name in ("interval_seconds", "cron", "timezone"):
         if form[name]:
@@ -137,6 +148,7 @@ async def new_schedule(
         "name": "", "kind": ScheduleKind.GUIDES.value, "chat_ids": "",
         "interval_seconds": str(DEFAULT_INTERVAL_SECONDS), "cron": "", "timezone": "UTC",
         "items": "", "enabled": True, "post_on_start": False,
+        **post_options.form_of(NO_OPTIONS),
     }  # fmt: skip
     return await _page(request, pages, runtime, user, form, None, {})
 
@@ -171,7 +183,7 @@ async def save_schedule(
     try:
         patch = SchedulePatch.model_validate(_body(form, current.kind))
         changes = patch.changes(current)
-        if patch.chat_ids == [c.chat_id for c in current.chats]:
+        if patch.targets() == [c.target for c in current.chats]:
             # listing a chat makes it active again: only a changed list does that
             changes = replace(changes, chat_ids=None)
         await runtime.scheduler.update(schedule_id, changes)
