@@ -286,7 +286,7 @@ class Runtime:
             metrics=self.metrics,
             observer=Observers(
                 MessagingEffects(self.notifier, self.recipients, self.metrics),
-                PostingEffects(self.db, self.clock, self.schedules, self.metrics),
+                PostingEffects(self.db, self.clock, self.schedules, self.metrics, self.queue),
             ),
             leases=Leases(self.db, self.clock),
         )

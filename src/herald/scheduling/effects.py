@@ -9,20 +9,23 @@ deliveries themselves, so nothing depends on this observer having run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from herald.channel import Channel
 from herald.channels.telegram import MIGRATED_TO_CHAT_ID, TelegramReason
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, schedule_posts, schedule_runs, schedules
 from herald.metrics import Metrics
-from herald.queue import Permanent, Result, Sent, State
+from herald.queue import DeliveryQueue, Lane, NewDelivery, Permanent, Result, Sent, State
 from herald.queue.policy import Decision
+from herald.scheduling.post import AFTERWARDS
 from herald.scheduling.runner import CAMPAIGN_PREFIX
 from herald.scheduling.schedules import ScheduleStore
 
@@ -45,14 +48,53 @@ class PostEnd:
     message_id: str | None
     error: str | None
     reason: str
+    chat_id: str = ""
+    campaign: str | None = None
+    sent_at: datetime | None = None
+    afterwards: dict[str, Any] = field(default_factory=dict)  # the post's pin and delete
+
+
+def followups(end: PostEnd) -> list[NewDelivery]:
+    """The pin, unpin and delete of a sent post, each a delivery due at its time counted
+    from when the post was sent; keyed by the post's delivery, so queued once."""
+    if not (end.sent and end.afterwards and end.sent_at and (end.message_id or "").isdigit()):
+        return []
+    message_id = int(end.message_id or 0)
+    steps: list[tuple[str, float, dict[str, Any]]] = []
+    if pin := end.afterwards.get("pin"):
+        steps.append(("pin", 0.0, {"disable_notification": not pin.get("notify")}))
+        if pin.get("unpin_after_hours") is not None:
+            steps.append(("unpin", float(pin["unpin_after_hours"]), {}))
+    if (hours := end.afterwards.get("delete_after_hours")) is not None:
+        steps.append(("delete", float(hours), {}))
+    return [
+        NewDelivery(
+            channel=Channel.TELEGRAM,
+            recipient=end.chat_id,
+            payload={"action": action, "message_id": message_id, **extra},
+            lane=Lane.CAMPAIGN,
+            campaign=end.campaign,
+            idempotency_key=f"{action}:{end.delivery_id}",
+            run_at=end.sent_at + timedelta(hours=hours),
+        )
+        for action, hours, extra in steps
+    ]
 
 
 class PostingEffects:
-    def __init__(self, db: Database, clock: Clock, store: ScheduleStore, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        store: ScheduleStore,
+        metrics: Metrics,
+        queue: DeliveryQueue | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._store = store
         self._metrics = metrics
+        self._queue = queue  # for a post's pin, unpin and delete (None: none are queued)
 
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
         ends = []
@@ -72,7 +114,19 @@ class PostingEffects:
                     "schedule_chat_inactive", chat_id=delivery.recipient, reason=outcome.reason
                 )
             if decision.state is State.SENT:
-                ends.append(PostEnd(delivery.id, True, decision.provider_message_id, None, "sent"))
+                ends.append(
+                    PostEnd(
+                        delivery.id,
+                        True,
+                        decision.provider_message_id,
+                        None,
+                        "sent",
+                        delivery.recipient,
+                        delivery.campaign,
+                        self._clock.now(),
+                        delivery.payload.get(AFTERWARDS) or {},
+                    )
+                )
             elif decision.state is State.DEAD:
                 reason = getattr(outcome, "reason", "dead")
                 ends.append(PostEnd(delivery.id, False, None, decision.error, reason))
@@ -85,7 +139,16 @@ class PostingEffects:
         async with self._db.read() as conn:
             rows = (
                 await conn.execute(
-                    select(d.c.id, d.c.state, d.c.provider_message_id, d.c.last_error)
+                    select(
+                        d.c.id,
+                        d.c.state,
+                        d.c.provider_message_id,
+                        d.c.last_error,
+                        d.c.recipient,
+                        d.c.campaign,
+                        d.c.finished_at,
+                        d.c.payload,
+                    )
                     .join(p, p.c.delivery_id == d.c.id)
                     .where(
                         p.c.status == "queued",
@@ -101,6 +164,10 @@ class PostingEffects:
                 r.provider_message_id,
                 r.last_error,
                 "sent" if r.state == State.SENT else str(r.state),
+                r.recipient,
+                r.campaign,
+                r.finished_at,
+                (r.payload or {}).get(AFTERWARDS) or {},
             )
             for r in rows
         ]
@@ -129,6 +196,8 @@ class PostingEffects:
                 if row is None:
                     continue  # finished already (by the other path)
                 touched.add(int(row.run_id))
+                if self._queue is not None and (after := followups(end)):
+                    await self._queue.enqueue_in(conn, after)
                 run = (
                     await conn.execute(
                         select(runs.c.content_kind, runs.c.content_id).where(

@@ -16,6 +16,9 @@ from herald.scheduling.markup import Entity, Formatted, to_entities, utf16_lengt
 from herald.scheduling.options import PostOptions
 
 SEPARATOR = "\n\n"
+# The payload's key for what follows a sent post (pin, unpin, delete): the sender sends
+# only the Bot API's parameters it knows, so Telegram never sees it.
+AFTERWARDS = "herald_afterwards"
 
 
 class ButtonSigner(Protocol):
@@ -124,7 +127,11 @@ def render_post(
         else:
             assert button.url is not None
             message.link_button(button.text, button.url)
-    return message.payload() | (options or item.options).telegram()
+    sent = options or item.options
+    payload = message.payload() | sent.telegram()
+    if afterwards := sent.afterwards():
+        payload[AFTERWARDS] = afterwards
+    return payload
 
 
 def preview(

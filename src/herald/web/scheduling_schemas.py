@@ -27,7 +27,13 @@ from herald.scheduling.content_rules import (
     MAX_URL,
     URL_PATTERN,
 )
-from herald.scheduling.options import LinkPreview, PostOptions, PreviewSize
+from herald.scheduling.options import (
+    MAX_DELETE_AFTER_HOURS,
+    LinkPreview,
+    Pin,
+    PostOptions,
+    PreviewSize,
+)
 from herald.scheduling.schedules import (
     DEFAULT_CADENCE,
     ChatTarget,
@@ -64,6 +70,16 @@ class LinkPreviewIn(RequestModel):
         return LinkPreview(self.url, self.size, self.above_text)
 
 
+class PinIn(RequestModel):
+    notify: bool = Field(False, description="pin with a notification to the members")
+    unpin_after_hours: float | None = Field(
+        None, gt=0, le=366 * 24, description="unpin this long after it was sent; null: never"
+    )
+
+    def pin(self) -> Pin:
+        return Pin(self.notify, self.unpin_after_hours)
+
+
 class OptionsIn(RequestModel):
     """How a post is sent; a field left out (or null) is inherited: a schedule's from
     the item's, an item's from Telegram's defaults."""
@@ -73,6 +89,26 @@ class OptionsIn(RequestModel):
     link_preview: bool | LinkPreviewIn | None = Field(
         None, description="false: no preview; true or an object: a preview, as described"
     )
+    pin: Literal[False] | PinIn | None = Field(None, description="false: not pinned")
+    delete_after_hours: Literal[False] | float | None = Field(
+        None,
+        description=f"delete the post this long after it was sent (at most "
+        f"{MAX_DELETE_AFTER_HOURS}: Telegram's 48 hours); false: never",
+    )
+
+    @field_validator("delete_after_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if value is None or value is False:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("a number of hours, or false: never")
+        if not 0 < value <= MAX_DELETE_AFTER_HOURS:
+            raise ValueError(
+                f"above 0 and at most {MAX_DELETE_AFTER_HOURS} hours: Telegram lets a bot "
+                "delete a message only within 48 hours of sending it"
+            )
+        return float(value)
 
     def options(self) -> PostOptions:
         preview = self.link_preview
@@ -80,6 +116,8 @@ class OptionsIn(RequestModel):
             self.silent,
             self.protect_content,
             preview.preview() if isinstance(preview, LinkPreviewIn) else preview,
+            self.pin.pin() if isinstance(self.pin, PinIn) else self.pin,
+            self.delete_after_hours,
         )
 
 

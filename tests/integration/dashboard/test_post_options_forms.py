@@ -8,7 +8,7 @@ import pytest
 
 from herald.auth import Role
 from herald.scheduling.content import Kind
-from herald.scheduling.options import LinkPreview, PostOptions, PreviewSize
+from herald.scheduling.options import LinkPreview, Pin, PostOptions, PreviewSize
 from herald.scheduling.schedules import ChatTarget
 from tests.integration.dashboard.conftest import Site
 from tests.support.dashboard import csrf_of, sign_in
@@ -46,7 +46,8 @@ async def test_the_schedule_form_takes_topics_and_overrides(site: Site) -> None:
     page = await site.client.get("/schedules/new")
     form = {"csrf": csrf_of(page), "name": "forum", "kind": "guides",
             "chat_ids": "-1001234\n-1001234/5", "interval_seconds": "3600", "enabled": "on",
-            "opt_silent": "no", "opt_protect": "yes", "opt_preview": "off"}  # fmt: skip
+            "opt_silent": "no", "opt_protect": "yes", "opt_preview": "off",
+            "opt_pin": "quiet", "opt_unpin_hours": "12", "opt_delete_hours": "never"}  # fmt: skip
     created = await site.client.post("/schedules/new", data=form)
     assert created.status_code == 303, created.text
     schedule = await site.runtime.schedules.get_by_name("forum")
@@ -54,10 +55,18 @@ async def test_the_schedule_form_takes_topics_and_overrides(site: Site) -> None:
     assert [c.target for c in schedule.chats] == [
         ChatTarget("-1001234"), ChatTarget("-1001234", 5),
     ]  # fmt: skip
-    assert schedule.options == PostOptions(False, True, False)
+    assert schedule.options == PostOptions(False, True, False, Pin(False, 12), False)
     edit = await site.client.get(f"/schedules/{schedule.id}/edit")
     assert "-1001234\n-1001234/5</textarea>" in edit.text
     assert '<option value="off" selected>off</option>' in edit.text
+    assert '<option value="quiet" selected>quiet</option>' in edit.text
+    assert 'name="opt_unpin_hours" value="12"' in edit.text
+    assert 'name="opt_delete_hours" value="never"' in edit.text
+
+    late = {**form, "csrf": csrf_of(edit), "opt_delete_hours": "48"}
+    refused = await site.client.post(f"/schedules/{schedule.id}/edit", data=late)
+    assert refused.status_code == 422
+    assert "options.delete_after_hours: Value error, above 0 and at most 47" in refused.text
 
     bad = {**form, "csrf": csrf_of(edit), "chat_ids": "-1001234/0"}
     refused = await site.client.post(f"/schedules/{schedule.id}/edit", data=bad)

@@ -170,3 +170,69 @@ async def test_bad_options_and_topics_are_422s_naming_the_field(
         assert all(found[: len(loc)] == loc for found in locs(refused)), refused.text
         nulled = await client.patch(f"{GUIDES}/{guide['id']}", json={"options": None})
         assert (nulled.status_code, locs(nulled)) == (422, [["body", "options"]])
+
+
+async def test_a_post_is_pinned_unpinned_and_deleted_through_the_queue_on_its_own_time(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    """The item pins quietly and deletes after 3 hours; the schedule pins with a
+    notification and unpins after 1. Each step is a delivery queued (in the transaction
+    that records the post sent) due from that moment, so later drains, like a restarted
+    worker, find them in the queue and run each once."""
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        options = {"pin": {"notify": False}, "delete_after_hours": 3}
+        guide = await client.post(GUIDES, json={"title": "T", "body": "B", "options": options})
+        assert guide.status_code == 201, guide.text
+        unpin = {"pin": {"notify": True, "unpin_after_hours": 1}}
+        created = await schedule(client, "pins", guide.json()["id"], chat_ids=[CHAT, FORUM],
+                                 options=unpin)  # fmt: skip
+        done = await run(client, runtime, created)
+        posts = {d["chat_id"]: int(d["message_id"]) for d in done["details"]}
+        assert sorted(telegram.pin_notifications) == sorted(
+            (chat, message_id, True) for chat, message_id in posts.items()
+        )
+        assert {c: telegram.pinned[c] for c in posts} == {c: [m] for c, m in posts.items()}
+        # (A drain waiting out a group's rate limit moves the fake clock by seconds.)
+        clock.advance(3000)
+        await runtime.worker(exclusive=False).drain()
+        assert all(telegram.pinned[c] for c in posts)  # not yet
+        clock.advance(600)
+        await runtime.worker(exclusive=False).drain()
+        assert not any(telegram.pinned[c] for c in posts)
+        clock.advance(3600)
+        await runtime.worker(exclusive=False).drain()
+        assert all(telegram.message(c, m) is not None for c, m in posts.items())
+        assert telegram.deleted == []
+        clock.advance(3600)
+        await runtime.worker(exclusive=False).drain()
+        assert sorted(telegram.deleted) == sorted(posts.items())
+        methods = [r.method for r in telegram.requests]
+        assert [methods.count(m) for m in ("pinChatMessage", "unpinChatMessage")] == [2, 2]
+        assert methods.count("deleteMessage") == 2
+
+        # A schedule's false turns the item's pin and deletion off.
+        quiet = await schedule(client, "no-pins", guide.json()["id"],
+                               options={"pin": False, "delete_after_hours": False})  # fmt: skip
+        await run(client, runtime, quiet)
+        clock.advance(4 * 3600)
+        await runtime.worker(exclusive=False).drain()
+        methods = [r.method for r in telegram.requests]
+        assert methods.count("pinChatMessage") == 2 and methods.count("deleteMessage") == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "loc"),
+    [
+        ({"delete_after_hours": 48}, ["body", "options", "delete_after_hours"]),
+        ({"delete_after_hours": True}, ["body", "options", "delete_after_hours"]),
+        ({"pin": {"unpin_after_hours": 0}}, ["body", "options", "pin"]),
+        ({"pin": True}, ["body", "options", "pin"]),
+    ],
+)
+async def test_pins_and_deletions_out_of_telegrams_bounds_are_422s(
+    api: tuple[AsyncClient, Runtime], options: dict[str, Any], loc: list[str]
+) -> None:
+    client, _ = api
+    refused = await client.post(GUIDES, json={"title": "T", "body": "B", "options": options})
+    assert refused.status_code == 422
+    assert all(found[: len(loc)] == loc for found in locs(refused)), refused.text

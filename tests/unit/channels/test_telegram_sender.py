@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from herald.channels.telegram.sender import message_params
+from herald.channels.telegram.sender import action_params, message_params
 
 
 def test_sending_options_reach_the_parameters_as_given() -> None:
@@ -45,3 +45,19 @@ def test_false_flags_are_telegrams_defaults_and_the_old_preview_switch_still_wor
 def test_a_malformed_payload_is_refused_naming_the_field(payload: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(payload))):
         message_params({"text": "x", **payload})
+
+
+def test_an_action_is_a_pin_unpin_or_delete_of_an_earlier_message() -> None:
+    pin = {"action": "pin", "message_id": 7, "disable_notification": True}
+    assert action_params(pin) == ("pinChatMessage", {"message_id": 7, "disable_notification": True})
+    assert action_params({"action": "unpin", "message_id": 7, "disable_notification": True}) == (
+        "unpinChatMessage",
+        {"message_id": 7},
+    )
+    assert action_params({"action": "delete", "message_id": 7}) == (
+        "deleteMessage",
+        {"message_id": 7},
+    )
+    for bad in ({"action": "forward", "message_id": 7}, {"action": "pin"}):
+        with pytest.raises(ValueError):
+            action_params(bad)

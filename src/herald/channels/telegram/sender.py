@@ -59,6 +59,26 @@ def message_params(payload: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+# What a payload with an ``action`` asks of an earlier message (its ``message_id``).
+ACTIONS = {"pin": "pinChatMessage", "unpin": "unpinChatMessage", "delete": "deleteMessage"}
+
+
+def action_params(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The method and parameters (without ``chat_id``) of an action payload, or ValueError."""
+    method = ACTIONS.get(payload.get("action"))  # type: ignore[arg-type]
+    if method is None:
+        raise ValueError(f"'action' must be one of {', '.join(ACTIONS)}")
+    message_id = _checked(payload, "message_id", _thread, "a positive integer")
+    if message_id is None:
+        raise ValueError("'message_id' must be a positive integer")
+    params: dict[str, Any] = {"message_id": message_id}
+    if method == "pinChatMessage" and _checked(
+        payload, "disable_notification", _is(bool), "a boolean"
+    ):
+        params["disable_notification"] = True
+    return method, params
+
+
 def _checked(
     payload: dict[str, Any], key: str, fits: Callable[[Any], bool], what: str, default: Any = None
 ) -> Any:
@@ -129,21 +149,27 @@ class TelegramSender:
         return TelegramSender(self._http.token, http=self._http, paid_broadcast=True)
 
     async def send(self, delivery: Delivery) -> Outcome:
+        """A message sent, or (a payload with ``action``) one pinned, unpinned or deleted."""
         try:
-            params = message_params(delivery.payload)
+            if "action" in delivery.payload:
+                method, params = action_params(delivery.payload)
+            else:
+                method, params = "sendMessage", message_params(delivery.payload)
         except ValueError as exc:
             return Permanent(error=f"bad payload: {exc}", reason=TelegramReason.BAD_PAYLOAD)
-        if self._paid:
+        if self._paid and method == "sendMessage":
             params["allow_paid_broadcast"] = True
         # As stored: the Bot API takes a chat id as a number or a string (a form-encoded
         # request only has strings), and an @channelusername only as a string.
         params["chat_id"] = delivery.recipient
         try:
-            result = await self._http.post("sendMessage", encode(params))
+            result = await self._http.post(method, encode(params))
         except TelegramCallError as exc:
-            if exc.migrate_to_chat_id is not None:
+            if exc.migrate_to_chat_id is not None and method == "sendMessage":
                 return await self._resend_migrated(delivery, exc.migrate_to_chat_id, params)
             return self._failed(exc, delivery)
+        if method != "sendMessage":
+            return Sent(provider_message_id=str(params["message_id"]))
         return Sent(provider_message_id=_message_id(result))
 
     async def get_me(self) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from herald.scheduling.options import LinkPreview, PostOptions
+from herald.scheduling.options import LinkPreview, Pin, PostOptions
 
-FIELDS = ("opt_silent", "opt_protect", "opt_preview", "opt_preview_url", "opt_preview_size")
+FIELDS = ("opt_silent", "opt_protect", "opt_preview", "opt_preview_url", "opt_preview_size",
+          "opt_pin", "opt_unpin_hours", "opt_delete_hours")  # fmt: skip
 _YES_NO = {"yes": True, "no": False}
 
 
@@ -28,7 +29,33 @@ def form_of(options: PostOptions) -> dict[str, Any]:
         "opt_preview_url": shown.url or "",
         "opt_preview_size": shown.size.value if shown.size else "",
         "opt_preview_above": shown.above_text,
+        **_pin_form(options.pin),
+        "opt_delete_hours": _hours(options.delete_after_hours),
     }
+
+
+def _hours(value: float | bool | None) -> str:
+    """ "" not set, "never" (false), or the number as written (3, not 3.0)."""
+    if value is None or value is True:
+        return ""
+    return "never" if value is False else f"{value:g}"
+
+
+def _pin_form(pin: Pin | bool | None) -> dict[str, str]:
+    if not isinstance(pin, Pin):
+        return {"opt_pin": "" if pin is None else "off", "opt_unpin_hours": ""}
+    return {
+        "opt_pin": "notify" if pin.notify else "quiet",
+        "opt_unpin_hours": _hours(pin.unpin_after_hours),
+    }
+
+
+def _number(text: str) -> object:
+    """A number if the text is one; else the text, for the API to refuse by name."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def read(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,4 +87,13 @@ def body(fields: Mapping[str, Any]) -> dict[str, Any]:
         if fields["opt_preview_size"]:
             preview["size"] = fields["opt_preview_size"]
         options["link_preview"] = preview
+    if fields["opt_pin"] == "off":
+        options["pin"] = False
+    elif fields["opt_pin"] in ("quiet", "notify"):
+        unpin = _number(fields["opt_unpin_hours"]) if fields["opt_unpin_hours"] else None
+        options["pin"] = {"notify": fields["opt_pin"] == "notify", "unpin_after_hours": unpin}
+    if fields["opt_delete_hours"] == "never":
+        options["delete_after_hours"] = False
+    elif fields["opt_delete_hours"]:
+        options["delete_after_hours"] = _number(fields["opt_delete_hours"])
     return options
