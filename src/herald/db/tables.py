@@ -341,3 +341,19 @@ tracked_links = Table(
     Column("label", String(256)),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# The events outbox (herald.events): one row per fact, written in the fact's own
+# transaction; ``id`` is the order events were recorded in, ``fanned_out_at`` is set
+# once the webhooks room has queued a delivery for every subscribed endpoint.
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("fanned_out_at", UTCDateTime),
+    Index("ix_events_fanned_out_at", "fanned_out_at"),
+)
