@@ -306,7 +306,9 @@ class Settings(BaseSettings):
     default_locale: str = Field("en", description="Locale that other locales fall back to.")
 
     public_url: str | None = Field(
-        None, description="Where herald is reached from outside (tracked links, webhook)."
+        None,
+        description="Where herald is reached from outside (tracked links, webhook, "
+        "unsubscribe and preference links; https for one-click unsubscribe).",
     )
     telegram_updates: Literal["polling", "webhook", "off"] | None = Field(
         None, description="How bot updates arrive; polling when a bot token is set, else off."

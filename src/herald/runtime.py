@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from herald.auth import ApiKeys, SignInLinks
+from herald.auth.recipient_links import RecipientLinks
 from herald.bot.callbacks import Callbacks, SandboxBot
 from herald.bot.commands import Commands
 from herald.bot.offers import Offers
@@ -138,6 +139,7 @@ class Runtime:
     schedules: ScheduleStore
     runner: SlotRunner
     signer: Signer
+    recipient_links: RecipientLinks
     scheduler: SchedulerService
     runs: RunLog
     clicks: ClickStore
@@ -173,7 +175,9 @@ class Runtime:
             )
         metrics = Metrics()
         recipients = Recipients(db, clock)
-        signer = Signer(settings.secret_key.get_secret_value())
+        secret_key = settings.secret_key.get_secret_value()
+        signer = Signer(secret_key)
+        recipient_links = RecipientLinks(secret_key, settings.public_url)
         schedule_store = ScheduleStore(db, clock)
         content = ContentStore(db, clock)
         targets = Targets(db, content, clock)
@@ -212,6 +216,7 @@ class Runtime:
             schedules=schedule_store,
             runner=runner,
             signer=signer,
+            recipient_links=recipient_links,
             scheduler=SchedulerService(
                 schedule_store, runner, clock, content, sync_seconds=settings.schedule_sync_seconds
             ),
@@ -292,11 +297,19 @@ class Runtime:
         )
 
     def log_channels(self) -> None:
+        """Says at start what this configuration leaves out: channels in the sandbox,
+        herald's own unsubscribe links."""
         if self.sandbox_channels:
             log.warning(
                 "channels_in_sandbox",
                 channels=self.sandbox_channels,
                 hint="no credentials configured: messages go to the sandbox inbox",
+            )
+        if self.recipient_links.public_url is None:
+            log.warning(
+                "unsubscribe_links_unavailable",
+                hint="HERALD_PUBLIC_URL unset: campaign emails carry no unsubscribe or "
+                "preference links of herald's, and /settings cannot send one",
             )
 
     async def close(self) -> None:

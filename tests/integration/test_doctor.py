@@ -83,6 +83,7 @@ async def test_what_fails_is_said_and_exits_1(
     assert found["email"][0] == "fail"
     assert found["push"][0] == "fail"
     assert found["public url"][0] == "warn"
+    assert "no unsubscribe or preference links" in found["public url"][1]
     assert "wrong-password-here" not in done.stdout + done.stderr
     assert "AAWrongToken" not in done.stdout + done.stderr
     table = await asyncio.to_thread(herald, "doctor", env=env, cwd=tmp_path)

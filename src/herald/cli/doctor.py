@@ -96,8 +96,25 @@ def _vapid(settings: Settings) -> Check:
 
 def _public_url(settings: Settings) -> Check:
     if settings.public_url is None:
-        return Check("public url", "warn", "HERALD_PUBLIC_URL unset: links are not tracked")
-    return Check("public url", "ok", f"{settings.public_url}/r/... for tracked links")
+        return Check(
+            "public url",
+            "warn",
+            "HERALD_PUBLIC_URL unset: links are not tracked, and campaign emails carry no "
+            "unsubscribe or preference links of herald's",
+        )
+    if not settings.public_url.startswith("https://"):
+        return Check(
+            "public url",
+            "warn",
+            f"{settings.public_url} is not https: mail providers ignore one-click "
+            "unsubscribe (RFC 8058) on it",
+        )
+    return Check(
+        "public url",
+        "ok",
+        f"{settings.public_url}/r/... for tracked links, /u/... and /preferences/... "
+        "for unsubscribing",
+    )
 
 
 def doctor(as_json: JsonOpt = False) -> None:
