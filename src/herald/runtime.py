@@ -39,6 +39,7 @@ from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
+from herald.preferences import CategoryStore, PreferenceStore
 from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
@@ -131,6 +132,8 @@ class Runtime:
     api_keys: ApiKeys
     sign_in_links: SignInLinks
     recipients: Recipients
+    categories: CategoryStore
+    preferences: PreferenceStore
     templates: TemplateRegistry
     notifier: Notifier
     intake: Intake
@@ -200,6 +203,8 @@ class Runtime:
             api_keys=ApiKeys(db, clock),
             sign_in_links=SignInLinks(db, clock),
             recipients=recipients,
+            categories=CategoryStore(db, clock),
+            preferences=PreferenceStore(db, clock),
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),
             intake=Intake(db, clock, queue, recipients, templates, metrics),

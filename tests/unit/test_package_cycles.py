@@ -131,6 +131,7 @@ LAYERS: list[set[str]] = [
     {"auth", "metrics"},
     {"channels"},
     {"worker"},
+    {"preferences"},
     {"messaging", "scheduling"},
     {"tracking"},
     {"bot"},

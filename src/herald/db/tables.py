@@ -357,3 +357,39 @@ events = Table(
     Column("fanned_out_at", UTCDateTime),
     Index("ix_events_fanned_out_at", "fanned_out_at"),
 )
+
+# Categories of campaign messages (herald.preferences), which recipients opt out of;
+# ``daily_cap`` overrides the per-channel daily cap for the category's messages.
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    Column("description", String(1000), nullable=False, server_default=""),
+    Column("daily_cap", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A recipient's own time zone and quiet hours ("HH:MM" local); no row: the defaults.
+recipient_preferences = Table(
+    "recipient_preferences",
+    metadata,
+    Column("recipient_id", BigId, primary_key=True, autoincrement=False),
+    Column("timezone", String(64)),
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# What a recipient refused: one row per (category, channel), "" meaning every one, so
+# ("", "") is unsubscribed from all campaign messages; ``source`` says who asked.
+recipient_opt_outs = Table(
+    "recipient_opt_outs",
+    metadata,
+    Column("recipient_id", BigId, primary_key=True, autoincrement=False),
+    Column("category", String(64), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

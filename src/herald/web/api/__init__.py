@@ -12,6 +12,7 @@ from herald.web.api import (
     deliveries,
     health,
     notifications,
+    preferences,
     queue,
     recipients,
     sandbox,
@@ -28,6 +29,7 @@ api_router.include_router(deliveries.router)
 api_router.include_router(queue.router)
 api_router.include_router(sandbox.router)
 api_router.include_router(recipients.router)
+api_router.include_router(preferences.router)
 api_router.include_router(templates.router)
 api_router.include_router(campaigns.router)
 api_router.include_router(content.guides_router)

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herald.messaging.intake import UnknownRecipients
 from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
+from herald.preferences import CategoryExists, CategoryNotFound, PreferenceRuleError
 from herald.scheduling.content_rules import ContentRuleError
 from herald.scheduling.schedules import ScheduleExists, ScheduleRuleError
 
@@ -48,9 +49,17 @@ def unprocessable(loc: list[str | int], message: str) -> HTTPException:
     )
 
 
-def rule_error(exc: ContentRuleError | ScheduleRuleError) -> HTTPException:
-    """A scheduling rule refused a field of the request's body."""
+def rule_error(exc: ContentRuleError | ScheduleRuleError | PreferenceRuleError) -> HTTPException:
+    """A scheduling or preference rule refused a field of the request's body."""
     return unprocessable(["body", *exc.loc], exc.msg)
+
+
+def category_exists_error(exc: CategoryExists) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+
+
+def category_not_found_error(exc: CategoryNotFound) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
 
 
 def _answer(
@@ -70,3 +79,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ScheduleExists, _answer(schedule_exists_error))  # type: ignore[arg-type]
     app.add_exception_handler(ContentRuleError, _answer(rule_error))  # type: ignore[arg-type]
     app.add_exception_handler(ScheduleRuleError, _answer(rule_error))  # type: ignore[arg-type]
+    app.add_exception_handler(PreferenceRuleError, _answer(rule_error))  # type: ignore[arg-type]
+    app.add_exception_handler(CategoryExists, _answer(category_exists_error))  # type: ignore[arg-type]
+    app.add_exception_handler(CategoryNotFound, _answer(category_not_found_error))  # type: ignore[arg-type]

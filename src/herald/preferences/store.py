@@ -1,0 +1,179 @@
+"""PreferenceStore: recipients' preferences in the database, read one at a time (the
+API, the pages) or for a whole claimed batch in one statement (the dispatch gate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, null, or_, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.channel import Channel
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import categories, recipient_opt_outs, recipient_preferences
+from herald.preferences import choices
+from herald.preferences.model import PreferenceRuleError, Preferences, QuietHours
+
+
+class PreferenceStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get(self, recipient_id: int) -> Preferences:
+        """The recipient's preferences (the defaults if they chose nothing)."""
+        return (await self.get_many([recipient_id]))[recipient_id]
+
+    async def get_many(self, recipient_ids: Collection[int]) -> dict[int, Preferences]:
+        """Every one of ``recipient_ids``'s preferences, with one statement."""
+        ids = list(dict.fromkeys(recipient_ids))
+        if not ids:
+            return {}
+        p, o = recipient_preferences.c, recipient_opt_outs.c
+        stmt = union_all(
+            select(p.recipient_id, p.timezone, p.quiet_start, p.quiet_end, null(), null()).where(
+                p.recipient_id.in_(ids)
+            ),
+            select(o.recipient_id, null(), null(), null(), o.category, o.channel).where(
+                o.recipient_id.in_(ids)
+            ),
+        )
+        async with self._db.read() as conn:
+            found = (await conn.execute(stmt)).all()
+        zones: dict[int, Preferences] = {}
+        refused: dict[int, list[choices.Row]] = {}
+        for rid, tz, start, end, category, channel in found:
+            if category is None:
+                quiet = QuietHours.parse(start, end) if start and end else None
+                zones[rid] = Preferences(timezone=tz, quiet_hours=quiet)
+            else:
+                refused.setdefault(rid, []).append((category, channel))
+        return {
+            rid: choices.from_rows(zones.get(rid, Preferences()), refused.get(rid, ()))
+            for rid in ids
+        }
+
+    async def put(self, recipient_id: int, prefs: Preferences, *, source: str = "api") -> None:
+        """Replace the recipient's preferences; refusals kept keep their source and time.
+
+        PreferenceRuleError names a category that does not exist.
+        """
+        async with self._db.write() as conn:
+            await _known(conn, prefs.categories)
+            await self._put_zone(conn, recipient_id, prefs)
+            await self._put_rows(conn, recipient_id, choices.rows(prefs), source)
+
+    async def unsubscribe(
+        self, recipient_id: int, *, category: str | None, channel: Channel | None, source: str
+    ) -> Preferences:
+        """Refuse ``category`` (None: every one) on ``channel`` (None: every one)."""
+        return await self._change(recipient_id, category, channel, source, choices.unsubscribed)
+
+    async def resubscribe(
+        self, recipient_id: int, *, category: str | None, channel: Channel | None, source: str
+    ) -> Preferences:
+        """Accept again ``category`` (None: every one) on ``channel`` (None: every one)."""
+        return await self._change(recipient_id, category, channel, source, choices.resubscribed)
+
+    async def _change(
+        self,
+        recipient_id: int,
+        category: str | None,
+        channel: Channel | None,
+        source: str,
+        change: Callable[[Preferences, str | None, Channel | None, set[str]], Preferences],
+    ) -> Preferences:
+        async with self._db.write() as conn:
+            known = set((await conn.scalars(select(categories.c.key))).all())
+            if category is not None and category not in known:
+                raise _unknown(category)
+            changed = change(await self._read(conn, recipient_id), category, channel, known)
+            await self._put_rows(conn, recipient_id, choices.rows(changed), source)
+        return changed
+
+    async def _read(self, conn: AsyncConnection, recipient_id: int) -> Preferences:
+        p, o = recipient_preferences.c, recipient_opt_outs.c
+        zone = (
+            await conn.execute(
+                select(p.timezone, p.quiet_start, p.quiet_end).where(p.recipient_id == recipient_id)
+            )
+        ).first()
+        base = Preferences()
+        if zone is not None:
+            tz, start, end = zone
+            base = Preferences(
+                timezone=tz, quiet_hours=QuietHours.parse(start, end) if start and end else None
+            )
+        stored = (
+            await conn.execute(select(o.category, o.channel).where(o.recipient_id == recipient_id))
+        ).all()
+        return choices.from_rows(base, [(c, ch) for c, ch in stored])
+
+    async def _put_zone(self, conn: AsyncConnection, recipient_id: int, prefs: Preferences) -> None:
+        start, end = prefs.quiet_hours.as_text() if prefs.quiet_hours else (None, None)
+        values: dict[str, Any] = {
+            "timezone": prefs.timezone,
+            "quiet_start": start,
+            "quiet_end": end,
+            "updated_at": self._clock.now(),
+        }
+        p = recipient_preferences.c
+        done = await conn.execute(
+            update(recipient_preferences).where(p.recipient_id == recipient_id).values(**values)
+        )
+        if not done.rowcount:
+            await conn.execute(
+                insert(recipient_preferences).values(recipient_id=recipient_id, **values)
+            )
+
+    async def _put_rows(
+        self, conn: AsyncConnection, recipient_id: int, wanted: set[choices.Row], source: str
+    ) -> None:
+        o = recipient_opt_outs.c
+        stored = {
+            (c, ch)
+            for c, ch in (
+                await conn.execute(
+                    select(o.category, o.channel).where(o.recipient_id == recipient_id)
+                )
+            ).all()
+        }
+        if gone := stored - wanted:
+            await conn.execute(
+                delete(recipient_opt_outs).where(
+                    o.recipient_id == recipient_id,
+                    or_(*(and_(o.category == c, o.channel == ch) for c, ch in gone)),
+                )
+            )
+        if new := wanted - stored:
+            now = self._clock.now()
+            await conn.execute(
+                insert(recipient_opt_outs),
+                [
+                    {
+                        "recipient_id": recipient_id,
+                        "category": c,
+                        "channel": ch,
+                        "source": source[:32],
+                        "created_at": now,
+                    }
+                    for c, ch in sorted(new)
+                ],
+            )
+
+
+async def _known(conn: AsyncConnection, keys: Collection[str]) -> None:
+    if not keys:
+        return
+    found = set(
+        (await conn.scalars(select(categories.c.key).where(categories.c.key.in_(list(keys))))).all()
+    )
+    for key in keys:
+        if key not in found:
+            raise _unknown(key)
+
+
+def _unknown(key: str) -> PreferenceRuleError:
+    return PreferenceRuleError(("categories", key), f"no category {key!r}")
