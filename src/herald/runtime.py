@@ -50,6 +50,7 @@ from herald.scheduling.schedules import ScheduleStore
 from herald.scheduling.service import SchedulerService
 from herald.tracking.analytics import Analytics
 from herald.tracking.clicks import ClickStore
+from herald.tracking.humans import HitFilter, LastSends
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 from herald.worker import Worker
@@ -146,6 +147,7 @@ class Runtime:
     scheduler: SchedulerService
     runs: RunLog
     clicks: ClickStore
+    hits: HitFilter
     targets: Targets
     analytics: Analytics
     senders: dict[str, Sender] = field(default_factory=dict)
@@ -227,6 +229,7 @@ class Runtime:
             ),
             runs=RunLog(db),
             clicks=clicks,
+            hits=HitFilter(LastSends(db, clock), clock),
             targets=targets,
             analytics=Analytics(db),
             senders=chosen,

@@ -324,6 +324,7 @@ clicks = Table(
     Column("message_id", BigInteger),
     Column("clicked_at", UTCDateTime, nullable=False),
     Column("meta", JSON),
+    Column("flag", String(16)),  # null: a person; else why not (tracking.humans.ClickFlag)
     Index("ix_clicks_telegram_user_id", "telegram_user_id"),
     Index("ix_clicks_promo_id_clicked_at", "promo_id", "clicked_at"),
     Index("ix_clicks_telegram_user_id_promo_id", "telegram_user_id", "promo_id"),

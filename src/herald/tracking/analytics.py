@@ -1,6 +1,9 @@
 """Per-promo analytics: posts, deliveries, clicks, unique clickers, click-through rate,
 and clicks over time, from the post log and the clicks store.
 
+Clicks and unique clickers count people only: hits flagged by ``tracking.humans`` (a
+preview fetcher, a crawler, a scanner...) are counted apart, as ``flagged``.
+
 Click-through rate is unique clickers divided by recipients reached, where a recipient
 reached is a chat that got the post (Telegram says nothing of who read a group post):
 for posts to groups and channels it can exceed 1, and reads best as clickers per chat.
@@ -30,11 +33,12 @@ class PromoStats:
     kind: str
     posts: int  # runs that posted it
     deliveries: int  # chats that got it
-    clicks: int
+    clicks: int  # people's clicks
     unique_clickers: int
     click_through_rate: float | None
     first_click: datetime | None
     last_click: datetime | None
+    flagged: int = 0  # hits that were no person
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,25 @@ class SeriesPoint:
     start: datetime
     clicks: int
     unique_clickers: int
+    flagged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChatClicks:
+    """A promo's clicks in one chat (button presses: a link click names no chat)."""
+
+    chat_id: str
+    clicks: int
+    unique_clickers: int
+    flagged: int
+
+
+def human() -> Any:
+    return clicks.c.flag.is_(None)
+
+
+def flagged() -> Any:
+    return func.count().filter(clicks.c.flag.is_not(None))
 
 
 class Analytics:
@@ -83,10 +106,11 @@ class Analytics:
                 for row in await conn.execute(
                     select(
                         c.c.promo_id,
-                        func.count().label("n"),
-                        func.count(clicker().distinct()).label("unique"),
-                        func.min(c.c.clicked_at).label("first"),
-                        func.max(c.c.clicked_at).label("last"),
+                        func.count().filter(human()).label("n"),
+                        func.count(clicker().distinct()).filter(human()).label("unique"),
+                        func.min(c.c.clicked_at).filter(human()).label("first"),
+                        func.max(c.c.clicked_at).filter(human()).label("last"),
+                        flagged().label("flagged"),
                     )
                     .where(c.c.promo_id.in_(ids))
                     .group_by(c.c.promo_id)
@@ -107,8 +131,9 @@ class Analytics:
                     clicks=int(row.n) if row else 0,
                     unique_clickers=unique,
                     click_through_rate=round(unique / reached, 4) if reached else None,
-                    first_click=_aware(row.first) if row else None,
-                    last_click=_aware(row.last) if row else None,
+                    first_click=_aware(row.first) if row and row.first else None,
+                    last_click=_aware(row.last) if row and row.last else None,
+                    flagged=int(row.flagged) if row else 0,
                 )
             )
         return stats
@@ -120,11 +145,15 @@ class Analytics:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[SeriesPoint]:
-        """Clicks per hour or day (UTC), oldest first; buckets without clicks are left out."""
+        """People's clicks, unique clickers and flagged hits per hour or day (UTC), oldest
+        first; buckets without any hit are left out."""
         c = clicks.c
         start = _bucket_start(self._db.dialect, bucket)
         query = select(
-            start.label("start"), func.count().label("n"), func.count(clicker().distinct())
+            start.label("start"),
+            func.count().filter(human()),
+            func.count(clicker().distinct()).filter(human()),
+            flagged(),
         ).where(c.promo_id == promo_id)
         if since is not None:
             query = query.where(c.clicked_at >= since)
@@ -132,7 +161,21 @@ class Analytics:
             query = query.where(c.clicked_at < until)
         async with self._db.read() as conn:
             rows = (await conn.execute(query.group_by(start).order_by(start))).all()
-        return [SeriesPoint(_parse(row[0]), int(row[1]), int(row[2])) for row in rows]
+        return [SeriesPoint(_parse(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def by_chat(self, promo_id: int) -> list[ChatClicks]:
+        """The promo's clicks per chat they were pressed in, most unique clickers first."""
+        c = clicks.c
+        unique = func.count(clicker().distinct()).filter(human())
+        query = (
+            select(c.chat_id, func.count().filter(human()), unique, flagged())
+            .where(c.promo_id == promo_id, c.chat_id.is_not(None))
+            .group_by(c.chat_id)
+            .order_by(unique.desc(), c.chat_id)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [ChatClicks(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     async def export(
         self,

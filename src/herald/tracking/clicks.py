@@ -46,6 +46,7 @@ class NewClick:
     chat_id: str | None = None
     message_id: int | None = None
     meta: dict[str, Any] | None = field(default=None)
+    flag: str | None = None  # why this hit was no person (tracking.humans); None: it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class ClickRow:
     chat_id: str | None
     message_id: int | None
     meta: dict[str, Any] | None
+    flag: str | None
 
     @classmethod
     def from_row(cls, row: Any) -> ClickRow:
@@ -210,12 +212,17 @@ class ClickStore:
             rows = (await conn.execute(statement.limit(limit))).all()
         return [ClickRow.from_row(r) for r in rows]
 
-    async def counts(self, query: ClickQuery) -> tuple[int, int]:
-        """(clicks, unique clickers) of the matching clicks."""
-        statement = select(func.count(), func.count(clicker().distinct())).where(*query.where())
+    async def counts(self, query: ClickQuery) -> tuple[int, int, int]:
+        """(human clicks, unique human clickers, flagged hits) of the matching clicks."""
+        human = clicks.c.flag.is_(None)
+        statement = select(
+            func.count().filter(human),
+            func.count(clicker().distinct()).filter(human),
+            func.count().filter(clicks.c.flag.is_not(None)),
+        ).where(*query.where())
         async with self._db.read() as conn:
-            total, unique = (await conn.execute(statement)).one()
-        return int(total), int(unique)
+            total, unique, flagged = (await conn.execute(statement)).one()
+        return int(total), int(unique), int(flagged)
 
 
 def clicker() -> Any:

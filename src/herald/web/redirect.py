@@ -2,7 +2,9 @@
 
 The token names a content button or a registered link and is HMAC-signed; the target
 comes from what herald stored, never from the request, so there is no open redirect.
-An unknown, forged or malformed token is a plain 404 that says nothing more.
+An unknown, forged or malformed token is a plain 404 that says nothing more. A hit
+that was no person (a preview fetcher, a crawler, ``HEAD``, a prefetch, a scanner: see
+``herald.tracking.humans``) is stored with its flag and redirected all the same.
 
 Each client address is throttled (a token bucket, ``herald.web.throttle``): a flood
 from one address gets 429s with ``Retry-After`` before any token is even verified.
@@ -39,8 +41,9 @@ def _throttle(request: Request) -> Throttle | None:
     return throttle
 
 
-@router.get(
+@router.api_route(
     "/r/{token}",
+    methods=["GET", "HEAD"],
     status_code=status.HTTP_302_FOUND,
     response_class=RedirectResponse,
     summary="Follow a tracked link",
@@ -62,12 +65,17 @@ async def follow(token: Annotated[str, Path(max_length=512)], request: Request) 
                 "too many requests",
                 headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
-    user_agent = request.headers.get("user-agent")
+    headers = request.headers
+    user_agent = headers.get("user-agent")
     ref = runtime.signer.verify_link(token)
     target = await runtime.targets.resolve(ref) if ref is not None else None
     if ref is None or target is None:
         runtime.metrics.links_rejected.inc()
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    verdict = await runtime.hits.verdict(request.method, headers, target.promo_id)
+    meta: dict[str, str] = {"user_agent": user_agent[:256]} if user_agent else {}
+    if verdict is not None:
+        meta["flagged_by"] = verdict[1][:128]
     await runtime.clicks.record(
         NewClick(
             source="link",
@@ -77,7 +85,8 @@ async def follow(token: Annotated[str, Path(max_length=512)], request: Request) 
             cta_text=target.cta_text,
             link_id=target.link_id,
             recipient=ref.recipient,
-            meta={"user_agent": user_agent[:256]} if user_agent else None,
+            meta=meta or None,
+            flag=verdict[0] if verdict is not None else None,
         )
     )
     return RedirectResponse(target.url, status_code=status.HTTP_302_FOUND)

@@ -118,6 +118,7 @@ async def test_a_press_by_long_polling_is_stored_answered_counted_and_analysed(
         "click_through_rate": 1.0,
         "first_click": None,
         "last_click": None,
+        "flagged": 0,
     }
     assert stats[promo.id]["first_click"] is not None
     page = (await client.get(f"/api/v1/promos/{promo.id}/clicks")).json()

@@ -28,7 +28,7 @@ Since = Annotated[UtcTime | None, Query(description="clicked at or after (ISO 86
 Until = Annotated[UtcTime | None, Query(description="clicked before (ISO 8601)")]
 CSV_COLUMNS = (
     "id", "clicked_at", "source", "promo_id", "cta", "cta_text", "link_id",
-    "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta",
+    "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta", "flag",
 )  # fmt: skip
 
 
@@ -38,11 +38,12 @@ class PromoStatsOut(BaseModel):
     kind: str
     posts: int = Field(description="runs that posted it")
     deliveries: int = Field(description="chats that got it (recipients reached)")
-    clicks: int
+    clicks: int = Field(description="people's clicks (flagged hits left out)")
     unique_clickers: int
     click_through_rate: float | None = Field(description="unique clickers / deliveries")
     first_click: datetime | None
     last_click: datetime | None
+    flagged: int = Field(description="hits that were no person (preview, crawler...)")
 
 
 class ClickOut(BaseModel):
@@ -59,11 +60,16 @@ class ClickOut(BaseModel):
     chat_id: str | None
     message_id: int | None
     meta: dict[str, Any] | None
+    flag: str | None = Field(
+        description="why this hit was no person: head, prefetch, preview, crawler, "
+        "scanner; null for a person's click"
+    )
 
 
 class ClickPage(BaseModel):
-    total: int = Field(description="every click matching the filters")
+    total: int = Field(description="people's clicks matching the filters")
     unique_clickers: int
+    flagged: int = Field(description="flagged hits matching the filters (in items too)")
     items: list[ClickOut] = Field(description="newest first")
     next_before_id: int | None = Field(description="pass as before_id for the next page")
 
@@ -72,6 +78,14 @@ class PointOut(BaseModel):
     start: datetime
     clicks: int
     unique_clickers: int
+    flagged: int
+
+
+class ChatClicksOut(BaseModel):
+    chat_id: str
+    clicks: int
+    unique_clickers: int
+    flagged: int
 
 
 class LinkIn(RequestModel):
@@ -97,10 +111,11 @@ def _out(row: ClickRow) -> ClickOut:
 async def _page(runtime: Runtime, query: ClickQuery, limit: int) -> ClickPage:
     rows = await runtime.clicks.find(query, limit=limit)
     unpaged = ClickQuery(query.promo_id, query.telegram_user_id, query.since, query.until)
-    total, unique = await runtime.clicks.counts(unpaged)
+    total, unique, flagged = await runtime.clicks.counts(unpaged)
     return ClickPage(
         total=total,
         unique_clickers=unique,
+        flagged=flagged,
         items=[_out(r) for r in rows],
         next_before_id=rows[-1].id if len(rows) == limit else None,
     )
@@ -124,6 +139,14 @@ async def promo_series(
 ) -> list[PointOut]:
     points = await runtime.analytics.series(promo_id, bucket, since, until)
     return [PointOut.model_validate(p, from_attributes=True) for p in points]
+
+
+@router.get(
+    "/analytics/promos/{promo_id}/chats", summary="A promo's clicks per chat (button presses)"
+)
+async def promo_chats(promo_id: Id, runtime: RuntimeDep) -> list[ChatClicksOut]:
+    rows = await runtime.analytics.by_chat(promo_id)
+    return [ChatClicksOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get(
