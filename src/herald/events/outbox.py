@@ -10,8 +10,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from herald.db import tables
+from herald.db.bulk import BulkInsert, Col, Kind
 from herald.events.catalogue import EventType
+
+_CHUNK = 1000
+# One statement per batch, whatever its size: events are written on the hot paths
+# (every recorded outcome), beside the facts' own bulk statements.
+_INSERT = BulkInsert(
+    "events",
+    (
+        Col("event_id", "text"),
+        Col("type", "text"),
+        Col("subject", "text"),
+        Col("data", "text", Kind.JSON),
+        Col("occurred_at", "timestamptz", Kind.TIME),
+    ),
+)
 
 
 def new_event_id() -> str:
@@ -33,18 +47,6 @@ class Event:
 
 async def record(conn: AsyncConnection, events: Sequence[Event]) -> None:
     """Write ``events`` in ``conn``'s transaction; they commit or vanish with it."""
-    if not events:
-        return
-    await conn.execute(
-        tables.events.insert(),
-        [
-            {
-                "event_id": e.id,
-                "type": str(e.type),
-                "subject": e.subject,
-                "data": dict(e.data),
-                "occurred_at": e.occurred_at,
-            }
-            for e in events
-        ],
-    )
+    rows = [(e.id, str(e.type), e.subject, dict(e.data), e.occurred_at) for e in events]
+    for start in range(0, len(rows), _CHUNK):  # within SQLite's bound parameters
+        await _INSERT.run(conn, rows[start : start + _CHUNK])
