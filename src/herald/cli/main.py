@@ -15,6 +15,7 @@ from typer._click import exceptions as click_errors
 from herald.cli import campaigns as campaigns_cli
 from herald.cli import config as config_cli
 from herald.cli import doctor as doctor_cli
+from herald.cli import events as events_cli
 from herald.cli import keys as keys_cli
 from herald.cli import queue as queue_cli
 from herald.cli import schedules as schedules_cli
@@ -41,6 +42,7 @@ app.add_typer(schedules_cli.schedules_app, name="schedules")
 app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(telegram_cli.telegram_app, name="telegram")
 app.add_typer(config_cli.config_app, name="config")
+app.add_typer(events_cli.events_app, name="events")
 app.command("serve")(serve_cli.serve)
 app.command("doctor")(doctor_cli.doctor)
 

@@ -16,7 +16,7 @@ from herald.db import migrate
 from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
 from herald.web import dashboard, errors, redirect, telegram
-from herald.web.api import api_router, health
+from herald.web.api import api_router, event_catalogue, health
 from herald.web.api import errors as api_errors
 from herald.web.throttle import Throttle
 
@@ -87,6 +87,7 @@ def create_app(
     app.include_router(telegram.router)
     app.include_router(health.router)
     app.include_router(api_router)
+    event_catalogue.document(app)
     dashboard.mount(
         app, settings, login_throttle=Throttle.per_minute(settings.login_attempts_per_minute)
     )
