@@ -299,7 +299,14 @@ class Runtime:
             metrics=self.metrics,
             observer=Observers(
                 MessagingEffects(self.notifier, self.recipients, self.metrics),
-                PostingEffects(self.db, self.clock, self.schedules, self.metrics, self.queue),
+                PostingEffects(
+                    self.db,
+                    self.clock,
+                    self.schedules,
+                    self.metrics,
+                    self.queue,
+                    count_members=telegram is not None and not telegram.sandbox,
+                ),
             ),
             leases=Leases(self.db, self.clock),
         )

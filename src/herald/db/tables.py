@@ -301,9 +301,13 @@ schedule_posts = Table(
     Column("message_id", String(64)),
     Column("error", Text),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The chat's getChatMemberCount when posted (scheduling/reach.py); null: not known.
+    Column("member_count", Integer),
+    Column("members_at", UTCDateTime),
     UniqueConstraint("run_id", "chat_id", "topic_id"),
     Index("ix_schedule_posts_delivery_id", "delivery_id"),
     Index("ix_schedule_posts_status", "status"),
+    Index("ix_schedule_posts_chat_id_members_at", "chat_id", "members_at"),
 )
 
 # Every click on a tracked CTA (callback button or /r/ link), kept as it came: marketing

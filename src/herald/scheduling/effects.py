@@ -18,13 +18,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.channel import Channel
-from herald.channels.telegram import MIGRATED_TO_CHAT_ID, TelegramReason
+from herald.channels.telegram import MEMBER_COUNT, MIGRATED_TO_CHAT_ID, TelegramReason
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, schedule_posts, schedule_runs, schedules
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, Permanent, Result, Sent, State
 from herald.queue.policy import Decision
+from herald.scheduling import reach
 from herald.scheduling.post import AFTERWARDS
 from herald.scheduling.runner import CAMPAIGN_PREFIX
 from herald.scheduling.schedules import ScheduleStore
@@ -89,15 +90,21 @@ class PostingEffects:
         store: ScheduleStore,
         metrics: Metrics,
         queue: DeliveryQueue | None = None,
+        *,
+        count_members: bool = False,
     ) -> None:
         self._db = db
         self._clock = clock
         self._store = store
         self._metrics = metrics
         self._queue = queue  # for a post's pin, unpin and delete (None: none are queued)
+        # Ask each chat's member count beside its posts (scheduling/reach.py): only with a
+        # real bot, and a queue to ask through.
+        self._count_members = count_members and queue is not None
 
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
         ends = []
+        counts: list[tuple[str, int]] = []
         for result, decision in outcomes:
             delivery, outcome = result.delivery, result.outcome
             if not (delivery.campaign or "").startswith(CAMPAIGN_PREFIX):
@@ -113,6 +120,11 @@ class PostingEffects:
                 log.warning(
                     "schedule_chat_inactive", chat_id=delivery.recipient, reason=outcome.reason
                 )
+            if delivery.payload.get("action") == MEMBER_COUNT:
+                count = outcome.meta.get(MEMBER_COUNT) if isinstance(outcome, Sent) else None
+                if isinstance(count, int):
+                    counts.append((delivery.recipient, count))
+                continue
             if decision.state is State.SENT:
                 ends.append(
                     PostEnd(
@@ -132,6 +144,11 @@ class PostingEffects:
                 ends.append(PostEnd(delivery.id, False, None, decision.error, reason))
         if ends:
             await self._finish(ends)
+        if counts:
+            now = self._clock.now()
+            async with self._db.write() as conn:
+                for chat_id, count in counts:
+                    await reach.store(conn, chat_id, count, now)
 
     async def maintain(self) -> None:
         """Finish posts whose deliveries ended while nobody was listening."""
@@ -196,7 +213,13 @@ class PostingEffects:
                 if row is None:
                     continue  # finished already (by the other path)
                 touched.add(int(row.run_id))
-                if self._queue is not None and (after := followups(end)):
+                after = followups(end)
+                if self._count_members and end.sent:
+                    members = await reach.attach(
+                        conn, end.delivery_id, end.chat_id, end.campaign, now
+                    )
+                    after += [members] if members is not None else []
+                if self._queue is not None and after:
                     await self._queue.enqueue_in(conn, after)
                 run = (
                     await conn.execute(

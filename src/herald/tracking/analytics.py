@@ -4,9 +4,10 @@ and clicks over time, from the post log and the clicks store.
 Clicks and unique clickers count people only: hits flagged by ``tracking.humans`` (a
 preview fetcher, a crawler, a scanner...) are counted apart, as ``flagged``.
 
-Click-through rate is unique clickers divided by recipients reached, where a recipient
-reached is a chat that got the post (Telegram says nothing of who read a group post):
-for posts to groups and channels it can exceed 1, and reads best as clickers per chat.
+Click-through rate is unique human clickers divided by members reached (the member
+counts of the chats the promo was sent to, ``tracking/reach.py``): Telegram says nothing
+of who read a post, so the members who could have are the honest denominator. Clickers
+per chat (the earlier figure) is kept beside it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy import func, select, text
 
 from herald.db import Database
 from herald.db.tables import clicks, content, schedule_posts, schedule_runs
-from herald.tracking.clicks import clicker
+from herald.tracking import reach
+from herald.tracking.clicks import clicker, flagged, human
+from herald.tracking.reach import ChatReach, PostReach
 
 Bucket = Literal["hour", "day"]
 POSTED = ("queued", "done")
@@ -35,10 +38,14 @@ class PromoStats:
     deliveries: int  # chats that got it
     clicks: int  # people's clicks
     unique_clickers: int
-    click_through_rate: float | None
+    click_through_rate: float | None  # unique clickers / members reached
     first_click: datetime | None
     last_click: datetime | None
     flagged: int = 0  # hits that were no person
+    chats_reached: int = 0  # distinct chats it was sent to
+    members_reached: int = 0  # their members, where known (tracking/reach.py)
+    chats_without_count: int = 0
+    clickers_per_chat: float | None = None  # unique clickers / chats reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +54,6 @@ class SeriesPoint:
     clicks: int
     unique_clickers: int
     flagged: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ChatClicks:
-    """A promo's clicks in one chat (button presses: a link click names no chat)."""
-
-    chat_id: str
-    clicks: int
-    unique_clickers: int
-    flagged: int
-
-
-def human() -> Any:
-    return clicks.c.flag.is_(None)
-
-
-def flagged() -> Any:
-    return func.count().filter(clicks.c.flag.is_not(None))
 
 
 class Analytics:
@@ -116,24 +105,29 @@ class Analytics:
                     .group_by(c.c.promo_id)
                 )
             }
+            reached = await reach.members(conn, ids)
         stats = []
         for item in items:
-            reached = int(delivered.get(item.id, 0))
             row = clicked.get(item.id)
             unique = int(row.unique) if row else 0
+            chats = reached.get(item.id, reach.Members(0, 0, 0))
             stats.append(
                 PromoStats(
                     promo_id=int(item.id),
                     title=item.title,
                     kind=item.kind,
                     posts=int(posts.get(item.id, 0)),
-                    deliveries=reached,
+                    deliveries=int(delivered.get(item.id, 0)),
                     clicks=int(row.n) if row else 0,
                     unique_clickers=unique,
-                    click_through_rate=round(unique / reached, 4) if reached else None,
+                    click_through_rate=reach.rate(unique, chats.members_reached),
                     first_click=_aware(row.first) if row and row.first else None,
                     last_click=_aware(row.last) if row and row.last else None,
                     flagged=int(row.flagged) if row else 0,
+                    chats_reached=chats.chats_reached,
+                    members_reached=chats.members_reached,
+                    chats_without_count=chats.chats_without_count,
+                    clickers_per_chat=reach.rate(unique, chats.chats_reached),
                 )
             )
         return stats
@@ -163,19 +157,15 @@ class Analytics:
             rows = (await conn.execute(query.group_by(start).order_by(start))).all()
         return [SeriesPoint(_parse(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    async def by_chat(self, promo_id: int) -> list[ChatClicks]:
-        """The promo's clicks per chat they were pressed in, most unique clickers first."""
-        c = clicks.c
-        unique = func.count(clicker().distinct()).filter(human())
-        query = (
-            select(c.chat_id, func.count().filter(human()), unique, flagged())
-            .where(c.promo_id == promo_id, c.chat_id.is_not(None))
-            .group_by(c.chat_id)
-            .order_by(unique.desc(), c.chat_id)
-        )
+    async def by_chat(self, promo_id: int) -> list[ChatReach]:
+        """Per chat the promo was sent to or pressed in: members, clicks, CTR."""
         async with self._db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [ChatClicks(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+            return await reach.by_chat(conn, promo_id)
+
+    async def by_post(self, promo_id: int) -> list[PostReach]:
+        """The promo's sent posts, newest first: members, presses on it, CTR."""
+        async with self._db.read() as conn:
+            return await reach.by_post(conn, promo_id)
 
     async def export(
         self,

@@ -214,15 +214,14 @@ class ClickStore:
 
     async def counts(self, query: ClickQuery) -> tuple[int, int, int]:
         """(human clicks, unique human clickers, flagged hits) of the matching clicks."""
-        human = clicks.c.flag.is_(None)
         statement = select(
-            func.count().filter(human),
-            func.count(clicker().distinct()).filter(human),
-            func.count().filter(clicks.c.flag.is_not(None)),
+            func.count().filter(human()),
+            func.count(clicker().distinct()).filter(human()),
+            flagged(),
         ).where(*query.where())
         async with self._db.read() as conn:
-            total, unique, flagged = (await conn.execute(statement)).one()
-        return int(total), int(unique), int(flagged)
+            total, unique, robots = (await conn.execute(statement)).one()
+        return int(total), int(unique), int(robots)
 
 
 def clicker() -> Any:
@@ -232,6 +231,16 @@ def clicker() -> Any:
     return func.coalesce(
         literal("t:") + cast(c.telegram_user_id, String), literal("r:") + c.recipient
     )
+
+
+def human() -> Any:
+    """A person's click (a flagged hit is not)."""
+    return clicks.c.flag.is_(None)
+
+
+def flagged() -> Any:
+    """How many of the rows were flagged hits."""
+    return func.count().filter(clicks.c.flag.is_not(None))
 
 
 _COLUMNS = [f.name for f in fields(NewClick)]

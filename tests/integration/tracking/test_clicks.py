@@ -115,10 +115,14 @@ async def test_a_press_by_long_polling_is_stored_answered_counted_and_analysed(
         "deliveries": 1,
         "clicks": 2,
         "unique_clickers": 1,
-        "click_through_rate": 1.0,
+        "click_through_rate": 0.5,  # one clicker of the chat's two members
         "first_click": None,
         "last_click": None,
         "flagged": 0,
+        "chats_reached": 1,
+        "members_reached": 2,
+        "chats_without_count": 0,
+        "clickers_per_chat": 1.0,
     }
     assert stats[promo.id]["first_click"] is not None
     page = (await client.get(f"/api/v1/promos/{promo.id}/clicks")).json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from herald.channels.telegram.errors import (
+    MEMBER_COUNT,
     MIGRATED_TO_CHAT_ID,
     TelegramCallError,
     TelegramReason,
@@ -13,6 +14,7 @@ from herald.channels.telegram.sender import TelegramSender
 
 __all__ = [
     "DEFAULT_API_URL",
+    "MEMBER_COUNT",
     "MIGRATED_TO_CHAT_ID",
     "TelegramCallError",
     "TelegramReason",

@@ -52,6 +52,7 @@ class TelegramReason(StrEnum):
 # A group that became a supergroup: the resend there was Sent with this fact in its
 # meta (the new chat id, as a string), so whoever keeps the old id can move it.
 MIGRATED_TO_CHAT_ID = "migrated_to_chat_id"
+MEMBER_COUNT = "member_count"  # an action payload's name and its Sent outcome's meta key
 
 # Telegram does not say whether a 429 is for one chat or the whole bot; per-chat
 # limits are the ones a busy bot meets, so the dispatcher pauses the chat.

@@ -16,6 +16,7 @@ import structlog
 
 from herald.channel import Channel
 from herald.channels.telegram.errors import (
+    MEMBER_COUNT,
     MIGRATED_TO_CHAT_ID,
     Failure,
     TelegramCallError,
@@ -59,8 +60,14 @@ def message_params(payload: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-# What a payload with an ``action`` asks of an earlier message (its ``message_id``).
-ACTIONS = {"pin": "pinChatMessage", "unpin": "unpinChatMessage", "delete": "deleteMessage"}
+# What a payload with an ``action`` asks of an earlier message (its ``message_id``),
+# or of the chat (``member_count``: its Sent outcome carries the count in ``meta``).
+ACTIONS = {
+    "pin": "pinChatMessage",
+    "unpin": "unpinChatMessage",
+    "delete": "deleteMessage",
+    MEMBER_COUNT: "getChatMemberCount",
+}
 
 
 def action_params(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -68,6 +75,8 @@ def action_params(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     method = ACTIONS.get(payload.get("action"))  # type: ignore[arg-type]
     if method is None:
         raise ValueError(f"'action' must be one of {', '.join(ACTIONS)}")
+    if method == "getChatMemberCount":
+        return method, {}
     message_id = _checked(payload, "message_id", _thread, "a positive integer")
     if message_id is None:
         raise ValueError("'message_id' must be a positive integer")
@@ -168,6 +177,9 @@ class TelegramSender:
             if exc.migrate_to_chat_id is not None and method == "sendMessage":
                 return await self._resend_migrated(delivery, exc.migrate_to_chat_id, params)
             return self._failed(exc, delivery)
+        if method == "getChatMemberCount":
+            count = result if isinstance(result, int) and not isinstance(result, bool) else None
+            return Sent(meta={MEMBER_COUNT: count})
         if method != "sendMessage":
             return Sent(provider_message_id=str(params["message_id"]))
         return Sent(provider_message_id=_message_id(result))

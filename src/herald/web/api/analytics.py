@@ -37,13 +37,19 @@ class PromoStatsOut(BaseModel):
     title: str
     kind: str
     posts: int = Field(description="runs that posted it")
-    deliveries: int = Field(description="chats that got it (recipients reached)")
+    deliveries: int = Field(description="posts sent (a chat posted to twice counts twice)")
     clicks: int = Field(description="people's clicks (flagged hits left out)")
     unique_clickers: int
-    click_through_rate: float | None = Field(description="unique clickers / deliveries")
+    click_through_rate: float | None = Field(
+        description="unique clickers / members reached (null: no member count known)"
+    )
     first_click: datetime | None
     last_click: datetime | None
     flagged: int = Field(description="hits that were no person (preview, crawler...)")
+    chats_reached: int = Field(description="distinct chats it was sent to")
+    members_reached: int = Field(description="their members, each chat's latest count")
+    chats_without_count: int = Field(description="chats reached whose count is unknown")
+    clickers_per_chat: float | None = Field(description="unique clickers / chats reached")
 
 
 class ClickOut(BaseModel):
@@ -81,11 +87,26 @@ class PointOut(BaseModel):
     flagged: int
 
 
-class ChatClicksOut(BaseModel):
+class ChatReachOut(BaseModel):
     chat_id: str
+    posts: int = Field(description="the promo's sent posts in this chat")
+    members: int | None = Field(description="the chat's latest member count among them")
     clicks: int
     unique_clickers: int
     flagged: int
+    click_through_rate: float | None = Field(description="unique clickers / members")
+
+
+class PostReachOut(BaseModel):
+    run_id: int
+    chat_id: str
+    message_id: str | None
+    sent_at: datetime
+    members: int | None = Field(description="the chat's member count when posted")
+    clicks: int = Field(description="button presses on this message")
+    unique_clickers: int
+    flagged: int
+    click_through_rate: float | None = Field(description="unique clickers / members")
 
 
 class LinkIn(RequestModel):
@@ -141,12 +162,16 @@ async def promo_series(
     return [PointOut.model_validate(p, from_attributes=True) for p in points]
 
 
-@router.get(
-    "/analytics/promos/{promo_id}/chats", summary="A promo's clicks per chat (button presses)"
-)
-async def promo_chats(promo_id: Id, runtime: RuntimeDep) -> list[ChatClicksOut]:
+@router.get("/analytics/promos/{promo_id}/chats", summary="Per chat: members, clicks, CTR")
+async def promo_chats(promo_id: Id, runtime: RuntimeDep) -> list[ChatReachOut]:
     rows = await runtime.analytics.by_chat(promo_id)
-    return [ChatClicksOut.model_validate(r, from_attributes=True) for r in rows]
+    return [ChatReachOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/analytics/promos/{promo_id}/posts", summary="Per post: members, presses, CTR")
+async def promo_posts(promo_id: Id, runtime: RuntimeDep) -> list[PostReachOut]:
+    rows = await runtime.analytics.by_post(promo_id)
+    return [PostReachOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get(

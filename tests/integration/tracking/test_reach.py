@@ -1,0 +1,94 @@
+"""Real reach: a sent post keeps its chat's member count (getChatMemberCount through
+the queue, at most once per chat per hour), and CTR is unique human clickers over
+members reached, per post, per chat and per promo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from httpx import AsyncClient
+from sqlalchemy import select
+
+from herald.clock import FakeClock
+from herald.db.tables import schedule_posts
+from herald.runtime import Runtime
+from herald.scheduling.content import Button, ContentDraft, Kind
+from tests.support.app import serve
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_app import WEBHOOK_SECRET, telegram_settings
+
+BIG, SMALL = "-1001000000001", "-1001000000002"
+HOOK = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+OFFER = ContentDraft(title="Spring offer", body="Press it.", buttons=(Button("Ask", None),))
+
+
+async def schedule(client: AsyncClient, promo_id: int) -> int:
+    created = await client.post(
+        "/api/v1/schedules",
+        json={"name": "reach", "kind": "playlist", "items": [promo_id], "chat_ids": [BIG, SMALL]},
+    )
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+async def run(client: AsyncClient, runtime: Runtime, schedule_id: int) -> None:
+    assert (await client.post(f"/api/v1/schedules/{schedule_id}/run")).status_code == 202
+    await runtime.worker(exclusive=False).drain()
+
+
+async def counts(runtime: Runtime) -> list[tuple[str, int | None]]:
+    p = schedule_posts
+    async with runtime.db.read() as conn:
+        rows = await conn.execute(select(p.c.chat_id, p.c.member_count).order_by(p.c.id))
+        return [(r.chat_id, r.member_count) for r in rows]
+
+
+async def test_member_counts_beside_posts_and_ctr_per_post_chat_and_promo(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    clock = FakeClock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    telegram.member_counts.update({BIG: 1000, SMALL: 20})
+    settings = telegram_settings(database_url, telegram, telegram_updates="webhook")
+    async with serve(settings, clock) as (client, runtime):
+        promo_id = await runtime.content.create(Kind.PROMO, OFFER)
+        schedule_id = await schedule(client, promo_id)
+        await run(client, runtime, schedule_id)
+        assert await counts(runtime) == [(BIG, 1000), (SMALL, 20)]
+        assert len(telegram.requests_for("getChatMemberCount")) == 2
+
+        clock.advance(1800)  # half an hour later: the counts are reused, not asked again
+        telegram.member_counts[BIG] = 1500
+        await run(client, runtime, schedule_id)
+        assert (await counts(runtime))[2:] == [(BIG, 1000), (SMALL, 20)]
+        assert len(telegram.requests_for("getChatMemberCount")) == 2
+
+        clock.advance(7200)  # two hours later: asked again
+        await run(client, runtime, schedule_id)
+        assert (await counts(runtime))[4:] == [(BIG, 1500), (SMALL, 20)]
+        assert len(telegram.requests_for("getChatMemberCount")) == 4
+
+        [latest, *_] = [m for m in reversed(telegram.messages) if str(m["chat"]["id"]) == BIG]
+        data = runtime.signer.sign(promo_id, 0)
+        for user in (1, 2, 2):
+            update = telegram.push_callback(int(BIG), data, latest["message_id"], user_id=user)
+            await client.post("/telegram/webhook", json=update, headers=HOOK)
+        await runtime.clicks.flush()
+
+        stats = {s["promo_id"]: s for s in (await client.get("/api/v1/analytics/promos")).json()}
+        mine = stats[promo_id]
+        assert (mine["deliveries"], mine["chats_reached"], mine["members_reached"]) == (6, 2, 1520)
+        assert (mine["unique_clickers"], mine["click_through_rate"]) == (2, round(2 / 1520, 4))
+        assert (mine["clickers_per_chat"], mine["chats_without_count"]) == (1.0, 0)
+
+        chats = (await client.get(f"/api/v1/analytics/promos/{promo_id}/chats")).json()
+        assert [(c["chat_id"], c["posts"], c["members"], c["unique_clickers"]) for c in chats] == [
+            (BIG, 3, 1500, 2),
+            (SMALL, 3, 20, 0),
+        ]
+        assert chats[0]["click_through_rate"] == round(2 / 1500, 4)
+
+        posts = (await client.get(f"/api/v1/analytics/promos/{promo_id}/posts")).json()
+        assert len(posts) == 6
+        [pressed] = [p for p in posts if p["clicks"]]
+        assert (pressed["chat_id"], pressed["message_id"]) == (BIG, str(latest["message_id"]))
+        assert (pressed["members"], pressed["clicks"], pressed["unique_clickers"]) == (1500, 3, 2)
