@@ -54,6 +54,7 @@ from herald.tracking.humans import HitFilter, LastSends
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 from herald.worker import Worker
+from herald.worker.delivery_events import DeliveryEvents
 from herald.worker.observer import Observers
 from herald.worker.options import WorkerOptions
 from herald.worker.plan import ChannelPlan
@@ -172,6 +173,7 @@ class Runtime:
             policies=retry_policies(settings),
             lease_seconds=settings.lease_seconds,
             chunk_size=settings.enqueue_chunk_size,
+            on_outcomes=DeliveryEvents(),
         )
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
         with _blame("HERALD_TEMPLATES_DIR"):

@@ -11,10 +11,17 @@ from sqlalchemy import case, delete, func, select, update
 from herald.db.tables import deliveries as D
 from herald.queue.filters import conditions
 from herald.queue.models import Delivery, DeliveryFilter, Lane, QueueStats, State
-from herald.queue.store import DeliveryQueue
+from herald.queue.outcomes import Permanent
+from herald.queue.policy import Decision
+from herald.queue.store import DeliveryQueue, Result
 
 REPLAY_BATCH = 1000
 PRUNE_BATCH = 5000
+LOST_ON_LAST_ATTEMPT = "lease expired on the last attempt (worker lost)"
+LOST_AND_RETRYING = "lease expired (worker lost); retrying"
+# A rescue that dead-letters, told to the outcomes hook like a recorded outcome.
+LOST = Permanent(LOST_ON_LAST_ATTEMPT, reason="lease_expired")
+LOST_DECISION = Decision(State.DEAD, error=LOST_ON_LAST_ATTEMPT, finished=True)
 
 
 async def list_deliveries(
@@ -88,17 +95,19 @@ async def rescue_expired(queue: DeliveryQueue, *, except_holder: str | None = No
             .values(
                 state=case((exhausted, State.DEAD.value), else_=State.PENDING.value),
                 finished_at=case((exhausted, now), else_=None),
-                last_error=case(
-                    (exhausted, "lease expired on the last attempt (worker lost)"),
-                    else_="lease expired (worker lost); retrying",
-                ),
+                last_error=case((exhausted, LOST_ON_LAST_ATTEMPT), else_=LOST_AND_RETRYING),
                 locked_until=None,
                 locked_by=None,
             )
+            .returning(*D.c)
         )
-        rescued = int(result.rowcount)
+        rows = result.all()
+        rescued = len(rows)
         if rescued:
             await queue.announce(conn)
+        if queue.on_outcomes is not None:
+            dead = [Delivery.from_row(r) for r in rows if r.state == State.DEAD]
+            await queue.on_outcomes(conn, [(Result(d, LOST), LOST_DECISION) for d in dead], now)
     if rescued:
         queue.wakeup.work_arrived()
     return rescued

@@ -73,6 +73,8 @@ _UPDATE_SET = (
 _UPDATE_WHERE = (
     " WHERE deliveries.id = u.id AND deliveries.state = 'running' AND deliveries.locked_by = "
 )
+# The rows the guard let through: their outcomes are the ones that count.
+_RETURNING = " RETURNING deliveries.id"
 _PG_UPDATE_SQL = (
     "UPDATE deliveries "
     + _UPDATE_SET
@@ -83,6 +85,7 @@ _PG_UPDATE_SQL = (
     # Redundant with the join, but lets the planner fetch by primary key even when the
     # table has no statistics yet (otherwise it hash-joins a full scan per batch).
     + " AND deliveries.id = ANY($1::bigint[])"
+    + _RETURNING
 )
 
 
@@ -91,18 +94,19 @@ def _sqlite_update_sql(rows: int) -> str:
     values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
     return (
         f"WITH u(id, state, run_at, delta, error, pmid, finished) AS (VALUES {values}) "
-        "UPDATE deliveries " + _UPDATE_SET + " FROM u" + _UPDATE_WHERE + "?"
+        "UPDATE deliveries " + _UPDATE_SET + " FROM u" + _UPDATE_WHERE + "?" + _RETURNING
     )
 
 
 async def update_outcomes(
     conn: AsyncConnection, updates: Sequence[OutcomeUpdate], worker: str
-) -> None:
-    """Apply many outcomes with one UPDATE ... FROM (unnest on PostgreSQL, VALUES on SQLite)."""
+) -> set[int]:
+    """Apply many outcomes with one UPDATE ... FROM (unnest on PostgreSQL, VALUES on
+    SQLite); returns the ids it changed (not those whose lease ``worker`` lost)."""
     if not updates:
-        return
+        return set()
     if conn.dialect.name == "postgresql":
-        await conn.exec_driver_sql(
+        result = await conn.exec_driver_sql(
             _PG_UPDATE_SQL,
             (
                 [u.id for u in updates],
@@ -115,7 +119,7 @@ async def update_outcomes(
                 worker,
             ),
         )
-        return
+        return {int(row[0]) for row in result}
     params: list[Any] = []
     for u in updates:
         params += (
@@ -128,4 +132,5 @@ async def update_outcomes(
             sqlite_time(u.finished_at) if u.finished_at else None,
         )
     params.append(worker)
-    await conn.exec_driver_sql(_sqlite_update_sql(len(updates)), tuple(params))
+    result = await conn.exec_driver_sql(_sqlite_update_sql(len(updates)), tuple(params))
+    return {int(row[0]) for row in result}

@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Integer,
@@ -63,6 +63,20 @@ class Result:
     outcome: Outcome
 
 
+class OutcomesHook(Protocol):
+    """What must commit with recorded outcomes (the events of deliveries that ended),
+    called inside their transaction with the outcomes it applied and their time; a
+    failure rolls the outcomes back with it. The runtime wires it; the queue knows no
+    events."""
+
+    async def __call__(
+        self,
+        conn: AsyncConnection,
+        outcomes: Sequence[tuple[Result, Decision]],
+        now: datetime,
+    ) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Enqueued:
     id: int
@@ -80,8 +94,10 @@ class DeliveryQueue:
         lease_seconds: float = 60.0,
         chunk_size: int = 1000,
         rand: Callable[[], float] = random.random,
+        on_outcomes: OutcomesHook | None = None,
     ) -> None:
         self.db = db
+        self.on_outcomes = on_outcomes
         self.clock = clock
         self.policies = dict(policies or {})
         self.wakeup = wakeup or Wakeup()
@@ -292,9 +308,14 @@ class DeliveryQueue:
             for r, decision in zip(results, decisions, strict=True)
         ]
         async with self.db.write() as conn:
-            await bulk.update_outcomes(conn, updates, worker)
+            applied = await bulk.update_outcomes(conn, updates, worker)
             if any(decision.state is State.PENDING for decision in decisions):
                 await self.announce(conn)
+            if self.on_outcomes is not None:
+                pairs = zip(results, decisions, strict=True)
+                await self.on_outcomes(
+                    conn, [(r, d) for r, d in pairs if r.delivery.id in applied], now
+                )
         return decisions
 
     async def get(self, delivery_id: int) -> Delivery | None:
