@@ -19,6 +19,7 @@ from herald.auth import ApiKeys, SignInLinks
 from herald.auth.recipient_links import RecipientLinks
 from herald.bot.callbacks import Callbacks, SandboxBot
 from herald.bot.commands import Commands
+from herald.bot.membership import Membership
 from herald.bot.offers import Offers
 from herald.bot.polling import Poller, PollLease
 from herald.bot.replies import Replies
@@ -256,6 +257,7 @@ class Runtime:
                 Callbacks(signer, targets, clicks, runtime.bot, runtime.bot, metrics, clock),
                 runtime.bot,
                 metrics,
+                membership=Membership(schedule_store, metrics),
             )
         return runtime
 

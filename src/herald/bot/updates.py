@@ -13,6 +13,7 @@ import structlog
 
 from herald.bot.callbacks import BotIdentity, Callbacks
 from herald.bot.commands import Command, Commands
+from herald.bot.membership import Membership
 from herald.metrics import Metrics
 
 log = structlog.get_logger("herald.bot")
@@ -20,15 +21,23 @@ log = structlog.get_logger("herald.bot")
 
 class UpdateHandler:
     def __init__(
-        self, commands: Commands, callbacks: Callbacks, identity: BotIdentity, metrics: Metrics
+        self,
+        commands: Commands,
+        callbacks: Callbacks,
+        identity: BotIdentity,
+        metrics: Metrics,
+        *,
+        membership: Membership | None = None,
     ) -> None:
         self._commands = commands
         self._callbacks = callbacks
         self._identity = identity
         self._metrics = metrics
+        self._membership = membership
 
     async def handle(self, update: Any, answers: list[dict[str, Any]] | None = None) -> str:
-        """What the update was handled as: command, callback, or ignored:<reason>.
+        """What the update was handled as: command, callback, my_chat_member, or
+        ignored:<reason>.
 
         ``answers``: see ``Callbacks.handle`` (the webhook answers presses inline).
         """
@@ -48,6 +57,8 @@ class UpdateHandler:
             return self._ignored("malformed")
         if isinstance(query := update.get("callback_query"), dict):
             return f"callback:{await self._callbacks.handle(query, answers)}"
+        if isinstance(changed := update.get("my_chat_member"), dict) and self._membership:
+            return f"my_chat_member:{await self._membership.handle(changed)}"
         message = update.get("message") or update.get("channel_post")
         if not isinstance(message, dict):
             return self._ignored("unsupported")

@@ -262,6 +262,8 @@ schedule_chats = Table(
     Column("inactive_reason", String(255)),
     Column("added_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # An inactive chat whose bot was added back (my_chat_member): offered for reactivation.
+    Column("readded_at", UTCDateTime),
     UniqueConstraint("schedule_id", "chat_id", "topic_id"),
 )
 

@@ -85,6 +85,7 @@ class ScheduleChat:
     added_at: datetime
     updated_at: datetime
     topic_id: int | None = None
+    readded_at: datetime | None = None  # inactive, and the bot was added back then
 
     @property
     def target(self) -> ChatTarget:
@@ -231,6 +232,7 @@ class ScheduleStore:
                             chat.added_at,
                             chat.updated_at,
                             chat.topic_id or None,
+                            chat.readded_at,
                         )
                     )
         return [Schedule.from_row(r, chats[int(r.id)]) for r in rows]
@@ -312,7 +314,9 @@ class ScheduleStore:
             return True
         if reactivate and not existing.active:
             await conn.execute(
-                update(c).where(*this).values(active=True, inactive_reason=None, updated_at=now)
+                update(c)
+                .where(*this)
+                .values(active=True, inactive_reason=None, readded_at=None, updated_at=now)
             )
             return True
         return False
@@ -340,7 +344,33 @@ class ScheduleStore:
             done = await conn.execute(
                 update(c)
                 .where(c.c.chat_id == chat_id, c.c.active.is_(True))
-                .values(active=False, inactive_reason=reason, updated_at=self._clock.now())
+                .values(
+                    active=False,
+                    inactive_reason=reason,
+                    readded_at=None,
+                    updated_at=self._clock.now(),
+                )
+            )
+        return int(done.rowcount)
+
+    async def offer_reactivation(self, chat_id: str) -> int:
+        """The bot is back in the chat: its inactive targets are offered for reactivation
+        (an operator decides; a chat that removed the bot once is not posted to silently)."""
+        return await self._change_inactive(chat_id, readded_at=self._clock.now())
+
+    async def reactivate_chat(self, chat_id: str) -> int:
+        """Post to the chat again, in every schedule and topic it was inactive in."""
+        return await self._change_inactive(
+            chat_id, active=True, inactive_reason=None, readded_at=None
+        )
+
+    async def _change_inactive(self, chat_id: str, **values: Any) -> int:
+        c = schedule_chats
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                update(c)
+                .where(c.c.chat_id == chat_id, c.c.active.is_(False))
+                .values(**values, updated_at=self._clock.now())
             )
         return int(done.rowcount)
 

@@ -15,7 +15,7 @@ from herald.channels.telegram.http import DEFAULT_API_URL, BotHttp
 
 CALLS_IN_FLIGHT = 16
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
-ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "my_chat_member")
 # A long poll may take its wait plus this long before it counts as timed out.
 POLL_MARGIN_SECONDS = 10.0
 

@@ -40,6 +40,9 @@ class ChatOut(TopicOut):
     active: bool
     inactive_reason: str | None
     added_at: datetime
+    readded_at: datetime | None = Field(
+        None, description="inactive, and the bot was added back then: reactivate to post"
+    )
 
 
 class ItemRef(BaseModel):
@@ -129,6 +132,7 @@ async def schedule_out(runtime: Runtime, schedule: Schedule) -> ScheduleOut:
                 active=c.active,
                 inactive_reason=c.inactive_reason,
                 added_at=c.added_at,
+                readded_at=c.readded_at,
             )
             for c in schedule.chats
         ],

@@ -33,6 +33,7 @@ NOTICES = {
     "resumed": "Schedule resumed.",
     "created": "Schedule created.",
     "posted": "Posted now: the next item is on its way to every active chat.",
+    "reactivated": "Chat reactivated: it gets posts again.",
     "saved": "Saved.",
     "replayed": "{n} dead letter(s) put back in the queue.",
     "key-revoked": "Key revoked.",

@@ -1,8 +1,11 @@
-"""Schedules: next run, last result, the upcoming rotation; pause, resume, run now."""
+"""Schedules: next run, last result, the upcoming rotation; pause, resume, run now; chats
+whose bot was added back, offered for reactivation."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from herald.scheduling.schedules import ScheduleChanges
@@ -17,8 +20,16 @@ router = APIRouter(prefix="/schedules")
 async def schedules(
     request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    shown = [await runtime.scheduler.view(s) for s in await runtime.schedules.all()]
-    return pages.render(request, "schedules.html", user, active="schedules", schedules=shown)
+    found = await runtime.schedules.all()
+    shown = [await runtime.scheduler.view(s) for s in found]
+    readded: dict[str, list[str]] = {}  # chat -> the schedules it is inactive in
+    for s in found:
+        for c in s.chats:
+            if not c.active and c.readded_at is not None:
+                readded.setdefault(c.chat_id, []).append(s.name)
+    return pages.render(
+        request, "schedules.html", user, active="schedules", schedules=shown, readded=readded
+    )
 
 
 @router.get("/{schedule_id}", response_class=HTMLResponse)
@@ -61,3 +72,16 @@ async def run_now(schedule_id: int, _: Operator, runtime: RuntimeDep) -> Redirec
     if await runtime.runner.run_now(schedule_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
     return RedirectResponse(f"/schedules/{schedule_id}?notice=posted", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/chats/{chat_id}/reactivate")
+async def reactivate(
+    chat_id: Annotated[str, Path(min_length=1, max_length=64)],
+    _: Operator,
+    runtime: RuntimeDep,
+) -> RedirectResponse:
+    """Post to a chat again in every schedule it was inactive in (after the bot was
+    added back, or whenever an operator knows better)."""
+    if not await runtime.schedules.reactivate_chat(chat_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no inactive chat {chat_id}")
+    return RedirectResponse("/schedules?notice=reactivated", status.HTTP_303_SEE_OTHER)
