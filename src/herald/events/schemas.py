@@ -56,6 +56,9 @@ class NotificationData(EventData):
     SUBJECT = "notification:<notification_id>"
 
     notification_id: int
+    recipient: str | None = Field(
+        description="The recipient's external_id (null: the recipient was deleted since)."
+    )
     template: str
 
     def subject(self) -> str:
@@ -80,7 +83,6 @@ class NotificationDelivered(NotificationData):
         }
     )
 
-    recipient: str = Field(description="The recipient's external_id.")
     channel: Channel = Field(description="The channel that delivered it.")
     delivery_id: int
     fallbacks: list[ChannelError] = Field(
@@ -107,9 +109,6 @@ class NotificationFailed(NotificationData):
         }
     )
 
-    recipient: str | None = Field(
-        description="The recipient's external_id (null: the recipient was deleted)."
-    )
     errors: list[ChannelError] = Field(
         description="Each channel of the notification's order with what went wrong there."
     )

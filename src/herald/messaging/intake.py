@@ -31,6 +31,8 @@ from herald.clock import Clock
 from herald.db import Database, is_outage
 from herald.db.bulk import BulkInsert, Col, Kind, reserve_ids
 from herald.db.tables import notifications
+from herald.events import Event, record
+from herald.messaging import notification_events
 from herald.messaging.notifications import (
     Renderer,
     channel_order,
@@ -327,6 +329,7 @@ class Intake:
                     new_deliveries.append(for_notification(p.delivery, id_))
                     new_ids.append(delivery_id)
             await self._queue.enqueue_in(conn, new_deliveries, ids=new_ids)
+            await record(conn, _failed_events(planned, created, now))
         if new_deliveries:
             self._queue.wakeup.work_arrived({d.channel for d in new_deliveries})
         for d in new_deliveries:
@@ -359,6 +362,19 @@ class Intake:
             )
         ).all()
         return {taken[r.idempotency_key]: Accepted(int(r.id), created=False) for r in rows}
+
+
+def _failed_events(
+    planned: Mapping[int, tuple[_Prepared, int | None]], created: set[int], now: datetime
+) -> list[Event]:
+    """notification.failed for the new notifications that no channel could take."""
+    return [
+        notification_events.failed_at_intake(
+            id_, p.recipient.external_id, p.item.template, p.order, now
+        )
+        for id_, (p, _) in planned.items()
+        if id_ in created and p.delivery is None
+    ]
 
 
 def _field_of(exc: TemplateError) -> str:

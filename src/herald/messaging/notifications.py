@@ -24,6 +24,8 @@ from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, notifications
+from herald.events import record
+from herald.messaging import notification_events
 from herald.messaging.recipients import Recipient, Recipients
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
@@ -200,30 +202,56 @@ class Notifier:
         delivery meanwhile is left alone."""
         if not pairs:
             return
+        n = notifications
+        now = self._clock.now()
         async with self._db.write() as conn:
-            await conn.execute(
-                update(notifications)
-                .where(
-                    notifications.c.id.in_([n for n, _ in pairs]),
-                    notifications.c.status == "pending",
-                    # A delivery belongs to one notification, so matching either list
-                    # is matching each pair.
-                    notifications.c.delivery_id.in_([d for _, d in pairs]),
+            rows = (
+                await conn.execute(
+                    update(n)
+                    .where(
+                        n.c.id.in_([nid for nid, _ in pairs]),
+                        n.c.status == "pending",
+                        # A delivery belongs to one notification, so matching either
+                        # list is matching each pair.
+                        n.c.delivery_id.in_([did for _, did in pairs]),
+                    )
+                    .values(status="delivered", error=None, updated_at=now)
+                    .returning(
+                        n.c.id,
+                        n.c.recipient_id,
+                        n.c.template,
+                        n.c.channel,
+                        n.c.channels,
+                        n.c.delivery_id,
+                    )
                 )
-                .values(status="delivered", error=None, updated_at=self._clock.now())
-            )
+            ).all()
+            await record(conn, await notification_events.delivered(conn, rows, now))
 
-    async def _finish(self, row: Any, status: str, channel: str | None, error: str | None) -> None:
+    async def _fail(
+        self,
+        row: Any,
+        recipient: Recipient | None,
+        error: str,
+        errors: dict[str, str] | None = None,
+    ) -> None:
+        """The notification failed, with its event (``errors``: channels' errors that
+        no dead delivery holds), unless it moved on meanwhile."""
+        now = self._clock.now()
         async with self._db.write() as conn:
-            await conn.execute(
+            done = await conn.execute(
                 update(notifications)
                 .where(
                     notifications.c.id == row.id,
                     notifications.c.status == "pending",
                     notifications.c.delivery_id == row.delivery_id,
                 )
-                .values(status=status, channel=channel, error=error, updated_at=self._clock.now())
+                .values(status="failed", channel=None, error=error, updated_at=now)
             )
+            if done.rowcount:
+                external = recipient.external_id if recipient is not None else None
+                event = await notification_events.failed(conn, row, external, now, errors)
+                await record(conn, [event])
 
     async def _dispatch(self, row: Any, after: str | None, failed: str | None) -> None:
         """Queue the next usable channel after ``after`` (the first if None), or fail."""
@@ -232,7 +260,7 @@ class Notifier:
         nxt = first_usable(recipient, order, after=after) if recipient else None
         if recipient is None or nxt is None:
             why = f"{after}: {failed or 'failed'}" if after else no_channel_error(order)
-            await self._finish(row, "failed", channel=None, error=f"no channel delivered ({why})")
+            await self._fail(row, recipient, f"no channel delivered ({why})")
             return
         try:
             delivery = delivery_for(
@@ -244,7 +272,9 @@ class Notifier:
                 lane=Lane(row.lane),
             )
         except Exception as exc:
-            await self._finish(row, "failed", channel=None, error=f"{nxt}: {exc}")
+            later = order[order.index(nxt) + 1 :]
+            errors = {c: f"not tried: {nxt} could not be rendered" for c in later}
+            await self._fail(row, recipient, f"{nxt}: {exc}", {**errors, nxt: str(exc)})
             return
         if after:
             log.info("notification_fallback", notification_id=row.id, failed=after, next=nxt)
