@@ -400,3 +400,26 @@ recipient_opt_outs = Table(
     Column("source", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# What was done to a post after it was sent, one row per action and message: its pin,
+# unpin and timed delete, and the edits and deletes asked for later (scheduling.lifecycle).
+# ``request`` is the action's delivery's idempotency key, so a request repeated queues
+# nothing twice.
+schedule_post_actions = Table(
+    "schedule_post_actions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("post_id", BigId, nullable=False),
+    Column("run_id", BigId, nullable=False),
+    Column("action", String(16), nullable=False),  # pin, unpin, delete, edit
+    Column("request", String(255), nullable=False, unique=True),
+    Column("message_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # queued, done, failed
+    Column("delivery_id", BigId),
+    Column("detail", Text),  # Telegram's description: why it failed, or "not modified"
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_schedule_post_actions_run_id", "run_id"),
+    Index("ix_schedule_post_actions_delivery_id", "delivery_id"),
+)

@@ -1,10 +1,10 @@
 """What the worker's outcomes mean for scheduled posts: the post log, chats, metrics.
 
 A post's row is finished (sent with its message id, or failed with the error) when its
-delivery ends. ``recorded`` does it right after the worker commits outcomes; the
-periodic ``maintain`` finishes whatever a crash in between left behind, reading the
-deliveries themselves, so nothing depends on this observer having run.
-"""
+delivery ends, and so is an action's row (``actions``: a pin, unpin, edit or delete).
+``recorded`` does it right after the worker commits outcomes; the periodic ``maintain``
+finishes whatever a crash in between left behind, reading the deliveries themselves, so
+nothing depends on this observer having run."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.channel import Channel
-from herald.channels.telegram import MEMBER_COUNT, MIGRATED_TO_CHAT_ID, TelegramReason
+from herald.channels.telegram import (
+    MEMBER_COUNT,
+    MIGRATED_TO_CHAT_ID,
+    NOT_MODIFIED,
+    TelegramReason,
+)
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, schedule_posts, schedule_runs, schedules
@@ -26,6 +31,14 @@ from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, Permanent, Result, Sent, State
 from herald.queue.policy import Decision
 from herald.scheduling import reach
+from herald.scheduling.actions import (
+    Action,
+    ActionEnd,
+    PlannedAction,
+    ended_unfinished,
+    finish_actions,
+    queue_actions,
+)
 from herald.scheduling.post import AFTERWARDS
 from herald.scheduling.runner import CAMPAIGN_PREFIX
 from herald.scheduling.schedules import ScheduleStore
@@ -105,6 +118,7 @@ class PostingEffects:
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
         ends = []
         counts: list[tuple[str, int]] = []
+        actions: list[ActionEnd] = []
         for result, decision in outcomes:
             delivery, outcome = result.delivery, result.outcome
             if not (delivery.campaign or "").startswith(CAMPAIGN_PREFIX):
@@ -139,11 +153,14 @@ class PostingEffects:
                         delivery.payload.get(AFTERWARDS) or {},
                     )
                 )
+                unchanged = isinstance(outcome, Sent) and outcome.meta.get(NOT_MODIFIED)
+                actions.append(ActionEnd(delivery.id, True, unchanged or None))
             elif decision.state is State.DEAD:
                 reason = getattr(outcome, "reason", "dead")
                 ends.append(PostEnd(delivery.id, False, None, decision.error, reason))
+                actions.append(ActionEnd(delivery.id, False, decision.error))
         if ends:
-            await self._finish(ends)
+            await self._finish(ends, actions)
         if counts:
             now = self._clock.now()
             async with self._db.write() as conn:
@@ -151,9 +168,10 @@ class PostingEffects:
                     await reach.store(conn, chat_id, count, now)
 
     async def maintain(self) -> None:
-        """Finish posts whose deliveries ended while nobody was listening."""
+        """Finish posts and actions whose deliveries ended while nobody was listening."""
         p, d = schedule_posts, deliveries
         async with self._db.read() as conn:
+            actions = await ended_unfinished(conn)
             rows = (
                 await conn.execute(
                     select(
@@ -188,15 +206,19 @@ class PostingEffects:
             )
             for r in rows
         ]
-        if ends:
-            await self._finish(ends)
+        if ends or actions:
+            await self._finish(ends, actions)
 
-    async def _finish(self, ends: Sequence[PostEnd]) -> None:
+    async def _finish(self, ends: Sequence[PostEnd], actions: Sequence[ActionEnd]) -> None:
+        """Finish the actions' rows and the posts' rows (queuing what follows a sent post)."""
         p, runs = schedule_posts, schedule_runs
         now = self._clock.now()
         touched: set[int] = set()
         async with self._db.write() as conn:
+            done = await finish_actions(conn, actions, now)
             for end in ends:
+                if end.delivery_id in done:
+                    continue  # an action's delivery, not a post's
                 row = (
                     await conn.execute(
                         update(p)
@@ -207,20 +229,31 @@ class PostingEffects:
                             error=end.error,
                             updated_at=now,
                         )
-                        .returning(p.c.run_id)
+                        .returning(p.c.id, p.c.run_id)
                     )
                 ).first()
                 if row is None:
                     continue  # finished already (by the other path)
                 touched.add(int(row.run_id))
                 after = followups(end)
+                if self._queue is not None and after:
+                    planned = [
+                        PlannedAction(
+                            int(row.id),
+                            int(row.run_id),
+                            Action(new.payload["action"]),
+                            str(end.message_id),
+                            new,
+                        )
+                        for new in after
+                    ]
+                    await queue_actions(conn, self._queue, planned, now)
                 if self._count_members and end.sent:
                     members = await reach.attach(
                         conn, end.delivery_id, end.chat_id, end.campaign, now
                     )
-                    after += [members] if members is not None else []
-                if self._queue is not None and after:
-                    await self._queue.enqueue_in(conn, after)
+                    if members is not None and self._queue is not None:
+                        await self._queue.enqueue_in(conn, [members])
                 run = (
                     await conn.execute(
                         select(runs.c.content_kind, runs.c.content_id).where(

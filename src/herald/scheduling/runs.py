@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from herald.db import Database
 from herald.db.tables import schedule_posts, schedule_runs
+from herald.scheduling.actions import ActionEntry, actions_of_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class PostEntry:
     error: str | None
     updated_at: datetime
     topic_id: int | None = None  # a forum topic's message_thread_id
+    actions: tuple[ActionEntry, ...] = ()  # pins, unpins, edits, deletes: oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class RunLog:
             posts: dict[int, list[PostEntry]] = {i: [] for i in ids}
             if ids:
                 found = await conn.execute(select(p).where(p.c.run_id.in_(ids)).order_by(p.c.id))
+                actions = await actions_of_runs(conn, ids)
                 for post in found:
                     posts[int(post.run_id)].append(
                         PostEntry(
@@ -83,6 +86,7 @@ class RunLog:
                             post.error,
                             post.updated_at,
                             post.topic_id or None,
+                            tuple(actions.get(int(post.id), ())),
                         )
                     )
         return [Run.from_row(r, tuple(posts[int(r.id)])) for r in rows]

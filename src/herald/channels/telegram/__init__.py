@@ -5,6 +5,7 @@ from __future__ import annotations
 from herald.channels.telegram.errors import (
     MEMBER_COUNT,
     MIGRATED_TO_CHAT_ID,
+    NOT_MODIFIED,
     TelegramCallError,
     TelegramReason,
     outcome_for_reply,
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_API_URL",
     "MEMBER_COUNT",
     "MIGRATED_TO_CHAT_ID",
+    "NOT_MODIFIED",
     "TelegramCallError",
     "TelegramReason",
     "TelegramSender",

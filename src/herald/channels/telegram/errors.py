@@ -53,6 +53,9 @@ class TelegramReason(StrEnum):
 # meta (the new chat id, as a string), so whoever keeps the old id can move it.
 MIGRATED_TO_CHAT_ID = "migrated_to_chat_id"
 MEMBER_COUNT = "member_count"  # an action payload's name and its Sent outcome's meta key
+# An edit that changed nothing ("message is not modified") is Sent, with Telegram's words
+# in its meta under this key: the message already says what was asked.
+NOT_MODIFIED = "not_modified"
 
 # Telegram does not say whether a 429 is for one chat or the whole bot; per-chat
 # limits are the ones a busy bot meets, so the dispatcher pauses the chat.

@@ -81,12 +81,25 @@ class ScheduleOut(BaseModel):
     job: JobOut
 
 
+class ActionOut(BaseModel):
+    action: str = Field(description="pin, unpin, delete, edit")
+    message_id: str
+    status: str = Field(description="queued, done, failed")
+    detail: str | None = Field(
+        description="Telegram's description: why it failed, or that an edit changed nothing"
+    )
+    delivery_id: int | None
+    due_at: datetime
+    updated_at: datetime
+
+
 class PostOut(TopicOut):
     chat_id: str
     status: str
     delivery_id: int | None
     message_id: str | None
     error: str | None
+    actions: list[ActionOut] = Field(description="what was done to the post since, oldest first")
 
 
 class RunOut(BaseModel):
