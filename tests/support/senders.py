@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from herald.clock import Clock
+from herald.config import load_settings
 from herald.queue import Delivery, Outcome, Sent
+from herald.runtime import Runtime
 
 
 class ScriptedSender:
@@ -56,3 +59,22 @@ class ScriptedSender:
 
     async def close(self) -> None:
         return None
+
+
+Script = dict[str, list[Outcome | Exception]]
+
+
+@asynccontextmanager
+async def scripted_runtime(
+    database_url: str, clock: Clock, scripts: dict[str, Script]
+) -> AsyncIterator[Runtime]:
+    """A dev runtime on ``clock`` whose senders are ScriptedSenders, one per channel of
+    ``scripts`` (each answering its recipients from its script)."""
+    senders = {name: ScriptedSender(name, clock, script) for name, script in scripts.items()}
+    runtime = Runtime.build(
+        load_settings(env="dev", database_url=database_url), clock=clock, senders=senders
+    )
+    try:
+        yield runtime
+    finally:
+        await runtime.close()

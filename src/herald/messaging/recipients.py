@@ -20,6 +20,8 @@ from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import push_subscriptions, recipients
+from herald.events import record
+from herald.events.schemas import PushSubscriptionExpired, RecipientUnreachable
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,28 +206,64 @@ class Recipients:
         return bool(result.rowcount)
 
     async def forget_push_endpoint(self, endpoint: str) -> bool:
-        """The push service said the subscription is gone (404/410)."""
+        """The push service said the subscription is gone (404/410): deleted, with its
+        push.subscription_expired event."""
+        s, r = push_subscriptions, recipients
+        now = self._clock.now()
         async with self._db.write() as conn:
-            result = await conn.execute(
-                delete(push_subscriptions).where(push_subscriptions.c.endpoint == endpoint)
+            gone = (
+                await conn.execute(
+                    delete(s).where(s.c.endpoint == endpoint).returning(s.c.id, s.c.recipient_id)
+                )
+            ).all()
+            owners = await conn.execute(
+                select(r.c.id, r.c.external_id).where(r.c.id.in_([g.recipient_id for g in gone]))
             )
-        return bool(result.rowcount)
+            external = {int(o.id): o.external_id for o in owners}
+            await record(
+                conn,
+                [
+                    PushSubscriptionExpired(
+                        recipient=external[int(g.recipient_id)],
+                        subscription_id=g.id,
+                        expired_at=now,
+                    ).event(now)
+                    for g in gone
+                    if int(g.recipient_id) in external
+                ],
+            )
+        return bool(gone)
 
     async def mark_telegram_unreachable(self, chat_id: str, reason: str) -> int:
-        """Telegram refused for good (blocked, kicked, deactivated) until the id changes."""
+        """Telegram refused for good (blocked, kicked, deactivated) until the id changes;
+        each recipient marked gets its recipient.unreachable event."""
+        now = self._clock.now()
         async with self._db.write() as conn:
-            result = await conn.execute(
-                update(recipients)
-                .where(
-                    recipients.c.telegram_chat_id == chat_id,
-                    recipients.c.telegram_unreachable_at.is_(None),
+            marked = (
+                await conn.execute(
+                    update(recipients)
+                    .where(
+                        recipients.c.telegram_chat_id == chat_id,
+                        recipients.c.telegram_unreachable_at.is_(None),
+                    )
+                    .values(telegram_unreachable_at=now, telegram_unreachable_reason=reason[:255])
+                    .returning(recipients.c.external_id)
                 )
-                .values(
-                    telegram_unreachable_at=self._clock.now(),
-                    telegram_unreachable_reason=reason[:255],
-                )
+            ).all()
+            await record(
+                conn,
+                [
+                    RecipientUnreachable(
+                        recipient=m.external_id,
+                        channel=Channel.TELEGRAM,
+                        chat_id=chat_id,
+                        reason=reason,
+                        unreachable_at=now,
+                    ).event(now)
+                    for m in marked
+                ],
             )
-        return int(result.rowcount)
+        return len(marked)
 
     async def move_telegram_chat(self, old_chat_id: str, new_chat_id: str) -> int:
         """A group became a supergroup: its id changed and the old one is dead."""

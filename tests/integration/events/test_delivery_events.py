@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from herald.clock import FakeClock
-from herald.config import load_settings
 from herald.db import Database
 from herald.events import EventType
 from herald.queue import NewDelivery, Permanent, Result, Sent, State, Transient
@@ -15,30 +14,19 @@ from herald.queue import admin as queue_admin
 from herald.runtime import Runtime
 from tests.support.deliveries import telegram_text
 from tests.support.events import data_of, events_of, refusing_events
-from tests.support.senders import ScriptedSender
+from tests.support.senders import scripted_runtime
 
 SENT, DEAD = EventType.DELIVERY_SENT, EventType.DELIVERY_DEAD_LETTERED
 
 
 @pytest.fixture
 async def runtime(db: Database, clock: FakeClock) -> AsyncIterator[Runtime]:
-    telegram = ScriptedSender(
-        "telegram",
-        clock,
-        {
-            "blocked-chat": [Permanent("Forbidden: bot was blocked by the user", "blocked")],
-            "flaky-chat": [Transient("502 Bad Gateway")],
-        },
-    )
-    built = Runtime.build(
-        load_settings(env="dev", database_url=db.url),
-        clock=clock,
-        senders={"telegram": telegram},
-    )
-    try:
+    script = {
+        "blocked-chat": [Permanent("Forbidden: bot was blocked by the user", "blocked")],
+        "flaky-chat": [Transient("502 Bad Gateway")],
+    }
+    async with scripted_runtime(db.url, clock, {"telegram": script}) as built:
         yield built
-    finally:
-        await built.close()
 
 
 async def test_a_sent_and_a_dead_lettered_delivery_record_their_events(

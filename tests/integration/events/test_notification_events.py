@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from herald.clock import FakeClock
-from herald.config import load_settings
 from herald.db import Database
 from herald.events import EventType
 from herald.messaging.intake import Accepted, NewNotification
@@ -17,7 +16,7 @@ from herald.queue import Permanent, Result, Sent
 from herald.runtime import Runtime
 from tests.support.alerts import SL_VARS
 from tests.support.events import data_of, events_of, refusing_events
-from tests.support.senders import ScriptedSender
+from tests.support.senders import scripted_runtime
 
 DELIVERED, FAILED = EventType.NOTIFICATION_DELIVERED, EventType.NOTIFICATION_FAILED
 BLOCKED = "Forbidden: bot was blocked by the user"
@@ -25,16 +24,11 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 
 @pytest.fixture
 async def runtime(db: Database, clock: FakeClock) -> AsyncIterator[Runtime]:
-    senders = {
-        "telegram": ScriptedSender("telegram", clock, {"666": [Permanent(BLOCKED, "blocked")]}),
-        "email": ScriptedSender(
-            "email", clock, {"bounce@example.com": [Permanent("550 no such user", "rejected")]}
-        ),
+    scripts = {
+        "telegram": {"666": [Permanent(BLOCKED, "blocked")]},
+        "email": {"bounce@example.com": [Permanent("550 no such user", "rejected")]},
     }
-    built = Runtime.build(
-        load_settings(env="dev", database_url=db.url), clock=clock, senders=senders
-    )
-    try:
+    async with scripted_runtime(db.url, clock, scripts) as built:
         await built.recipients.put("ok", RecipientFields(telegram_chat_id="42"))
         await built.recipients.put(
             "blocked", RecipientFields(telegram_chat_id="666", email="u@example.com")
@@ -44,8 +38,6 @@ async def runtime(db: Database, clock: FakeClock) -> AsyncIterator[Runtime]:
         )
         await built.recipients.put("mail-only", RecipientFields(email="m@example.com"))
         yield built
-    finally:
-        await built.close()
 
 
 async def _accept(runtime: Runtime, recipient: str, channels: tuple[str, ...]) -> int:
