@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -29,6 +30,10 @@ Until = Annotated[UtcTime | None, Query(description="clicked before (ISO 8601)")
 CSV_COLUMNS = (
     "id", "clicked_at", "source", "promo_id", "cta", "cta_text", "link_id",
     "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta", "flag",
+)  # fmt: skip
+POST_CSV_COLUMNS = (
+    "run_id", "chat_id", "message_id", "sent_at", "members", "clicks", "unique_clickers",
+    "flagged", "click_through_rate",
 )  # fmt: skip
 
 
@@ -175,6 +180,20 @@ async def promo_posts(promo_id: Id, runtime: RuntimeDep) -> list[PostReachOut]:
 
 
 @router.get(
+    "/analytics/promos/{promo_id}/posts.csv",
+    response_class=StreamingResponse,
+    summary="Per post as CSV: members, presses, CTR",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def promo_posts_csv(promo_id: Id, runtime: RuntimeDep) -> StreamingResponse:
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        for post in await runtime.analytics.by_post(promo_id):
+            yield asdict(post)
+
+    return _csv(rows(), POST_CSV_COLUMNS, f"promo-{promo_id}-posts.csv")
+
+
+@router.get(
     "/analytics/clicks.csv",
     response_class=StreamingResponse,
     summary="Every click as CSV",
@@ -186,21 +205,32 @@ async def clicks_csv(
     since: Since = None,
     until: Until = None,
 ) -> StreamingResponse:
-    async def rows() -> AsyncIterator[str]:
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for click in runtime.analytics.export(promo_id, since, until):
+            yield {**click, "meta": json.dumps(click["meta"]) if click["meta"] else ""}
+
+    return _csv(rows(), CSV_COLUMNS, "clicks.csv")
+
+
+def _csv(
+    rows: AsyncIterator[dict[str, Any]], columns: tuple[str, ...], filename: str
+) -> StreamingResponse:
+    """``rows`` streamed as CSV, in chunks of about 64 kB."""
+
+    async def chunks() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        async for click in runtime.analytics.export(promo_id, since, until):
-            values = {**click, "meta": json.dumps(click["meta"]) if click["meta"] else ""}
-            writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
+        writer.writerow(columns)
+        async for values in rows:
+            writer.writerow([_cell(values[c]) for c in columns])
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue()
 
-    headers = {"Content-Disposition": 'attachment; filename="clicks.csv"'}
-    return StreamingResponse(rows(), media_type="text/csv", headers=headers)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return StreamingResponse(chunks(), media_type="text/csv", headers=headers)
 
 
 @router.get("/promos/{promo_id}/clicks", summary="A promo's clicks, newest first")

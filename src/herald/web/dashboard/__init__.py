@@ -30,6 +30,7 @@ from herald.web.dashboard.pages import (
     keys,
     login,
     overview,
+    promo_analytics,
     recipients,
     sandbox,
     schedule_form,
@@ -41,8 +42,8 @@ from herald.web.dashboard.session import SessionCodec
 router = APIRouter(include_in_schema=False)
 # schedule_form before schedules: /schedules/new is not a schedule's id
 for page in (
-    login, overview, schedule_form, schedules, content, deliveries, analytics, recipients,
-    sandbox, keys,
+    login, overview, schedule_form, schedules, content, deliveries, analytics,
+    promo_analytics, recipients, sandbox, keys,
 ):  # fmt: skip
     router.include_router(page.router)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -22,9 +23,24 @@ SPANS: dict[str, tuple[Bucket, timedelta]] = {
 }
 
 
-def _floor(moment: datetime, bucket: str) -> datetime:
-    moment = moment.replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0) if bucket == "day" else moment
+Span = Annotated[Literal["48h", "14d", "90d"], Query()]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    bucket: Bucket
+    start: datetime
+    end: datetime
+    step: timedelta
+
+
+def window(span: str, now: datetime) -> Window:
+    """The span's buckets, ending with the one ``now`` is in."""
+    bucket, length = SPANS[span]
+    step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
+    moment = now.replace(minute=0, second=0, microsecond=0)
+    end = (moment.replace(hour=0) if bucket == "day" else moment) + step
+    return Window(bucket, end - length, end, step)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -33,19 +49,16 @@ async def analytics(
     user: User,
     pages: PagesDep,
     runtime: RuntimeDep,
-    span: Annotated[Literal["48h", "14d", "90d"], Query()] = "14d",
+    span: Span = "14d",
 ) -> HTMLResponse:
-    bucket, length = SPANS[span]
-    step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
-    end = _floor(runtime.clock.now(), bucket) + step
-    start = end - length
+    w = window(span, runtime.clock.now())
     promos = await runtime.analytics.promos()
     series = {}
     for promo in promos:
         if promo.clicks:
-            points = await runtime.analytics.series(promo.promo_id, bucket, since=start)
+            points = await runtime.analytics.series(promo.promo_id, w.bucket, since=w.start)
             series[f"#{promo.promo_id} {promo.title}"] = [(p.start, p.clicks) for p in points]
-    chart = line_chart(series, start=start, end=end, step=step)
+    chart = line_chart(series, start=w.start, end=w.end, step=w.step)
     return pages.render(
         request,
         "analytics.html",
