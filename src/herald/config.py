@@ -300,6 +300,11 @@ class Settings(BaseSettings):
     push_allow_http_endpoints: bool = Field(
         False, description="Accept http:// push endpoints (only for a local push service)."
     )
+    media_allow_private_urls: bool = Field(
+        False,
+        description="Let media be registered by URLs on loopback, private or link-local "
+        "addresses (herald fetches them; off, it fetches public addresses only).",
+    )
     templates_dir: Path | None = Field(
         None, description="Directory of extra templates (override the built-in ones)."
     )

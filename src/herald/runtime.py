@@ -33,6 +33,7 @@ from herald.channels.telegram.client import BotApi
 from herald.clock import Clock, SystemClock
 from herald.config import ConfigError, Settings
 from herald.db import Database
+from herald.media import MediaLibrary
 from herald.messaging.campaigns import Campaigns
 from herald.messaging.effects import MessagingEffects
 from herald.messaging.intake import Intake
@@ -152,6 +153,7 @@ class Runtime:
     hits: HitFilter
     targets: Targets
     analytics: Analytics
+    media: MediaLibrary
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -235,6 +237,7 @@ class Runtime:
             hits=HitFilter(LastSends(db, clock), clock),
             targets=targets,
             analytics=Analytics(db),
+            media=MediaLibrary(db, clock),
             senders=chosen,
         )
         if settings.telegram_bot_token is None:

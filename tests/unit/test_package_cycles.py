@@ -127,7 +127,7 @@ LAYERS: list[set[str]] = [
     {"channel"},
     {"clock", "config"},
     {"config_docs", "logging", "db"},
-    {"queue", "events"},
+    {"queue", "events", "media"},
     {"auth", "metrics"},
     {"channels"},
     {"worker"},

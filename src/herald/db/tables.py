@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -422,4 +423,22 @@ schedule_post_actions = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_schedule_post_actions_run_id", "run_id"),
     Index("ix_schedule_post_actions_delivery_id", "delivery_id"),
+)
+
+# The media library (herald.media): files posts carry, their bytes kept here so every
+# replica reads them.
+media = Table(
+    "media",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # photo, video, animation, document
+    Column("mime", String(64), nullable=False),  # as sniffed from the content
+    Column("size", BigInteger, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("source_url", String(2048)),  # registered by URL: where it was fetched
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

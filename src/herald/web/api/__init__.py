@@ -11,6 +11,7 @@ from herald.web.api import (
     content,
     deliveries,
     health,
+    media,
     notifications,
     preferences,
     queue,
@@ -36,5 +37,6 @@ api_router.include_router(content.guides_router)
 api_router.include_router(content.promos_router)
 api_router.include_router(schedules.router)
 api_router.include_router(analytics.router)
+api_router.include_router(media.router)
 
 __all__ = ["api_router", "health"]

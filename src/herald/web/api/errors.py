@@ -13,6 +13,7 @@ from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from herald.media import MediaRefused
 from herald.messaging.intake import UnknownRecipients
 from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
 from herald.preferences import CategoryExists, CategoryNotFound, PreferenceRuleError
@@ -62,6 +63,17 @@ def category_not_found_error(exc: CategoryNotFound) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
 
 
+def media_refused(exc: MediaRefused) -> HTTPException:
+    """A file herald will not keep: over the Bot API's size limits (413), or not what
+    the request said it is (422 naming the field)."""
+    if exc.too_large:
+        return HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            [{"loc": ["body", exc.field], "msg": exc.msg, "type": "too_large"}],
+        )
+    return unprocessable(["body", exc.field], exc.msg)
+
+
 def _answer(
     to_http: Callable[[Exception], HTTPException],
 ) -> Callable[[Request, Exception], Awaitable[Response]]:
@@ -82,3 +94,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PreferenceRuleError, _answer(rule_error))  # type: ignore[arg-type]
     app.add_exception_handler(CategoryExists, _answer(category_exists_error))  # type: ignore[arg-type]
     app.add_exception_handler(CategoryNotFound, _answer(category_not_found_error))  # type: ignore[arg-type]
+    app.add_exception_handler(MediaRefused, _answer(media_refused))  # type: ignore[arg-type]

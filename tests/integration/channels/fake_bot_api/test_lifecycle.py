@@ -13,8 +13,9 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from tests.integration.channels.fake_bot_api.conftest import GROUP, description, png
+from tests.integration.channels.fake_bot_api.conftest import GROUP, description
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.media_files import png
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Buy", url="https://example.com/buy")]])
 NOT_MODIFIED = (
