@@ -185,6 +185,7 @@ class Runtime:
             )
         metrics = Metrics()
         recipients = Recipients(db, clock)
+        categories = CategoryStore(db, clock)
         secret_key = settings.secret_key.get_secret_value()
         signer = Signer(secret_key)
         recipient_links = RecipientLinks(secret_key, settings.public_url)
@@ -210,7 +211,7 @@ class Runtime:
             api_keys=ApiKeys(db, clock),
             sign_in_links=SignInLinks(db, clock),
             recipients=recipients,
-            categories=CategoryStore(db, clock),
+            categories=categories,
             preferences=PreferenceStore(db, clock),
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),
@@ -222,6 +223,7 @@ class Runtime:
                 recipients,
                 templates,
                 metrics,
+                categories,
                 email_cap_per_hour=settings.email_campaign_cap_per_hour,
             ),
             content=content,

@@ -30,6 +30,7 @@ from herald.cli.common import (
 from herald.db.types import MAX_ID
 from herald.messaging.campaigns import CampaignRequest, CampaignStatus
 from herald.messaging.templates import TemplateError
+from herald.preferences import PreferenceRuleError
 from herald.runtime import Runtime
 
 WORKER_NOTE = "A worker (`herald worker` or `herald serve`) must run for anything to be sent."
@@ -64,6 +65,7 @@ def _request(
     data: str,
     name: str,
     list_unsubscribe: str | None,
+    category: str | None = None,
 ) -> CampaignRequest:
     """The API's CampaignIn checks, worded as its 422s are, but as one usage line each."""
     if everyone == bool(recipients):
@@ -87,6 +89,7 @@ def _request(
         channel=channel.value,
         audience=None if everyone else recipients,
         list_unsubscribe=list_unsubscribe,
+        category=category,
     )
 
 
@@ -158,6 +161,7 @@ def _as_json(shown: CampaignStatus) -> dict[str, object]:
         "counts": shown.counts,
         "created_at": shown.created_at.isoformat(),
         "cancelled_at": shown.cancelled_at.isoformat() if shown.cancelled_at else None,
+        "category": shown.category,
     }
 
 
@@ -218,6 +222,9 @@ def start(
             help='Email: https:// or mailto: URL with "{external_id}", as List-Unsubscribe.'
         ),
     ] = None,
+    category: Annotated[
+        str | None, typer.Option(help="A category's key (default: the template's).")
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -231,12 +238,14 @@ def start(
 
     It only queues: `herald worker` or `herald serve` must run somewhere to send.
     """
-    request = _request(template, channel, recipients or [], everyone, data, name, list_unsubscribe)
+    request = _request(
+        template, channel, recipients or [], everyone, data, name, list_unsubscribe, category
+    )
 
     async def action(runtime: Runtime) -> CampaignStatus:
         try:
             campaign_id = await runtime.campaigns.start(request)
-        except TemplateError as exc:
+        except (TemplateError, PreferenceRuleError) as exc:
             raise CliError(str(exc)) from None
         shown = await _status(runtime, campaign_id)
         if not as_json:

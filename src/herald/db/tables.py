@@ -206,6 +206,7 @@ campaigns = Table(
     Column("skipped", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("cancelled_at", UTCDateTime),
+    Column("category", String(64)),  # herald.preferences: what recipients opt out of
 )
 
 # Scheduled posting. Guides and promos are one table: the same title, body and buttons,

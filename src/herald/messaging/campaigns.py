@@ -23,9 +23,10 @@ from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import campaigns, deliveries
-from herald.messaging.notifications import Renderer, channel_payload
+from herald.messaging.notifications import Renderer, channel_payload, marked
 from herald.messaging.recipients import Recipient, Recipients
 from herald.metrics import Metrics
+from herald.preferences import CategoryStore, PreferenceRuleError
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
 PAGE = 500
@@ -40,6 +41,7 @@ class CampaignRequest:
     audience: Sequence[str] | None  # None: every recipient
     # For email: a URL (or mailto:) with "{external_id}", sent as List-Unsubscribe.
     list_unsubscribe: str | None = None
+    category: str | None = None  # a category's key; None: the template's category
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class CampaignStatus:
     counts: dict[str, int]  # queued, failed (retrying), sent, dead, cancelled
     created_at: datetime
     cancelled_at: datetime | None
+    category: str | None = None
 
 
 class Campaigns:
@@ -65,6 +68,7 @@ class Campaigns:
         recipients: Recipients,
         renderer: Renderer,
         metrics: Metrics,
+        categories: CategoryStore,
         email_cap_per_hour: int = 10,
     ) -> None:
         """``email_cap_per_hour``: most campaign emails one address gets in an hour;
@@ -76,6 +80,7 @@ class Campaigns:
         self._recipients = recipients
         self._renderer = renderer
         self._metrics = metrics
+        self._categories = categories
 
     def check(self, request: CampaignRequest) -> None:
         """Render once with the default locale so template errors surface before anything
@@ -85,6 +90,8 @@ class Campaigns:
     async def start(self, request: CampaignRequest) -> int:
         """Store the campaign and queue its deliveries; returns its id."""
         self.check(request)
+        if request.category is not None and request.category not in await self._categories.keys():
+            raise PreferenceRuleError(("category",), f"no category {request.category!r}")
         now = self._clock.now()
         async with self._db.write() as conn:
             campaign_id = await conn.scalar(
@@ -95,6 +102,7 @@ class Campaigns:
                     variables=request.variables,
                     channel=request.channel,
                     audience=list(request.audience) if request.audience is not None else None,
+                    category=request.category,
                     status="queued",
                     created_at=now,
                 )
@@ -123,8 +131,19 @@ class Campaigns:
                 if address is None or address in capped:
                     skipped += 1
                     continue
-                payload = channel_payload(
-                    self._renderer, recipient, request.channel, request.template, request.variables
+                payload = marked(
+                    channel_payload(
+                        self._renderer,
+                        recipient,
+                        request.channel,
+                        request.template,
+                        request.variables,
+                    ),
+                    self._renderer,
+                    recipient,
+                    request.template,
+                    Lane.CAMPAIGN,
+                    request.category,
                 )
                 if request.channel == Channel.EMAIL and request.list_unsubscribe:
                     payload["list_unsubscribe"] = request.list_unsubscribe.replace(
@@ -215,6 +234,7 @@ class Campaigns:
                 counts=counts[str(row.id)],
                 created_at=row.created_at,
                 cancelled_at=row.cancelled_at,
+                category=row.category,
             )
             for row in found
         ]

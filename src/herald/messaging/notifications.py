@@ -27,7 +27,9 @@ from herald.db.tables import deliveries, notifications
 from herald.events import record
 from herald.messaging import notification_events
 from herald.messaging.recipients import Recipient, Recipients
+from herald.messaging.templates.models import TemplateAudience
 from herald.metrics import Metrics
+from herald.preferences import marks
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
 # The platform's order when neither the request nor the recipient says otherwise.
@@ -41,6 +43,8 @@ class Renderer(Protocol):
     def render_payload(
         self, template: str, channel: str, variables: dict[str, Any], locale: str | None
     ) -> dict[str, Any]: ...
+
+    def audience(self, template: str) -> TemplateAudience: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,33 @@ def delivery_for(
     address = recipient.address(channel)
     assert address is not None, "first_usable picked a channel without an address"
     payload = channel_payload(renderer, recipient, channel, template, dict(variables))
-    return NewDelivery(channel, address, payload, lane=lane)
+    return NewDelivery(
+        channel, address, marked(payload, renderer, recipient, template, lane), lane=lane
+    )
+
+
+def marked(
+    payload: dict[str, Any],
+    renderer: Renderer,
+    recipient: Recipient,
+    template: str,
+    lane: Lane,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """``payload`` with the audience mark the dispatch gate reads (docs/preferences.md):
+    every campaign-lane message carries one, a transactional one only if its template
+    is checked. ``category`` (a campaign's) overrides the template's."""
+    audience = renderer.audience(template)
+    mark = marks.mark(
+        recipient.id,
+        category or audience.category,
+        campaign=lane == Lane.CAMPAIGN,
+        required=audience.required,
+        checked=audience.checked,
+    )
+    if mark.gated or lane == Lane.CAMPAIGN:
+        payload[marks.KEY] = mark.as_json()
+    return payload
 
 
 def for_notification(delivery: NewDelivery, notification_id: int) -> NewDelivery:

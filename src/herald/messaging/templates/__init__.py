@@ -4,7 +4,9 @@ On disk (the built-ins in ``builtin/``, an operator's in ``HERALD_TEMPLATES_DIR`
 
     <name>/
         template.json            optional: {"description": "...", "optional": [variables],
-                                            "example": {variables for previews}}
+                                            "example": {variables for previews},
+                                            "category": "<key>", "required": bool,
+                                            "checked": bool} (docs/preferences.md)
         email.subject.j2         email: subject (one line; whitespace collapsed)
         email.txt.j2                    plain-text body (not escaped)
         email.html.j2                   HTML body (autoescaped)

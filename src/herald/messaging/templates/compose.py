@@ -20,12 +20,13 @@ from herald.messaging.templates.models import (
     RenderedEmail,
     RenderedPush,
     RenderedTelegram,
+    TemplateAudience,
 )
 
 Parts = Mapping[str, CompiledFile]
 _BUTTON_ACTIONS = ("url", "callback_data")
 _PUSH_KEYS = frozenset({"icon", "badge", "url", "data"})
-_META_KEYS = frozenset({"description", "optional", "example"})
+_META_KEYS = frozenset({"description", "optional", "example", "category", "required", "checked"})
 
 
 def check_buttons(name: str, data: Any, path: str) -> None:
@@ -56,8 +57,11 @@ def check_push_extras(name: str, data: Any, path: str) -> None:
         raise InvalidTemplate(name, f"{path}: data is an object")
 
 
-def check_meta(name: str, data: Any, path: str) -> tuple[str, frozenset[str], dict[str, Any]]:
-    """``{"description": str, "optional": [names], "example": {variables}}``."""
+def check_meta(
+    name: str, data: Any, path: str
+) -> tuple[str, frozenset[str], dict[str, Any], TemplateAudience]:
+    """``{"description": str, "optional": [names], "example": {variables},
+    "category": key, "required": bool, "checked": bool}``."""
     if not isinstance(data, dict) or not set(data) <= _META_KEYS:
         raise InvalidTemplate(name, f"{path}: expected an object with {sorted(_META_KEYS)}")
     description = data.get("description", "")
@@ -69,7 +73,17 @@ def check_meta(name: str, data: Any, path: str) -> tuple[str, frozenset[str], di
         raise InvalidTemplate(name, f"{path}: optional is a list of variable names")
     if not isinstance(example, dict):
         raise InvalidTemplate(name, f"{path}: example is an object of variables")
-    return description, frozenset(optional), example
+    category = data.get("category")
+    if category is not None and not isinstance(category, str):
+        raise InvalidTemplate(name, f"{path}: category is a category's key")
+    flags = {key: data.get(key, False) for key in ("required", "checked")}
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise InvalidTemplate(name, f"{path}: {key} is true or false")
+    if flags["required"] and flags["checked"]:
+        raise InvalidTemplate(name, f"{path}: a required template cannot also be checked")
+    audience = TemplateAudience(category, flags["required"], flags["checked"])
+    return description, frozenset(optional), example, audience
 
 
 def _text(parts: Parts, key: str, variables: Mapping[str, Any]) -> str:

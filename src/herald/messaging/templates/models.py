@@ -81,6 +81,18 @@ Rendered = RenderedEmail | RenderedTelegram | RenderedPush
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateAudience:
+    """What a template says about its messages' audience controls (docs/preferences.md):
+    their ``category``; ``required`` messages ignore opt-outs, quiet hours and caps
+    (only a template can say so); ``checked`` transactional messages are held to the
+    recipient's preferences like campaign ones (transactional ones pass otherwise)."""
+
+    category: str | None = None
+    required: bool = False
+    checked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateInfo:
     """A template as the registry sees it at the default locale."""
 
@@ -91,3 +103,4 @@ class TemplateInfo:
     optional_variables: tuple[str, ...] = ()
     description: str = ""
     example: dict[str, Any] = field(default_factory=dict)
+    audience: TemplateAudience = field(default_factory=TemplateAudience)

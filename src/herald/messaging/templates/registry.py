@@ -56,6 +56,7 @@ from herald.messaging.templates.models import (
     RenderedEmail,
     RenderedPush,
     RenderedTelegram,
+    TemplateAudience,
     TemplateInfo,
 )
 
@@ -70,6 +71,7 @@ class _Meta:
     description: str = ""
     optional: frozenset[str] = frozenset()
     example: dict[str, Any] = field(default_factory=dict)
+    audience: TemplateAudience = field(default_factory=TemplateAudience)
 
 
 class TemplateRegistry:
@@ -131,7 +133,13 @@ class TemplateRegistry:
             optional_variables=tuple(sorted(variables.optional)),
             description=meta.description,
             example=dict(meta.example),
+            audience=meta.audience,
         )
+
+    def audience(self, name: str) -> TemplateAudience:
+        """The template's category and whether its messages are required or checked."""
+        self._entry(name)
+        return self._meta.get(name, _Meta()).audience
 
     def channels(self, name: str, locale: str | None = None) -> frozenset[Channel]:
         """The channels ``name`` can be rendered for at ``locale`` (after fallback)."""
@@ -307,5 +315,5 @@ def _load_meta(name: str, path: str, source: str) -> _Meta:
         data = json.loads(source)
     except json.JSONDecodeError as exc:
         raise InvalidTemplate(name, f"{path}: invalid JSON ({exc})") from exc
-    description, optional, example = check_meta(name, data, path)
-    return _Meta(description, optional, example)
+    description, optional, example, audience = check_meta(name, data, path)
+    return _Meta(description, optional, example, audience)

@@ -32,6 +32,9 @@ class CampaignIn(RequestModel):
         pattern=r"^(https://|mailto:)",
         description='email only: unsubscribe URL or mailto: with "{external_id}"',
     )
+    category: str | None = Field(
+        None, max_length=64, description="a category's key (default: the template's category)"
+    )
 
 
 class CampaignStarted(BaseModel):
@@ -53,6 +56,7 @@ class CampaignOut(BaseModel):
     counts: dict[str, int] = Field(description="queued, failed (will retry), sent, dead, cancelled")
     created_at: datetime
     cancelled_at: datetime | None
+    category: str | None
 
 
 class CancelOut(BaseModel):
@@ -69,6 +73,7 @@ async def start_campaign(body: CampaignIn, runtime: RuntimeDep, _: Admin) -> Cam
         channel=body.channel,
         audience=None if body.audience == "all" else list(body.audience),
         list_unsubscribe=body.list_unsubscribe,
+        category=body.category,
     )
     campaign_id = await runtime.campaigns.start(request)  # errors: web/api/errors.py
     shown = await runtime.campaigns.status(campaign_id)
@@ -92,6 +97,7 @@ async def get_campaign(campaign_id: CampaignId, runtime: RuntimeDep) -> Campaign
         counts=shown.counts,
         created_at=shown.created_at,
         cancelled_at=shown.cancelled_at,
+        category=shown.category,
     )
 
 

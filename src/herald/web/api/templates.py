@@ -21,6 +21,9 @@ class TemplateOut(BaseModel):
     required_variables: list[str]
     optional_variables: list[str]
     example: dict[str, Any]
+    category: str | None = Field(description="its messages' category (docs/preferences.md)")
+    required: bool = Field(description="its messages ignore opt-outs, quiet hours and caps")
+    checked: bool = Field(description="its transactional messages are held to preferences")
 
 
 class PreviewIn(RequestModel):
@@ -43,6 +46,9 @@ async def list_templates(runtime: RuntimeDep) -> list[TemplateOut]:
                 required_variables=list(info.required_variables),
                 optional_variables=list(info.optional_variables),
                 example=info.example,
+                category=info.audience.category,
+                required=info.audience.required,
+                checked=info.audience.checked,
             )
         )
     return out
