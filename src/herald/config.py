@@ -197,6 +197,17 @@ class PushChannel(ChannelSettings):
     )
 
 
+class WebhookSettings(BaseModel):
+    """The webhook endpoints' rules (docs/webhooks.md)."""
+
+    allow_private_networks: bool = Field(
+        False,
+        description="Let endpoints resolve to loopback, private, link-local or metadata "
+        "addresses, and use http:// (tests, private deployments); off, such URLs are "
+        "refused when registered.",
+    )
+
+
 def normalize_database_url(url: str) -> str:
     """Accept plain ``sqlite:///`` / ``postgresql://`` URLs and pick the async driver."""
     try:
@@ -363,6 +374,7 @@ class Settings(BaseSettings):
     telegram: TelegramChannel = TelegramChannel()
     email: EmailChannel = EmailChannel()
     push: PushChannel = PushChannel()
+    webhooks: WebhookSettings = WebhookSettings()
 
     # Settings that moved: declared only so that setting one stops the program with a
     # line naming the new variable, rather than being ignored (MOVED).

@@ -53,7 +53,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if name in MOVED:
             continue
         annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, ChannelSettings):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(_rows(annotation, f"{prefix}{name.upper()}__"))
             continue
         # A channel's subclass overrides defaults only; the meaning is the base's.

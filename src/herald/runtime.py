@@ -55,6 +55,7 @@ from herald.tracking.clicks import ClickStore
 from herald.tracking.humans import HitFilter, LastSends
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
+from herald.webhooks import EndpointStore
 from herald.worker import Worker
 from herald.worker.delivery_events import DeliveryEvents
 from herald.worker.observer import Observers
@@ -154,6 +155,7 @@ class Runtime:
     targets: Targets
     analytics: Analytics
     media: MediaLibrary
+    webhooks: EndpointStore
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -240,6 +242,9 @@ class Runtime:
             targets=targets,
             analytics=Analytics(db),
             media=MediaLibrary(db, clock),
+            webhooks=EndpointStore(
+                db, clock, allow_private=settings.webhooks.allow_private_networks
+            ),
             senders=chosen,
         )
         if settings.telegram_bot_token is None:

@@ -128,7 +128,7 @@ LAYERS: list[set[str]] = [
     {"clock", "config"},
     {"config_docs", "logging", "db"},
     {"queue", "events", "media"},
-    {"auth", "metrics"},
+    {"auth", "metrics", "webhooks"},
     {"channels"},
     {"worker"},
     {"preferences"},

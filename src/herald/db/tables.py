@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -442,4 +443,44 @@ media = Table(
     Column("source_url", String(2048)),  # registered by URL: where it was fetched
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Webhook endpoints (herald.webhooks): where events are posted, what each subscribes to
+# (event types, prefixes such as ``delivery.*``, or ``*``) and its signing secrets (the
+# previous one signs too until ``previous_expires_at``, a day after a rotation).
+# ``failing_since``: the first failure of the current streak (5 days of it disables).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("events", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(500)),
+    Column("secret", String(128), nullable=False),
+    Column("previous_secret", String(128)),
+    Column("previous_expires_at", UTCDateTime),
+    Column("failing_since", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Each request to an endpoint, for the dashboard (pruned with the delivery log).
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("endpoint_id", BigId, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("delivery_id", BigId),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status", Integer),
+    Column("latency_ms", Float, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("error", String(500)),
+    Column("response", String(500), nullable=False),
+    Index("ix_webhook_attempts_endpoint_id_id", "endpoint_id", "id"),
+    Index("ix_webhook_attempts_attempted_at", "attempted_at"),
 )

@@ -19,6 +19,7 @@ from herald.web.api import (
     sandbox,
     schedules,
     templates,
+    webhooks,
 )
 from herald.web.deps import require
 
@@ -38,5 +39,6 @@ api_router.include_router(content.promos_router)
 api_router.include_router(schedules.router)
 api_router.include_router(analytics.router)
 api_router.include_router(media.router)
+api_router.include_router(webhooks.router)
 
 __all__ = ["api_router", "health"]

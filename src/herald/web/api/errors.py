@@ -19,6 +19,7 @@ from herald.messaging.templates import MissingVariables, TemplateError, Template
 from herald.preferences import CategoryExists, CategoryNotFound, PreferenceRuleError
 from herald.scheduling.content_rules import ContentRuleError
 from herald.scheduling.schedules import ScheduleExists, ScheduleRuleError
+from herald.webhooks import EndpointNotFound, WebhookRuleError
 
 
 def template_http_error(exc: TemplateError) -> HTTPException:
@@ -50,8 +51,10 @@ def unprocessable(loc: list[str | int], message: str) -> HTTPException:
     )
 
 
-def rule_error(exc: ContentRuleError | ScheduleRuleError | PreferenceRuleError) -> HTTPException:
-    """A scheduling or preference rule refused a field of the request's body."""
+def rule_error(
+    exc: ContentRuleError | ScheduleRuleError | PreferenceRuleError | WebhookRuleError,
+) -> HTTPException:
+    """A scheduling, preference or webhook rule refused a field of the request's body."""
     return unprocessable(["body", *exc.loc], exc.msg)
 
 
@@ -59,7 +62,7 @@ def category_exists_error(exc: CategoryExists) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, str(exc))
 
 
-def category_not_found_error(exc: CategoryNotFound) -> HTTPException:
+def not_found_error(exc: CategoryNotFound | EndpointNotFound) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
 
 
@@ -93,5 +96,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ScheduleRuleError, _answer(rule_error))  # type: ignore[arg-type]
     app.add_exception_handler(PreferenceRuleError, _answer(rule_error))  # type: ignore[arg-type]
     app.add_exception_handler(CategoryExists, _answer(category_exists_error))  # type: ignore[arg-type]
-    app.add_exception_handler(CategoryNotFound, _answer(category_not_found_error))  # type: ignore[arg-type]
+    app.add_exception_handler(CategoryNotFound, _answer(not_found_error))  # type: ignore[arg-type]
     app.add_exception_handler(MediaRefused, _answer(media_refused))  # type: ignore[arg-type]
+    app.add_exception_handler(WebhookRuleError, _answer(rule_error))  # type: ignore[arg-type]
+    app.add_exception_handler(EndpointNotFound, _answer(not_found_error))  # type: ignore[arg-type]

@@ -1,0 +1,288 @@
+"""Webhook endpoints and their recent attempts, in the database.
+
+A secret is shown once, when it is made (create, rotate), and kept so that herald can
+sign; ``Endpoint`` leaves it out of its ``repr`` and the faces never answer with it
+again. After a rotation the previous secret signs beside the new one for 24 hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, desc, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import webhook_attempts, webhook_endpoints
+from herald.webhooks import addresses
+from herald.webhooks.secrets import new_secret
+from herald.webhooks.subscriptions import check_patterns
+
+E = webhook_endpoints
+A = webhook_attempts
+_Row = TypeVar("_Row", "Endpoint", "Attempt")
+ROTATION_OVERLAP = timedelta(hours=24)
+MAX_DESCRIPTION = 500
+SNIPPET_CHARS = 500
+
+
+class WebhookRuleError(ValueError):
+    """A field an endpoint may not hold; ``loc`` names it, for the API's 422."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
+        super().__init__(f"{'.'.join(map(str, loc))}: {msg}")
+        self.loc = loc
+        self.msg = msg
+
+
+class EndpointNotFound(LookupError):
+    def __init__(self, endpoint_id: int) -> None:
+        super().__init__(f"no webhook endpoint {endpoint_id}")
+        self.endpoint_id = endpoint_id
+
+
+@dataclass(frozen=True, slots=True)
+class NewEndpoint:
+    url: str
+    events: Sequence[str]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    secret: str = field(repr=False)
+    previous_secret: str | None = field(repr=False, default=None)
+    previous_expires_at: datetime | None = None
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets that sign a request sent at ``now``: the current one, and the
+        previous one during the day after a rotation."""
+        keys = [self.secret]
+        if self.previous_secret and self.previous_expires_at and now < self.previous_expires_at:
+            keys.append(self.previous_secret)
+        return keys
+
+    @property
+    def previous_secret_until(self) -> datetime | None:
+        return self.previous_expires_at if self.previous_secret else None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One request to an endpoint, as the dashboard shows it. ``status`` is None when
+    no answer came (a timeout, a refused connection)."""
+
+    endpoint_id: int
+    event_id: str
+    event_type: str
+    attempted_at: datetime
+    status: int | None
+    latency_ms: float
+    ok: bool
+    error: str | None = None
+    response: str = ""
+    delivery_id: int | None = None
+
+
+def _from_row(cls: type[_Row], row: Any) -> _Row:
+    """A dataclass whose fields are named as the columns."""
+    return cls(**{f.name: row._mapping[f.name] for f in fields(cls)})
+
+
+class EndpointStore:
+    def __init__(self, db: Database, clock: Clock, *, allow_private: bool = False) -> None:
+        self.db = db
+        self.clock = clock
+        self.allow_private = allow_private
+
+    async def _checked_url(self, url: str) -> str:
+        url = url.strip()
+        try:
+            await addresses.check_url(url, allow_private=self.allow_private)
+        except ValueError as exc:
+            raise WebhookRuleError(("url",), str(exc)) from None
+        return url
+
+    @staticmethod
+    def _checked_events(events: Sequence[str]) -> list[str]:
+        try:
+            return check_patterns(events)
+        except ValueError as exc:
+            raise WebhookRuleError(("events",), str(exc)) from None
+
+    @staticmethod
+    def _checked_description(description: str) -> str:
+        if len(description) > MAX_DESCRIPTION:
+            raise WebhookRuleError(("description",), f"at most {MAX_DESCRIPTION} characters")
+        return description
+
+    async def create(self, new: NewEndpoint) -> tuple[Endpoint, str]:
+        """The endpoint and its secret (the only time the secret is returned)."""
+        url = await self._checked_url(new.url)
+        events = self._checked_events(new.events)
+        description = self._checked_description(new.description)
+        secret = new_secret()
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    E.insert()
+                    .values(
+                        url=url,
+                        description=description,
+                        events=events,
+                        enabled=True,
+                        secret=secret,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(*E.c)
+                )
+            ).one()
+        return _from_row(Endpoint, row), secret
+
+    async def all(self) -> list[Endpoint]:
+        async with self.db.read() as conn:
+            rows = (await conn.execute(select(E).order_by(E.c.id))).all()
+        return [_from_row(Endpoint, r) for r in rows]
+
+    async def get(self, endpoint_id: int) -> Endpoint:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(E).where(E.c.id == endpoint_id))).first()
+        if row is None:
+            raise EndpointNotFound(endpoint_id)
+        return _from_row(Endpoint, row)
+
+    async def update(
+        self,
+        endpoint_id: int,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        enabled: bool | None = None,
+        description: str | None = None,
+    ) -> Endpoint:
+        """Change the fields given; enabling an endpoint clears why it was disabled and
+        its failing streak, so it gets five fresh days."""
+        values: dict[str, Any] = {"updated_at": self.clock.now()}
+        if url is not None:
+            values["url"] = await self._checked_url(url)
+        if events is not None:
+            values["events"] = self._checked_events(events)
+        if description is not None:
+            values["description"] = self._checked_description(description)
+        if enabled is not None:
+            values["enabled"] = enabled
+            if enabled:
+                values |= {"disabled_reason": None, "failing_since": None}
+            else:
+                values["disabled_reason"] = "disabled by an operator"
+        return await self._update(endpoint_id, values)
+
+    async def _update(self, endpoint_id: int, values: dict[str, Any]) -> Endpoint:
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    update(E).where(E.c.id == endpoint_id).values(**values).returning(*E.c)
+                )
+            ).first()
+        if row is None:
+            raise EndpointNotFound(endpoint_id)
+        return _from_row(Endpoint, row)
+
+    async def delete(self, endpoint_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(delete(A).where(A.c.endpoint_id == endpoint_id))
+            deleted = await conn.execute(delete(E).where(E.c.id == endpoint_id))
+        if deleted.rowcount == 0:
+            raise EndpointNotFound(endpoint_id)
+
+    async def rotate(self, endpoint_id: int) -> tuple[Endpoint, str]:
+        """A new secret; the current one keeps signing beside it for 24 hours."""
+        current = await self.get(endpoint_id)
+        secret = new_secret()
+        now = self.clock.now()
+        endpoint = await self._update(
+            endpoint_id,
+            {
+                "secret": secret,
+                "previous_secret": current.secret,
+                "previous_expires_at": now + ROTATION_OVERLAP,
+                "updated_at": now,
+            },
+        )
+        return endpoint, secret
+
+    async def disable(self, endpoint_id: int, reason: str) -> Endpoint:
+        return await self._update(
+            endpoint_id,
+            {"enabled": False, "disabled_reason": reason, "updated_at": self.clock.now()},
+        )
+
+    async def subscribed(self, conn: AsyncConnection) -> list[Endpoint]:
+        """The enabled endpoints, read in the caller's transaction (the fan-out's)."""
+        rows = (await conn.execute(select(E).where(E.c.enabled.is_(True)))).all()
+        return [_from_row(Endpoint, r) for r in rows]
+
+    async def record_attempt(self, attempt: Attempt) -> Endpoint | None:
+        """Store the attempt and move the endpoint's failing streak: a success ends it,
+        a failure starts it if none runs. Returns the endpoint as it now stands."""
+        clipped = attempt.response[:SNIPPET_CHARS]
+        async with self.db.write() as conn:
+            await conn.execute(
+                A.insert().values(
+                    endpoint_id=attempt.endpoint_id,
+                    event_id=attempt.event_id,
+                    event_type=attempt.event_type,
+                    delivery_id=attempt.delivery_id,
+                    attempted_at=attempt.attempted_at,
+                    status=attempt.status,
+                    latency_ms=attempt.latency_ms,
+                    ok=attempt.ok,
+                    error=(attempt.error or None) and attempt.error[:SNIPPET_CHARS],
+                    response=clipped,
+                )
+            )
+            streak = (
+                E.c.failing_since.is_(None) if not attempt.ok else E.c.failing_since.is_not(None)
+            )
+            await conn.execute(
+                update(E)
+                .where(E.c.id == attempt.endpoint_id, streak)
+                .values(failing_since=None if attempt.ok else attempt.attempted_at)
+            )
+            row = (await conn.execute(select(E).where(E.c.id == attempt.endpoint_id))).first()
+        return None if row is None else _from_row(Endpoint, row)
+
+    async def attempts(self, endpoint_id: int, limit: int = 20) -> list[Attempt]:
+        """The latest attempts, newest first."""
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(A)
+                    .where(A.c.endpoint_id == endpoint_id)
+                    .order_by(desc(A.c.id))
+                    .limit(limit)
+                )
+            ).all()
+        return [_from_row(Attempt, r) for r in rows]
+
+    async def prune_attempts(self, older_than: timedelta) -> int:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                delete(A).where(A.c.attempted_at < self.clock.now() - older_than)
+            )
+        return int(result.rowcount or 0)
