@@ -18,6 +18,7 @@ from herald.channel import Channel
 from herald.channels.telegram.errors import (
     MEMBER_COUNT,
     MIGRATED_TO_CHAT_ID,
+    NOT_MODIFIED,
     Failure,
     TelegramCallError,
     TelegramReason,
@@ -27,6 +28,7 @@ from herald.queue import Delivery, Outcome, Permanent, Sent
 
 DEFAULT_PARSE_MODE = "MarkdownV2"
 _NO_PREVIEW = {"is_disabled": True}
+_NOT_MODIFIED = "message is not modified"
 
 log = structlog.get_logger("herald.channels.telegram")
 
@@ -72,9 +74,11 @@ ACTIONS = {
 
 def action_params(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The method and parameters (without ``chat_id``) of an action payload, or ValueError."""
+    if payload.get("action") == "edit":
+        return edit_params(payload)
     method = ACTIONS.get(payload.get("action"))  # type: ignore[arg-type]
     if method is None:
-        raise ValueError(f"'action' must be one of {', '.join(ACTIONS)}")
+        raise ValueError(f"'action' must be one of {', '.join(ACTIONS)}, edit")
     if method == "getChatMemberCount":
         return method, {}
     message_id = _checked(payload, "message_id", _thread, "a positive integer")
@@ -85,6 +89,49 @@ def action_params(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         payload, "disable_notification", _is(bool), "a boolean"
     ):
         params["disable_notification"] = True
+    return method, params
+
+
+# An ``edit`` payload's kind of edit, and the parameters of its method besides the message
+# and the keyboard (which every edit sends: an edit without it removes the buttons).
+EDITS = {
+    "text": ("editMessageText", ("text", "parse_mode", "entities", "link_preview_options")),
+    "caption": ("editMessageCaption", ("caption", "caption_entities", "show_caption_above_media")),
+    "media": ("editMessageMedia", ("media",)),
+    "markup": ("editMessageReplyMarkup", ()),
+}
+
+
+def edit_params(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An ``{"action": "edit", "edit": ..., "message_id"}`` payload's method and parameters.
+
+    A text edit is checked as sendMessage's payload is; a caption or media edit carries
+    the Bot API's fields as they are (``caption_entities``, an InputMedia ``media``).
+    """
+    kind = payload.get("edit")
+    if kind not in EDITS:
+        raise ValueError(f"'edit' must be one of {', '.join(EDITS)}")
+    method, fields = EDITS[kind]
+    message_id = _checked(payload, "message_id", _thread, "a positive integer")
+    if message_id is None:
+        raise ValueError("'message_id' must be a positive integer")
+    if kind == "text":
+        sent = message_params(payload)
+        params = {k: sent[k] for k in fields if k in sent}
+    else:
+        params = {k: payload[k] for k in fields if payload.get(k) is not None}
+        if kind == "caption" and not isinstance(payload.get("caption", ""), str):
+            raise ValueError("'caption' must be a string")
+        if kind == "media":
+            if not (isinstance(params.get("media"), dict) and params["media"].get("type")):
+                raise ValueError("'media' must be an InputMedia object")
+            # editMessageMedia takes the caption inside the InputMedia.
+            caption = {k: payload[k] for k in EDITS["caption"][1] if payload.get(k) is not None}
+            params["media"] = {**params["media"], **caption}
+    params["message_id"] = message_id
+    rows = _checked(payload, "buttons", _rows, "a list of non-empty rows (lists of buttons)")
+    if rows:
+        params["reply_markup"] = {"inline_keyboard": [[_button(b) for b in r] for r in rows]}
     return method, params
 
 
@@ -176,6 +223,10 @@ class TelegramSender:
         except TelegramCallError as exc:
             if exc.migrate_to_chat_id is not None and method == "sendMessage":
                 return await self._resend_migrated(delivery, exc.migrate_to_chat_id, params)
+            if method.startswith("edit") and _NOT_MODIFIED in exc.outcome.error.lower():
+                # The message already says it: the edit is done.
+                meta = {NOT_MODIFIED: exc.outcome.error}
+                return Sent(provider_message_id=str(params["message_id"]), meta=meta)
             return self._failed(exc, delivery)
         if method == "getChatMemberCount":
             count = result if isinstance(result, int) and not isinstance(result, bool) else None
