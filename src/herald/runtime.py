@@ -46,6 +46,7 @@ from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
 from herald.scheduling.effects import PostingEffects
+from herald.scheduling.lifecycle import PostLifecycle
 from herald.scheduling.runner import SlotRunner, default_holder
 from herald.scheduling.runs import RunLog
 from herald.scheduling.schedules import ScheduleStore
@@ -150,6 +151,7 @@ class Runtime:
     recipient_links: RecipientLinks
     scheduler: SchedulerService
     runs: RunLog
+    lifecycle: PostLifecycle  # a run's posts edited or deleted everywhere
     clicks: ClickStore
     hits: HitFilter
     targets: Targets
@@ -195,6 +197,7 @@ class Runtime:
         content = ContentStore(db, clock)
         targets = Targets(db, content, clock)
         clicks = ClickStore(db, metrics)
+        runs = RunLog(db)
         runner = SlotRunner(
             db,
             clock,
@@ -236,7 +239,10 @@ class Runtime:
             scheduler=SchedulerService(
                 schedule_store, runner, clock, content, sync_seconds=settings.schedule_sync_seconds
             ),
-            runs=RunLog(db),
+            runs=runs,
+            lifecycle=PostLifecycle(
+                db, clock, queue, schedule_store, runs, signer, settings.public_url
+            ),
             clicks=clicks,
             hits=HitFilter(LastSends(db, clock), clock),
             targets=targets,

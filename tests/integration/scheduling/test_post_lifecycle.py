@@ -84,3 +84,108 @@ async def test_pins_unpins_and_timed_deletes_are_in_the_post_log_with_telegrams_
             ],
         }
         assert run["status"] == "done" and run["posted_to"] == 2  # the post itself was sent
+
+
+async def ask(client: AsyncClient, run: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+    url = f"{SCHEDULES}/{run['schedule_id']}/runs/{run['id']}/{action}"
+    answered = await client.post(url, json=body or None)
+    assert answered.status_code == 202, answered.text
+    return dict(answered.json())
+
+
+async def test_edit_everywhere_edits_each_chat_once_and_records_each_result(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        guide = (await client.post(GUIDES, json={"title": "T", "body": "Old"})).json()
+        run = await posted(client, runtime, guide)
+        ids = {d["chat_id"]: int(d["message_id"]) for d in run["details"]}
+
+        # Nothing changed: the edit still goes, and Telegram's "not modified" is done.
+        same = await ask(client, run, "edit")
+        assert same["queued"] == 2
+        assert {(c["status"], c["detail"]) for c in same["chats"]} == {
+            ("queued", "editMessageText")
+        }
+        await drain(runtime)
+        run = await run_log(client, run)
+        [[(action, status, detail)]] = {tuple(a) for a in actions(run).values()}
+        assert (action, status) == ("edit", "done")
+        assert detail is not None and "message is not modified" in detail
+
+        # The item changed; one chat's message was deleted by an administrator meanwhile.
+        markdown = {"body": "New **bold**", "format": "markdown"}
+        changed = await client.patch(f"{GUIDES}/{guide['id']}", json=markdown)
+        assert changed.status_code == 200, changed.text
+        del telegram.chat_messages[OTHER, ids[OTHER]]
+        first = await ask(client, run, "edit")
+        again = await ask(client, run, "edit")  # a double click
+        assert (first["queued"], again["queued"]) == (2, 0)
+        assert [c["status"] for c in again["chats"]] == ["already_queued"] * 2
+        assert [c["delivery_id"] for c in again["chats"]] == [
+            c["delivery_id"] for c in first["chats"]
+        ]
+        await drain(runtime)
+        shown = telegram.message(CHAT, ids[CHAT])
+        assert shown is not None and shown["text"] == "T\n\nNew bold"
+        assert {"type": "bold", "offset": 7, "length": 4} in shown["entities"]
+        assert len(telegram.requests_for("editMessageText")) == 4  # 2 not modified, 2 now
+        run = await run_log(client, run)
+        assert actions(run)[CHAT][1] == ("edit", "done", None)
+        assert actions(run)[OTHER][1] == (
+            "edit",
+            "failed",
+            "400 Bad Request: message to edit not found",
+        )
+
+        # Only the buttons change: editMessageReplyMarkup, the text left alone.
+        buttons = [{"text": "Read", "url": "https://example.com/read"}]
+        await client.patch(f"{GUIDES}/{guide['id']}", json={"buttons": buttons})
+        markup = await ask(client, run, "edit", request_id="buttons-1")
+        # (The other chat's last edit failed: as far as herald knows, it shows the old text.)
+        assert [c["detail"] for c in markup["chats"]] == [
+            "editMessageReplyMarkup", "editMessageText",
+        ]  # fmt: skip
+        await drain(runtime)
+        shown = telegram.message(CHAT, ids[CHAT])
+        assert shown is not None and shown["text"] == "T\n\nNew bold"
+        assert shown["reply_markup"]["inline_keyboard"][0][0]["text"] == "Read"
+        repeated = await ask(client, run, "edit", request_id="buttons-1")
+        assert repeated["queued"] == 0  # the same request id, after it finished
+
+
+async def test_delete_everywhere_deletes_what_it_may_and_says_why_not_elsewhere(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        guide = (await client.post(GUIDES, json={"title": "T", "body": "B"})).json()
+        run = await posted(client, runtime, guide)
+        ids = {d["chat_id"]: int(d["message_id"]) for d in run["details"]}
+        telegram.age_message(OTHER, ids[OTHER], 49)  # beyond Telegram's 48 hours
+
+        first = await ask(client, run, "delete")
+        assert (await ask(client, run, "delete"))["queued"] == 0
+        assert first["queued"] == 2
+        assert {c["detail"] for c in first["chats"]} == {"deleteMessage"}
+        await drain(runtime)
+        assert telegram.deleted == [(CHAT, ids[CHAT])]
+        assert telegram.message(OTHER, ids[OTHER]) is not None
+        run = await run_log(client, run)
+        assert actions(run) == {
+            CHAT: [("delete", "done", None)],
+            OTHER: [("delete", "failed", "400 Bad Request: message can't be deleted")],
+        }
+
+        # Asked again: the deleted post is skipped; the other is tried once more.
+        again = await ask(client, run, "delete")
+        assert [(c["chat_id"], c["status"]) for c in again["chats"]] == [
+            (CHAT, "skipped"), (OTHER, "queued"),
+        ]  # fmt: skip
+        edit = await ask(client, run, "edit")
+        assert edit["chats"][0]["detail"] == "the post was deleted"
+
+        missing = await client.post(f"{SCHEDULES}/{run['schedule_id']}/runs/999/delete")
+        assert missing.status_code == 404
+        await client.delete(f"{GUIDES}/{guide['id']}")
+        gone = await client.post(f"{SCHEDULES}/{run['schedule_id']}/runs/{run['id']}/edit")
+        assert gone.status_code == 409 and "no longer exists" in gone.json()["detail"]

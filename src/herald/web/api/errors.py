@@ -18,6 +18,7 @@ from herald.messaging.intake import UnknownRecipients
 from herald.messaging.templates import MissingVariables, TemplateError, TemplateNotFound
 from herald.preferences import CategoryExists, CategoryNotFound, PreferenceRuleError
 from herald.scheduling.content_rules import ContentRuleError
+from herald.scheduling.lifecycle import LifecycleRefused, RunNotFound
 from herald.scheduling.schedules import ScheduleExists, ScheduleRuleError
 from herald.webhooks import EndpointNotFound, WebhookRuleError
 
@@ -62,7 +63,7 @@ def category_exists_error(exc: CategoryExists) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, str(exc))
 
 
-def not_found_error(exc: CategoryNotFound | EndpointNotFound) -> HTTPException:
+def not_found_error(exc: CategoryNotFound | EndpointNotFound | RunNotFound) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
 
 
@@ -75,6 +76,11 @@ def media_refused(exc: MediaRefused) -> HTTPException:
             [{"loc": ["body", exc.field], "msg": exc.msg, "type": "too_large"}],
         )
     return unprocessable(["body", exc.field], exc.msg)
+
+
+def lifecycle_refused_error(exc: LifecycleRefused) -> HTTPException:
+    """A run's posts that cannot become what was asked: a conflict with what was sent."""
+    return HTTPException(status.HTTP_409_CONFLICT, str(exc))
 
 
 def _answer(
@@ -100,3 +106,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MediaRefused, _answer(media_refused))  # type: ignore[arg-type]
     app.add_exception_handler(WebhookRuleError, _answer(rule_error))  # type: ignore[arg-type]
     app.add_exception_handler(EndpointNotFound, _answer(not_found_error))  # type: ignore[arg-type]
+    app.add_exception_handler(RunNotFound, _answer(not_found_error))  # type: ignore[arg-type]
+    app.add_exception_handler(LifecycleRefused, _answer(lifecycle_refused_error))  # type: ignore[arg-type]

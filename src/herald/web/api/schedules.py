@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from herald.db.types import MAX_ID
 from herald.runtime import Runtime
+from herald.scheduling.lifecycle import LifecycleResult
 from herald.scheduling.runs import Run
 from herald.scheduling.schedules import Schedule
 from herald.web.api.errors import unprocessable
 from herald.web.deps import Admin, RuntimeDep
 from herald.web.scheduling_schemas import ScheduleIn, SchedulePatch
+from herald.web.schemas import RequestModel
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -237,3 +239,53 @@ async def get_run(
     if run is None or run.schedule_id != schedule_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} not found")
     return run_out(run)
+
+
+class LifecycleIn(RequestModel):
+    request_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="this request's own id: repeating it queues nothing twice (without "
+        "one, a repeat while the first is queued adds nothing either)",
+    )
+
+
+class ChatActionOut(TopicOut):
+    chat_id: str
+    message_id: str | None
+    status: str = Field(description="queued, already_queued (by an earlier request), skipped")
+    detail: str = Field(description="the Bot API method queued, or why the chat was skipped")
+    delivery_id: int | None
+
+
+class LifecycleOut(BaseModel):
+    run_id: int
+    action: str = Field(description="edit or delete")
+    queued: int = Field(description="deliveries this request added")
+    chats: list[ChatActionOut]
+
+
+def lifecycle_out(result: LifecycleResult) -> LifecycleOut:
+    return LifecycleOut.model_validate(asdict(result))
+
+
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post(
+    "/{schedule_id}/runs/{run_id}/{action}",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Edit the run's posts everywhere to what its item says now, or delete them",
+)
+async def change_run(
+    schedule_id: ScheduleId,
+    run_id: RunId,
+    action: Literal["edit", "delete"],
+    runtime: RuntimeDep,
+    _: Admin,
+    body: LifecycleIn | None = None,
+) -> LifecycleOut:
+    # RunNotFound: 404, LifecycleRefused: 409 (web/api/errors.py)
+    ask = runtime.lifecycle.edit if action == "edit" else runtime.lifecycle.delete
+    return lifecycle_out(await ask(schedule_id, run_id, body.request_id if body else None))

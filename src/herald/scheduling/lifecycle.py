@@ -1,0 +1,275 @@
+"""Edit or delete a run's posts everywhere they were sent.
+
+An edit re-renders the run's content item as it is now (with the schedule's options over
+the item's) and queues, per chat where the run's post was sent, the one edit it needs
+(``edits.choose_edit``); a delete queues deleteMessage for each. Both are deliveries in
+the campaign lane (the queue's limits, retries and dead letters) written in one
+transaction with their rows in the post log's actions, so a restart loses none.
+
+A request is idempotent: its key per post is the caller's ``request`` id, or else what
+it asks (the edit's content; a delete) together with the last finished action of that
+kind, so a double click while the first is queued adds nothing, and asking again after
+it finished is a new request. A post deleted already (by a timed or asked-for delete) is
+neither edited nor deleted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.channel import Channel
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import content, deliveries, schedule_post_actions, schedule_posts
+from herald.queue import DeliveryQueue, Lane, NewDelivery
+from herald.scheduling.actions import Action, ActionStatus, PlannedAction, queue_actions
+from herald.scheduling.content import ContentItem
+from herald.scheduling.edits import EDIT_METHODS, EditRefused, choose_edit, edit_payload
+from herald.scheduling.post import ButtonSigner, render_post
+from herald.scheduling.runner import schedule_campaign
+from herald.scheduling.runs import Run, RunLog
+from herald.scheduling.schedules import Schedule, ScheduleStore
+
+
+class RunNotFound(LookupError):
+    """No such run of that schedule."""
+
+
+class LifecycleRefused(ValueError):
+    """The run's posts cannot be edited as asked (its item is gone, or changed kind)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatAction:
+    """What one chat's post got from the request."""
+
+    chat_id: str
+    topic_id: int | None
+    message_id: str | None
+    status: str  # queued, already_queued (by an earlier request), skipped
+    detail: str  # the Bot API method queued, or why the chat was skipped
+    delivery_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleResult:
+    run_id: int
+    action: str  # edit, delete
+    queued: int  # deliveries new by this request
+    chats: tuple[ChatAction, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Post:
+    id: int
+    chat_id: str
+    topic_id: int | None
+    status: str
+    message_id: str | None
+    delivery_id: int | None
+
+
+class PostLifecycle:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        queue: DeliveryQueue,
+        schedules: ScheduleStore,
+        runs: RunLog,
+        signer: ButtonSigner,
+        public_url: str | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._queue = queue
+        self._schedules = schedules
+        self._runs = runs
+        self._signer = signer
+        self._public_url = public_url
+
+    async def edit(
+        self, schedule_id: int, run_id: int, request: str | None = None
+    ) -> LifecycleResult:
+        """Edit the run's posts to say what its item says now."""
+        schedule, run = await self._found(schedule_id, run_id)
+        if run.content_id is None:
+            raise LifecycleRefused(f"run {run_id} posted nothing")
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(select(content).where(content.c.id == run.content_id))
+            ).first()
+            if row is None:
+                raise LifecycleRefused(
+                    f"content item {run.content_id} no longer exists: nothing to edit to"
+                )
+            item = ContentItem.from_row(row)
+            post = render_post(
+                item, self._signer, self._public_url, schedule.options.over(item.options)
+            )
+            what = f"r:{request}" if request else _digest(post)
+            steps: list[tuple[_Post, PlannedAction | None, str]] = []
+            for p in await _posts(conn, run_id):
+                if (why := await _skipped(conn, p)) is not None:
+                    steps.append((p, None, why))
+                    continue
+                try:
+                    kind = choose_edit(await _shown(conn, p), post)
+                except EditRefused as exc:
+                    raise LifecycleRefused(str(exc)) from None
+                key = await _key(conn, p, Action.EDIT, what, explicit=request is not None)
+                payload = edit_payload(kind, int(p.message_id or 0), post)
+                new = self._delivery(p, key, payload, schedule_id)
+                plan = PlannedAction(p.id, run_id, Action.EDIT, str(p.message_id), new)
+                steps.append((p, plan, EDIT_METHODS[kind]))
+            return await self._queued(conn, run_id, Action.EDIT, steps)
+
+    async def delete(
+        self, schedule_id: int, run_id: int, request: str | None = None
+    ) -> LifecycleResult:
+        """Delete the run's posts from every chat."""
+        await self._found(schedule_id, run_id)
+        what = f"r:{request}" if request else "all"
+        async with self._db.write() as conn:
+            steps: list[tuple[_Post, PlannedAction | None, str]] = []
+            for p in await _posts(conn, run_id):
+                if (why := await _skipped(conn, p)) is not None:
+                    steps.append((p, None, why))
+                    continue
+                key = await _key(conn, p, Action.DELETE, what, explicit=request is not None)
+                payload = {"action": "delete", "message_id": int(p.message_id or 0)}
+                new = self._delivery(p, key, payload, schedule_id)
+                plan = PlannedAction(p.id, run_id, Action.DELETE, str(p.message_id), new)
+                steps.append((p, plan, "deleteMessage"))
+            return await self._queued(conn, run_id, Action.DELETE, steps)
+
+    async def _found(self, schedule_id: int, run_id: int) -> tuple[Schedule, Run]:
+        run = await self._runs.run(run_id)
+        schedule = await self._schedules.get(schedule_id)
+        if run is None or schedule is None or run.schedule_id != schedule_id:
+            raise RunNotFound(f"run {run_id} of schedule {schedule_id} not found")
+        return schedule, run
+
+    def _delivery(
+        self, post: _Post, key: str, payload: dict[str, Any], schedule_id: int
+    ) -> NewDelivery:
+        return NewDelivery(
+            channel=Channel.TELEGRAM,
+            recipient=post.chat_id,
+            payload=payload,
+            lane=Lane.CAMPAIGN,
+            campaign=schedule_campaign(schedule_id),
+            idempotency_key=key,
+        )
+
+    async def _queued(
+        self,
+        conn: AsyncConnection,
+        run_id: int,
+        action: Action,
+        steps: Sequence[tuple[_Post, PlannedAction | None, str]],
+    ) -> LifecycleResult:
+        """Queue the planned steps; a chat whose request was queued before says so."""
+        planned = [plan for _, plan, _ in steps if plan is not None]
+        known = await _existing(conn, [p.request for p in planned])
+        created = await queue_actions(conn, self._queue, planned, self._clock.now())
+        ids = await _existing(conn, [p.request for p in planned])
+        chats = []
+        for post, plan, detail in steps:
+            if plan is None:
+                status, delivery = "skipped", None
+            else:
+                status = "already_queued" if plan.request in known else "queued"
+                delivery = ids.get(plan.request)
+            chats.append(
+                ChatAction(post.chat_id, post.topic_id, post.message_id, status, detail, delivery)
+            )
+        if created:
+            self._queue.wakeup.work_arrived([Channel.TELEGRAM])
+        return LifecycleResult(run_id, action.value, created, tuple(chats))
+
+
+async def _posts(conn: AsyncConnection, run_id: int) -> list[_Post]:
+    p = schedule_posts
+    rows = await conn.execute(select(p).where(p.c.run_id == run_id).order_by(p.c.id))
+    return [
+        _Post(int(r.id), r.chat_id, r.topic_id or None, r.status, r.message_id, r.delivery_id)
+        for r in rows
+    ]
+
+
+async def _skipped(conn: AsyncConnection, post: _Post) -> str | None:
+    """Why this chat's post gets nothing (not sent, or deleted already), or None."""
+    why = None
+    if post.status != "sent" or not (post.message_id or "").isdigit():
+        why = "the post was not sent" if post.status != "queued" else "the post is not sent yet"
+    else:
+        a = schedule_post_actions
+        gone = await conn.scalar(
+            select(func.count()).where(
+                a.c.post_id == post.id,
+                a.c.action == Action.DELETE,
+                a.c.status == ActionStatus.DONE,
+            )
+        )
+        if gone:
+            why = "the post was deleted"
+    return why
+
+
+async def _shown(conn: AsyncConnection, post: _Post) -> Mapping[str, Any] | None:
+    """What the message says now, as far as herald knows: its last finished edit's
+    payload, or the post's own (None when that delivery was pruned)."""
+    a, d = schedule_post_actions, deliveries
+    last = await conn.scalar(
+        select(d.c.payload)
+        .join(a, a.c.delivery_id == d.c.id)
+        .where(
+            a.c.post_id == post.id,
+            a.c.action == Action.EDIT,
+            a.c.status == ActionStatus.DONE,
+        )
+        .order_by(a.c.id.desc())
+        .limit(1)
+    )
+    if last is None and post.delivery_id is not None:
+        last = await conn.scalar(select(d.c.payload).where(d.c.id == post.delivery_id))
+    return last if isinstance(last, Mapping) else None
+
+
+async def _key(
+    conn: AsyncConnection, post: _Post, action: Action, what: str, *, explicit: bool
+) -> str:
+    """The request's idempotency key for this post: the caller's request id, or ``what``
+    it asks after the last finished action of its kind (asking again once that finished
+    is a new request)."""
+    if explicit:
+        return f"{action.value}:{post.id}:{what}"[:255]
+    a = schedule_post_actions
+    last = await conn.scalar(
+        select(func.max(a.c.id)).where(
+            a.c.post_id == post.id,
+            a.c.action == action,
+            a.c.status != ActionStatus.QUEUED,
+        )
+    )
+    return f"{action.value}:{post.id}:{last or 0}:{what}"[:255]
+
+
+async def _existing(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, int | None]:
+    a = schedule_post_actions
+    if not keys:
+        return {}
+    rows = await conn.execute(select(a.c.request, a.c.delivery_id).where(a.c.request.in_(keys)))
+    return {r.request: r.delivery_id for r in rows}
+
+
+def _digest(post: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(post, sort_keys=True, default=str).encode()).hexdigest()[:32]
