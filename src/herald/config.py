@@ -11,6 +11,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -208,6 +209,47 @@ class WebhookSettings(BaseModel):
     )
 
 
+class AudienceSettings(BaseModel):
+    """Quiet hours and daily caps for campaign messages (docs/preferences.md)."""
+
+    default_timezone: str = Field(
+        "UTC", description="The time zone of recipients who set none (an IANA name)."
+    )
+    quiet_hours: str | None = Field(
+        None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="The quiet window of recipients who set none, local `HH:MM-HH:MM` "
+        "(`22:00-07:00` crosses midnight); unset: none. Campaign messages due inside it "
+        "wait for its end.",
+    )
+    daily_cap: Annotated[int, Field(ge=0)] | None = Field(
+        None,
+        description="Most campaign messages one recipient gets per channel per local day; "
+        "unset: no cap. A category's own `daily_cap` overrides it for its messages.",
+    )
+    over_cap: Literal["defer", "skip"] = Field(
+        "defer",
+        description="What happens to a message beyond the cap: `defer` to the recipient's "
+        "next midnight, or `skip` (a terminal state with the reason).",
+    )
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/London)") from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None and value[:5] == value[6:]:
+            raise ValueError("the window's start and end must differ")
+        return value
+
+
 def normalize_database_url(url: str) -> str:
     """Accept plain ``sqlite:///`` / ``postgresql://`` URLs and pick the async driver."""
     try:
@@ -375,6 +417,7 @@ class Settings(BaseSettings):
     email: EmailChannel = EmailChannel()
     push: PushChannel = PushChannel()
     webhooks: WebhookSettings = WebhookSettings()
+    audience: AudienceSettings = AudienceSettings()
 
     # Settings that moved: declared only so that setting one stops the program with a
     # line naming the new variable, rather than being ignored (MOVED).
