@@ -27,6 +27,7 @@ from herald.channels.telegram import (
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import deliveries, schedule_posts, schedule_runs, schedules
+from herald.events import record
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery, Permanent, Result, Sent, State
 from herald.queue.policy import Decision
@@ -40,6 +41,7 @@ from herald.scheduling.actions import (
     queue_actions,
 )
 from herald.scheduling.post import AFTERWARDS
+from herald.scheduling.run_events import run_finished
 from herald.scheduling.runner import CAMPAIGN_PREFIX
 from herald.scheduling.schedules import ScheduleStore
 
@@ -282,21 +284,27 @@ class PostingEffects:
         done = not counts.get("queued")
         summary = {"posted_to": counts.get("sent", 0), "failed": counts.get("failed", 0)}
         values: dict[str, object] = dict(summary)
-        if done:
-            values.update(status="done", finished_at=now)
-        await conn.execute(update(runs).where(runs.c.id == run_id).values(values))
-        if done:
-            schedule_id, last = (
-                await conn.execute(
-                    select(runs.c.schedule_id, schedules.c.last_result)
-                    .join(schedules, schedules.c.id == runs.c.schedule_id)
-                    .where(runs.c.id == run_id)
-                )
-            ).one()
-            if (last or {}).get("run_id") == run_id:
-                await conn.execute(
-                    update(schedules)
-                    .where(schedules.c.id == schedule_id)
-                    .values(last_result={**last, **summary, "status": "done"})
-                )
-            log.info("schedule_run_done", run_id=run_id, **summary)
+        if not done:
+            await conn.execute(update(runs).where(runs.c.id == run_id).values(values))
+            return
+        finished = await conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.status != "done")
+            .values({**values, "status": "done", "finished_at": now})
+        )
+        if finished.rowcount:  # done now, not by the other path before
+            await record(conn, [await run_finished(conn, run_id, now)])
+        schedule_id, last = (
+            await conn.execute(
+                select(runs.c.schedule_id, schedules.c.last_result)
+                .join(schedules, schedules.c.id == runs.c.schedule_id)
+                .where(runs.c.id == run_id)
+            )
+        ).one()
+        if (last or {}).get("run_id") == run_id:
+            await conn.execute(
+                update(schedules)
+                .where(schedules.c.id == schedule_id)
+                .values(last_result={**last, **summary, "status": "done"})
+            )
+        log.info("schedule_run_done", run_id=run_id, **summary)

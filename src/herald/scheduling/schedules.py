@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import schedule_chats, schedules
+from herald.events import record
+from herald.events.schemas import ChatDeactivated, ChatMigrated
 from herald.scheduling.cadence import Cadence, first_slot
 from herald.scheduling.options import NO_OPTIONS, PostOptions
 
@@ -338,20 +340,26 @@ class ScheduleStore:
 
     async def deactivate_chat(self, chat_id: str, reason: str) -> int:
         """Mark the chat inactive in every schedule and every topic (the bot was removed,
-        the chat is gone)."""
+        the chat is gone), with its chat.deactivated event; every path that deactivates a
+        chat comes here."""
         c = schedule_chats
+        now = self._clock.now()
         async with self._db.write() as conn:
-            done = await conn.execute(
-                update(c)
-                .where(c.c.chat_id == chat_id, c.c.active.is_(True))
-                .values(
-                    active=False,
-                    inactive_reason=reason,
-                    readded_at=None,
-                    updated_at=self._clock.now(),
+            done = (
+                await conn.execute(
+                    update(c)
+                    .where(c.c.chat_id == chat_id, c.c.active.is_(True))
+                    .values(active=False, inactive_reason=reason, readded_at=None, updated_at=now)
+                    .returning(c.c.schedule_id)
                 )
-            )
-        return int(done.rowcount)
+            ).all()
+            if done:
+                schedule_ids = sorted({int(r.schedule_id) for r in done})
+                event = ChatDeactivated(
+                    chat_id=chat_id, reason=reason, schedule_ids=schedule_ids, deactivated_at=now
+                )
+                await record(conn, [event.event(now)])
+        return len(done)
 
     async def offer_reactivation(self, chat_id: str) -> int:
         """The bot is back in the chat: its inactive targets are offered for reactivation
@@ -375,7 +383,8 @@ class ScheduleStore:
         return int(done.rowcount)
 
     async def migrate_chat(self, old: str, new: str) -> int:
-        """A group became a supergroup: post to its new id from now on (topic by topic)."""
+        """A group became a supergroup: post to its new id from now on (topic by topic),
+        with its chat.migrated event."""
         c = schedule_chats
         now = self._clock.now()
         moved = 0
@@ -400,6 +409,14 @@ class ScheduleStore:
                         update(c).where(c.c.id == row.id).values(chat_id=new, updated_at=now)
                     )
                 moved += 1
+            if rows:
+                event = ChatMigrated(
+                    old_chat_id=old,
+                    new_chat_id=new,
+                    schedule_ids=sorted({int(r.schedule_id) for r in rows}),
+                    migrated_at=now,
+                )
+                await record(conn, [event.event(now)])
         return moved
 
 
