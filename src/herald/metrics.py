@@ -123,6 +123,13 @@ class Metrics:
             ("reason",),
             registry=r,
         )
+        self.unsubscribes = Counter(
+            "herald_unsubscribes",
+            "Refusals recipients made themselves (one-click link, preference page, Telegram), "
+            "by category and channel ('all': every one) and source.",
+            ("category", "channel", "source"),
+            registry=r,
+        )
         # Paid broadcasts (Telegram's allow_paid_broadcast), by channel.
         self.paid_sent = Counter(
             "paid_broadcast_sent",

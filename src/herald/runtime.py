@@ -42,6 +42,7 @@ from herald.messaging.recipients import Recipients
 from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
 from herald.preferences import CategoryStore, PreferenceStore
+from herald.preferences.optouts import OptOuts
 from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
@@ -140,6 +141,7 @@ class Runtime:
     recipients: Recipients
     categories: CategoryStore
     preferences: PreferenceStore
+    opt_outs: OptOuts
     templates: TemplateRegistry
     notifier: Notifier
     intake: Intake
@@ -190,6 +192,7 @@ class Runtime:
         metrics = Metrics()
         recipients = Recipients(db, clock)
         categories = CategoryStore(db, clock)
+        preferences = PreferenceStore(db, clock)
         secret_key = settings.secret_key.get_secret_value()
         signer = Signer(secret_key)
         recipient_links = RecipientLinks(secret_key, settings.public_url)
@@ -217,7 +220,8 @@ class Runtime:
             sign_in_links=SignInLinks(db, clock),
             recipients=recipients,
             categories=categories,
-            preferences=PreferenceStore(db, clock),
+            preferences=preferences,
+            opt_outs=OptOuts(preferences, metrics),
             templates=templates,
             notifier=Notifier(db, clock, queue, recipients, templates, metrics),
             intake=Intake(db, clock, queue, recipients, templates, metrics),
