@@ -234,6 +234,7 @@ class Runtime:
                 metrics,
                 categories,
                 email_cap_per_hour=settings.email_campaign_cap_per_hour,
+                links=recipient_links,
             ),
             content=content,
             schedules=schedule_store,

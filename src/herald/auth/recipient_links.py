@@ -90,11 +90,15 @@ class RecipientLinks:
             channel=Channel(match[4]) if match[4] else None,
         )
 
+    def path(self, ref: RecipientToken) -> str:
+        """``ref``'s page on herald (``/u/...``, ``/preferences/...``), for herald's own pages."""
+        return f"{PATHS[ref.purpose]}{self.token(ref)}"
+
     def url(self, ref: RecipientToken) -> str | None:
         """The https URL of ``ref``; None without ``HERALD_PUBLIC_URL``."""
         if self.public_url is None:
             return None
-        return f"{self.public_url}{PATHS[ref.purpose]}{self.token(ref)}"
+        return f"{self.public_url}{self.path(ref)}"
 
     def unsubscribe_url(
         self, recipient_id: int, category: str | None, channel: Channel | None

@@ -19,12 +19,14 @@ from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, func, insert, select, update
 
+from herald.auth.recipient_links import RecipientLinks
 from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import campaigns, deliveries
 from herald.messaging.notifications import Renderer, channel_payload, marked
 from herald.messaging.recipients import Recipient, Recipients
+from herald.messaging.unsubscribe import add_unsubscribe
 from herald.metrics import Metrics
 from herald.preferences import CategoryStore, PreferenceRuleError
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
@@ -70,10 +72,13 @@ class Campaigns:
         metrics: Metrics,
         categories: CategoryStore,
         email_cap_per_hour: int = 10,
+        links: RecipientLinks | None = None,
     ) -> None:
         """``email_cap_per_hour``: most campaign emails one address gets in an hour;
-        transactional mail is never capped."""
+        transactional mail is never capped. ``links``: herald's own unsubscribe links
+        and footer on campaign email (messaging/unsubscribe.py)."""
         self._db = db
+        self._links = links
         self._email_cap = email_cap_per_hour
         self._clock = clock
         self._queue = queue
@@ -145,10 +150,8 @@ class Campaigns:
                     Lane.CAMPAIGN,
                     request.category,
                 )
-                if request.channel == Channel.EMAIL and request.list_unsubscribe:
-                    payload["list_unsubscribe"] = request.list_unsubscribe.replace(
-                        "{external_id}", quote(recipient.external_id, safe="")
-                    )
+                if request.channel == Channel.EMAIL:
+                    self._unsubscribe(payload, recipient, request)
                 batch.append(
                     NewDelivery(
                         channel=request.channel,
@@ -163,6 +166,25 @@ class Campaigns:
             self._metrics.messages_enqueued.labels(request.channel, "campaign").inc(created)
             queued += len(batch)
         return queued, skipped
+
+    def _unsubscribe(
+        self, payload: dict[str, Any], recipient: Recipient, request: CampaignRequest
+    ) -> None:
+        caller = request.list_unsubscribe
+        if caller is not None:
+            caller = caller.replace("{external_id}", quote(recipient.external_id, safe=""))
+        if self._links is None:
+            if caller is not None:
+                payload["list_unsubscribe"] = caller
+            return
+        add_unsubscribe(
+            payload,
+            self._links,
+            recipient_id=recipient.id,
+            locale=recipient.locale,
+            category=None,
+            caller_uri=caller,
+        )
 
     async def _capped_addresses(self, channel: str, page: Sequence[Recipient]) -> set[str]:
         """Email addresses that already got their hourly share of campaign mail."""

@@ -15,7 +15,7 @@ from herald.config import Settings
 from herald.db import migrate
 from herald.runtime import Runtime
 from herald.scheduling.defaults import install_defaults
-from herald.web import dashboard, errors, redirect, telegram
+from herald.web import audience, dashboard, errors, redirect, telegram
 from herald.web.api import api_router, event_catalogue, health
 from herald.web.api import errors as api_errors
 from herald.web.throttle import Throttle
@@ -86,6 +86,7 @@ def create_app(
     app.include_router(redirect.router)
     app.include_router(telegram.router)
     app.include_router(health.router)
+    audience.mount(app)
     app.include_router(api_router)
     event_catalogue.document(app)
     dashboard.mount(

@@ -169,13 +169,19 @@ async def test_payload_headers_are_added(smtp: SMTPTestServer, sender: EmailSend
         (Lane.CAMPAIGN, "https://herald.example/u/abc", "<https://herald.example/u/abc>", True),
         (Lane.CAMPAIGN, "mailto:unsub@herald.example", "<mailto:unsub@herald.example>", False),
         (Lane.TRANSACTIONAL, "https://herald.example/u/abc", None, False),
+        (
+            Lane.CAMPAIGN,
+            ["https://herald.example/u/abc", "mailto:unsub@herald.example"],
+            "<https://herald.example/u/abc>, <mailto:unsub@herald.example>",
+            True,
+        ),
     ],
 )
 async def test_campaign_mail_carries_list_unsubscribe_and_transactional_does_not(
     smtp: SMTPTestServer,
     sender: EmailSender,
     lane: Lane,
-    unsubscribe: str,
+    unsubscribe: str | list[str],
     expected: str | None,
     one_click: bool,
 ) -> None:
@@ -241,6 +247,14 @@ async def test_a_line_break_in_a_payload_header_cannot_start_a_header(
             "invalid_payload",
             "list_unsubscribe",
         ),
+        (
+            make_delivery(
+                lane=Lane.CAMPAIGN, list_unsubscribe=["https://a.example/u", "mailto:x\r\nBcc: y"]
+            ),
+            "invalid_payload",
+            "list_unsubscribe",
+        ),
+        (make_delivery(lane=Lane.CAMPAIGN, list_unsubscribe=[]), "invalid_payload", "URIs"),
         (
             make_delivery(lane=Lane.CAMPAIGN, list_unsubscribe="javascript:alert(1)"),
             "invalid_payload",

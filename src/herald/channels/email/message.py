@@ -97,7 +97,7 @@ class MessageWriter:
         payload = delivery.payload
         subject, text, html = (_required_str(payload, key) for key in ("subject", "text", "html"))
         extra = _extra_headers(payload.get("headers"))
-        unsubscribe = None
+        unsubscribe: list[str] = []
         if delivery.lane == Lane.CAMPAIGN:
             unsubscribe = _unsubscribe(payload.get("list_unsubscribe"))
         message_id = make_msgid(domain=self._msgid_domain)
@@ -111,12 +111,13 @@ class MessageWriter:
                 header("Message-ID", message_id),
             ]
             lines += [header(name, value) for name, value in extra.items()]
-            if unsubscribe is not None:
+            if unsubscribe:
                 # Folding would cut a long URI into encoded words that mail clients
                 # do not read as a link; RFC 5322 allows the line up to 998.
-                lines.append(header("List-Unsubscribe", f"<{unsubscribe}>", _BODY_LINE))
+                uris = ", ".join(f"<{uri}>" for uri in unsubscribe)
+                lines.append(header("List-Unsubscribe", uris, _BODY_LINE))
                 # RFC 8058 one-click needs an HTTPS URI; mailto: alone gets no Post header.
-                if unsubscribe.lower().startswith("https://"):
+                if any(uri.lower().startswith("https://") for uri in unsubscribe):
                     lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
         except (ValueError, TypeError) as exc:
             # The policy refuses what would corrupt the header block; never send it.
@@ -220,12 +221,15 @@ def _extra_headers(value: object) -> dict[str, str]:
     return headers
 
 
-def _unsubscribe(value: object) -> str | None:
+def _unsubscribe(value: object) -> list[str]:
+    """One URI, or a list (herald's own https URL beside a caller's mailto:)."""
     if value is None:
-        return None
-    if not isinstance(value, str) or not _UNSUBSCRIBE.fullmatch(value.strip()):
+        return []
+    given = value if isinstance(value, list) else [value]
+    uris = [u.strip() for u in given if isinstance(u, str)]
+    if not uris or len(uris) != len(given) or not all(map(_UNSUBSCRIBE.fullmatch, uris)):
         raise InvalidDelivery(
             EmailReason.INVALID_PAYLOAD,
-            "payload['list_unsubscribe'] must be one http(s): or mailto: URI",
+            "payload['list_unsubscribe'] must be http(s): or mailto: URIs",
         )
-    return value.strip()
+    return uris
