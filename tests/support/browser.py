@@ -17,6 +17,9 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
+from herald.config import Settings
+from herald.runtime import Runtime
+from herald.web import create_app
 from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,6 +55,21 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def live_app(settings: Settings) -> AsyncIterator[tuple[str, Runtime]]:
+    """herald's app for ``settings`` under uvicorn (no worker, scheduler or polling),
+    with its runtime, closed afterwards."""
+    runtime = Runtime.build(settings)
+    app = create_app(
+        settings, runtime=runtime, run_worker=False, run_scheduler=False, poll_updates=False
+    )
+    try:
+        async with live_server(app) as url:
+            yield url, runtime
+    finally:
+        await runtime.close()
 
 
 @asynccontextmanager

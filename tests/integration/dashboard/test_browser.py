@@ -17,8 +17,7 @@ from herald.queue import admin as queue_admin
 from herald.runtime import Runtime
 from herald.scheduling.content import Kind
 from herald.tracking.clicks import NewClick
-from herald.web import create_app
-from tests.support.browser import chromium, live_server, screenshot
+from tests.support.browser import chromium, live_app, screenshot
 from tests.support.fake_telegram import FakeTelegram, forbidden
 from tests.support.telegram_app import telegram_settings
 
@@ -34,15 +33,8 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def live(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[tuple[str, Runtime]]:
     settings = telegram_settings(f"sqlite+aiosqlite:///{tmp_path}/herald.db", telegram)
-    runtime = Runtime.build(settings)
-    app = create_app(
-        settings, runtime=runtime, run_worker=False, run_scheduler=False, poll_updates=False
-    )
-    try:
-        async with live_server(app) as url:
-            yield url, runtime
-    finally:
-        await runtime.close()
+    async with live_app(settings) as pair:
+        yield pair
 
 
 async def sign_in(browser: Browser, url: str, runtime: Runtime, role: Role) -> Page:
