@@ -28,7 +28,7 @@ from herald.messaging.notifications import Renderer, channel_payload, marked
 from herald.messaging.recipients import Recipient, Recipients
 from herald.messaging.unsubscribe import add_unsubscribe
 from herald.metrics import Metrics
-from herald.preferences import CategoryStore, PreferenceRuleError
+from herald.preferences import CategoryStore, PreferenceRuleError, marks
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
 
 PAGE = 500
@@ -173,7 +173,9 @@ class Campaigns:
         caller = request.list_unsubscribe
         if caller is not None:
             caller = caller.replace("{external_id}", quote(recipient.external_id, safe=""))
-        if self._links is None:
+        audience = marks.read(payload)
+        # A required template's messages ignore opt-outs: a link offering one would lie.
+        if self._links is None or (audience is not None and not audience.gated):
             if caller is not None:
                 payload["list_unsubscribe"] = caller
             return
@@ -182,7 +184,7 @@ class Campaigns:
             self._links,
             recipient_id=recipient.id,
             locale=recipient.locale,
-            category=None,
+            category=audience.category if audience is not None else None,
             caller_uri=caller,
         )
 

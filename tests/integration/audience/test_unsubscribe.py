@@ -4,6 +4,7 @@ email as a real SMTP server received it, then the POST a mail provider sends."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
@@ -20,14 +21,13 @@ from tests.support.smtp import SMTPTestServer
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
-async def _campaign_mail(
-    client: AsyncClient, runtime: Runtime, smtp: SMTPTestServer, **extra: object
-) -> None:
+async def _campaign_mail(client: AsyncClient, runtime: Runtime, **extra: object) -> None:
+    """A campaign of ``weekly_promo`` (category promos) to ``reader``, sent."""
     started = await client.post(
         "/api/v1/campaigns",
         json={
-            "template": "position_sl_failed",
-            "vars": SL_VARS,
+            "template": "weekly_promo",
+            "vars": {"offer": "2 for 1"},
             "channel": "email",
             "audience": ["reader"],
             **extra,
@@ -50,7 +50,7 @@ async def test_a_campaign_email_carries_herald_s_one_click_link_and_the_post_tak
     client, runtime = mail_api
     await client.put("/api/v1/recipients/reader", json={"email": "reader@example.com"})
     await _campaign_mail(
-        client, runtime, smtp, list_unsubscribe="mailto:leave@example.com?subject={external_id}"
+        client, runtime, list_unsubscribe="mailto:leave@example.com?subject={external_id}"
     )
 
     [received] = smtp.messages
@@ -64,15 +64,14 @@ async def test_a_campaign_email_carries_herald_s_one_click_link_and_the_post_tak
     recipient = await runtime.recipients.get("reader")
     assert recipient is not None
     assert runtime.recipient_links.verify(token, Purpose.UNSUBSCRIBE) == RecipientToken(
-        Purpose.UNSUBSCRIBE, recipient.id, None, Channel.EMAIL
+        Purpose.UNSUBSCRIBE, recipient.id, "promos", Channel.EMAIL
     )
     # The footer, in both parts: the preference page and the same unsubscribe link.
     text, html = (part.get_content() for part in message.iter_parts())
     page = runtime.recipient_links.preferences_url(recipient.id)
     assert page is not None
     assert f"Unsubscribe: {url}" in text and f"Manage your email preferences: {page}" in text
-    assert f'<a href="{url}">Unsubscribe</a>' in html
-    assert html.index(page) < html.rindex("</body>")
+    assert f'<a href="{url}">Unsubscribe</a>' in html and f'<a href="{page}">' in html
 
     # What a mail provider sends (RFC 8058 3.2): a POST with this body, no cookies.
     path = url.removeprefix(PUBLIC_URL)
@@ -80,13 +79,32 @@ async def test_a_campaign_email_carries_herald_s_one_click_link_and_the_post_tak
     assert answer.status_code == 200
     assert "You are unsubscribed" in answer.text
     prefs = await runtime.preferences.get(recipient.id)
-    assert not prefs.accepts(None, Channel.EMAIL)
-    assert prefs.accepts(None, Channel.TELEGRAM)  # the link names email alone
-    assert _unsubscribed(runtime, "all", "email", "one_click") == 1
+    assert not prefs.accepts("promos", Channel.EMAIL)
+    # The link names the campaign's category and email alone.
+    assert prefs.accepts("promos", Channel.TELEGRAM) and prefs.accepts(None, Channel.EMAIL)
+    assert _unsubscribed(runtime, "promos", "email", "one_click") == 1
 
     again = await client.post(path, data=ONE_CLICK)
     assert again.status_code == 200  # idempotent, and counted once
-    assert _unsubscribed(runtime, "all", "email", "one_click") == 1
+    assert _unsubscribed(runtime, "promos", "email", "one_click") == 1
+
+
+async def test_a_required_template_s_campaign_offers_no_unsubscribe_of_herald_s(
+    mail_api: tuple[AsyncClient, Runtime], smtp: SMTPTestServer
+) -> None:
+    """position_sl_failed is required: opt-outs do not stop it, so no link may say so."""
+    client, runtime = mail_api
+    await client.put("/api/v1/recipients/reader", json={"email": "reader@example.com"})
+    await _campaign_mail(
+        client,
+        runtime,
+        template="position_sl_failed",
+        vars=SL_VARS,
+        list_unsubscribe="https://app.example.com/u/{external_id}",
+    )
+    [received] = smtp.messages
+    assert received.message["List-Unsubscribe"] == "<https://app.example.com/u/reader>"
+    assert "herald.example.com" not in received.raw.decode()
 
 
 async def test_a_get_only_asks_and_the_page_s_button_posts_the_one_click_body(
@@ -118,7 +136,6 @@ async def test_a_category_link_unsubscribes_from_that_category_alone(
     mail_api: tuple[AsyncClient, Runtime],
 ) -> None:
     client, runtime = mail_api
-    await client.post("/api/v1/categories", json={"key": "promos", "name": "Promotions"})
     await client.put("/api/v1/recipients/reader", json={"email": "r@example.com"})
     recipient = await runtime.recipients.get("reader")
     assert recipient is not None
@@ -126,7 +143,7 @@ async def test_a_category_link_unsubscribes_from_that_category_alone(
         RecipientToken(Purpose.UNSUBSCRIBE, recipient.id, "promos", Channel.EMAIL)
     )
     shown = await client.get(path)
-    assert "“Promotions” messages by Email" in shown.text
+    assert "“Promos” messages by Email" in shown.text
     assert (await client.post(path, data=ONE_CLICK)).status_code == 200
     prefs = await runtime.preferences.get(recipient.id)
     assert not prefs.accepts("promos", Channel.EMAIL)
@@ -180,15 +197,18 @@ async def test_tokens_of_another_purpose_a_missing_body_or_a_gone_recipient_are_
 
 
 async def test_without_a_public_url_herald_says_so_and_keeps_the_caller_s_link(
-    database_url: str, smtp: SMTPTestServer, json_logs: pytest.CaptureFixture[str]
+    database_url: str,
+    smtp: SMTPTestServer,
+    tmp_path: Path,
+    json_logs: pytest.CaptureFixture[str],
 ) -> None:
-    async with serve(mail_settings(database_url, smtp)) as (client, runtime):
+    async with serve(mail_settings(database_url, smtp, tmp_path)) as (client, runtime):
         lines = log_lines(json_logs)
         warned = [line for line in lines if line["event"] == "unsubscribe_links_unavailable"]
         assert len(warned) == 1 and "HERALD_PUBLIC_URL" in warned[0]["hint"]
         await client.put("/api/v1/recipients/reader", json={"email": "reader@example.com"})
         await _campaign_mail(
-            client, runtime, smtp, list_unsubscribe="https://app.example.com/u/{external_id}"
+            client, runtime, list_unsubscribe="https://app.example.com/u/{external_id}"
         )
     [received] = smtp.messages
     assert received.message["List-Unsubscribe"] == "<https://app.example.com/u/reader>"
