@@ -57,6 +57,7 @@ from herald.tracking.clicks import ClickStore
 from herald.tracking.humans import HitFilter, LastSends
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
+from herald.tracking.variants import VariantAnalytics
 from herald.webhooks import EndpointStore
 from herald.worker import Worker
 from herald.worker.delivery_events import DeliveryEvents
@@ -160,6 +161,7 @@ class Runtime:
     analytics: Analytics
     media: MediaLibrary
     webhooks: EndpointStore
+    variant_analytics: VariantAnalytics
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -256,6 +258,7 @@ class Runtime:
             webhooks=EndpointStore(
                 db, clock, allow_private=settings.webhooks.allow_private_networks
             ),
+            variant_analytics=VariantAnalytics(db),
             senders=chosen,
         )
         if settings.telegram_bot_token is None:

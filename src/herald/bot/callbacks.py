@@ -19,8 +19,8 @@ from herald.clock import Clock
 from herald.metrics import Metrics
 from herald.scheduling.content import Kind
 from herald.tracking.clicks import ClickStore, NewClick
-from herald.tracking.signing import Signer
-from herald.tracking.targets import Targets
+from herald.tracking.signing import Click, Signer
+from herald.tracking.targets import Targets, label
 
 DEFAULT_ANSWER = "Thanks! We'll be in touch."
 REJECTED_ANSWER = "Sorry, this button is no longer valid."
@@ -102,25 +102,27 @@ class Callbacks:
                 clicked_at=self._clock.now(),
                 promo_id=promo.id,
                 cta=click.cta,
-                cta_text=button.text,
+                cta_text=label(promo, click.cta, click.variant),
                 telegram_user_id=_int(sender.get("id")),
                 username=_str(sender.get("username"), 64),
                 chat_id=str(chat["id"]) if _int(chat.get("id")) is not None else None,
                 message_id=_int(message.get("message_id")),
                 meta={k: v for k in KEPT if (v := _str(query.get(k), 256)) is not None},
+                variant=click.variant,
             )
         )
-        link = await self._deep_link(promo.id, click.cta) if button.url is not None else None
+        link = await self._deep_link(click) if button.url is not None else None
         await self._answer(query_id, answers, text=promo.alert_text or DEFAULT_ANSWER, url=link)
         return "clicked"
 
-    async def _deep_link(self, promo_id: int, cta: int) -> str | None:
+    async def _deep_link(self, click: Click) -> str | None:
         try:
             username = await self._identity.username()
         except TelegramCallError as exc:
             log.warning("telegram_get_me_failed", error=str(exc))
             return None
-        return f"https://t.me/{username}?start={self._signer.start_payload(promo_id, cta)}"
+        payload = self._signer.start_payload(click.promo_id, click.cta, click.variant)
+        return f"https://t.me/{username}?start={payload}"
 
     async def _answer(
         self,

@@ -44,7 +44,9 @@ class Offers:
         url = button.url
         if self._public_url:
             recipient = f"tg:{user_id}" if user_id is not None else None
-            token = self._signer.link_token(content_id=promo.id, cta=click.cta, recipient=recipient)
+            token = self._signer.link_token(
+                content_id=promo.id, cta=click.cta, recipient=recipient, variant=click.variant
+            )
             url = f"{self._public_url}/r/{token}"
         message = PostMessage().title(promo.title).body(post_body(promo.body, promo.format))
         return message.link_button(button.text, url).payload()

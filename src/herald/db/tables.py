@@ -228,6 +228,7 @@ content = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("format", String(16), nullable=False, server_default="plain"),  # or markdown
     Column("options", JSON),  # scheduling.options.PostOptions, only the fields set
+    Column("variants", JSON),  # scheduling.variants.VariantTest: running, or the last ended
     Index("ix_content_kind_id", "kind", "id"),
 )
 
@@ -291,6 +292,7 @@ schedule_runs = Table(
     Column("finished_at", UTCDateTime),
     UniqueConstraint("schedule_id", "slot_at"),
     Index("ix_schedule_runs_status", "status"),
+    Index("ix_schedule_runs_content_id", "content_id"),
 )
 
 # The post log: one row per (run, chat); the platform's MarketingPromoLog details.
@@ -309,6 +311,7 @@ schedule_posts = Table(
     # The chat's getChatMemberCount when posted (scheduling/reach.py); null: not known.
     Column("member_count", Integer),
     Column("members_at", UTCDateTime),
+    Column("variant", String(1)),  # the A/B variant posted (A-D); null: no test
     UniqueConstraint("run_id", "chat_id", "topic_id"),
     Index("ix_schedule_posts_delivery_id", "delivery_id"),
     Index("ix_schedule_posts_status", "status"),
@@ -334,6 +337,7 @@ clicks = Table(
     Column("clicked_at", UTCDateTime, nullable=False),
     Column("meta", JSON),
     Column("flag", String(16)),  # null: a person; else why not (tracking.humans.ClickFlag)
+    Column("variant", String(1)),  # the A/B variant the click's token named
     Index("ix_clicks_telegram_user_id", "telegram_user_id"),
     Index("ix_clicks_promo_id_clicked_at", "promo_id", "clicked_at"),
     Index("ix_clicks_telegram_user_id_promo_id", "telegram_user_id", "promo_id"),

@@ -8,7 +8,7 @@ instead of a link. Keeping them in one table lets a playlist mix the two.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -20,6 +20,7 @@ from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import content
 from herald.scheduling.options import NO_OPTIONS, PostOptions
+from herald.scheduling.variants import Variant, VariantError, VariantTest, next_test
 
 
 class Kind(StrEnum):
@@ -83,6 +84,19 @@ class ContentItem:
     updated_at: datetime
     format: Format = Format.PLAIN
     options: PostOptions = NO_OPTIONS  # defaults a schedule's options override
+    variants: VariantTest | None = None  # an A/B test, running or the last one ended
+
+    @property
+    def testing(self) -> VariantTest | None:
+        """The variant test running now, if any."""
+        return self.variants if self.variants is not None and self.variants.running else None
+
+    def as_variant(self, variant: Variant) -> ContentItem:
+        """The item as this variant shows it: its body and button labels."""
+        buttons = tuple(
+            replace(b, text=variant.label(i, b.text)) for i, b in enumerate(self.buttons)
+        )
+        return replace(self, body=variant.body, buttons=buttons)
 
     @classmethod
     def from_row(cls, row: Any) -> ContentItem:
@@ -101,6 +115,7 @@ class ContentItem:
             updated_at=m["updated_at"],
             format=Format(m["format"]),
             options=PostOptions.from_json(m["options"]),
+            variants=VariantTest.from_json(m["variants"]),
         )
 
 
@@ -116,12 +131,14 @@ class ContentDraft:
     enabled: bool = True
     format: Format = Format.PLAIN
     options: PostOptions = NO_OPTIONS
+    variants: Sequence[Variant] = ()  # a test of 2-4 (promos); empty: none
 
     def unsaved(self, kind: Kind, now: datetime, item_id: int = 0) -> ContentItem:
         """The draft as an item, to preview it before (or without) saving."""
+        test = VariantTest(tuple(self.variants), now) if self.variants else None
         return ContentItem(
             item_id, kind, self.title, self.body, self.footer, tuple(self.buttons),
-            self.alert_text, self.enabled, None, now, now, self.format, self.options,
+            self.alert_text, self.enabled, None, now, now, self.format, self.options, test,
         )  # fmt: skip
 
     def values(self) -> dict[str, Any]:
@@ -154,11 +171,12 @@ class ContentStore:
 
     async def create(self, kind: Kind, draft: ContentDraft, *, seed_key: str | None = None) -> int:
         now = self._clock.now()
+        test = next_test(None, draft.variants, now)
         async with self._db.write() as conn:
             new_id = await conn.scalar(
                 insert(content)
                 .values(kind=kind.value, seed_key=seed_key, created_at=now, updated_at=now)
-                .values(draft.values())
+                .values({**draft.values(), "variants": test.to_json() if test else None})
                 .returning(content.c.id)
             )
         assert new_id is not None
@@ -213,7 +231,8 @@ class ContentStore:
         return {int(r.id): ContentItem.from_row(r) for r in rows}
 
     async def update(self, item_id: int, kind: Kind, changes: Mapping[str, Any]) -> bool:
-        """Change some fields (``buttons`` as Button values, ``options`` as PostOptions)."""
+        """Change some fields (``buttons`` as Button values, ``options`` as PostOptions,
+        ``variants`` as Variant values: the same ones keep the running test)."""
         values = dict(changes)
         if "buttons" in values:
             values["buttons"] = [b.to_json() for b in values["buttons"]]
@@ -225,11 +244,46 @@ class ContentStore:
 
     async def replace(self, item_id: int, kind: Kind, draft: ContentDraft) -> bool:
         """Every field a user writes, at once (a form saved whole)."""
-        return await self._write(item_id, kind, draft.values())
+        return await self._write(item_id, kind, {**draft.values(), "variants": draft.variants})
+
+    async def end_test(self, item_id: int, kind: Kind, keep: str) -> bool:
+        """End the running variant test keeping ``keep``: its body and labels become
+        the item's own (VariantError: no test running, no such variant)."""
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(content).where(content.c.id == item_id, content.c.kind == kind.value)
+                )
+            ).first()
+            if row is None:
+                return False
+            item = ContentItem.from_row(row)
+            if item.testing is None:
+                raise VariantError("no variant test is running")
+            kept = item.as_variant(item.testing.variant(keep))
+            await conn.execute(
+                update(content)
+                .where(content.c.id == item_id)
+                .values(
+                    body=kept.body,
+                    buttons=[b.to_json() for b in kept.buttons],
+                    variants=item.testing.ended(keep, now).to_json(),
+                    updated_at=now,
+                )
+            )
+        self._changed(item_id)
+        return True
 
     async def _write(self, item_id: int, kind: Kind, values: dict[str, Any]) -> bool:
-        values["updated_at"] = self._clock.now()
+        values["updated_at"] = now = self._clock.now()
         async with self._db.write() as conn:
+            if "variants" in values:
+                current = await conn.scalar(
+                    select(content.c.variants).where(content.c.id == item_id)
+                )
+                test = next_test(VariantTest.from_json(current), values["variants"], now)
+                values["variants"] = test.to_json() if test else None
             done = await conn.execute(
                 update(content)
                 .where(content.c.id == item_id, content.c.kind == kind.value)

@@ -17,6 +17,7 @@ from typing import Any
 from herald.scheduling.content import Button, ContentDraft, ContentItem, Format, Kind
 from herald.scheduling.markup import MarkupError
 from herald.scheduling.post import posted_text
+from herald.scheduling.variants import MAX_VARIANTS, MIN_VARIANTS, Variant
 
 MAX_TEXT = 4096  # a message's text, in code points once the markup is removed
 MAX_CAPTION = 1024  # a media message's caption, counted alike
@@ -50,16 +51,22 @@ def fits_caption(text: str) -> bool:
     return len(text) <= MAX_CAPTION
 
 
-def _posted(title: str, body: str, footer: str | None, body_format: Format) -> None:
+def _posted(
+    title: str,
+    body: str,
+    footer: str | None,
+    body_format: Format,
+    field: tuple[str | int, ...] = ("body",),
+) -> None:
     """The post these parts make must convert and fit a message; the error names the
     body (the part with the markup, and the one that is long)."""
     try:
         text = posted_text(title, body, footer, body_format)
     except MarkupError as exc:
-        raise ContentRuleError(("body",), str(exc)) from exc
+        raise ContentRuleError(field, str(exc)) from exc
     if not fits_text(text):
         raise ContentRuleError(
-            ("body",),
+            field,
             f"the post would be {len(text)} characters (title, body and footer as posted, "
             f"markup removed); Telegram allows {MAX_TEXT}",
         )
@@ -86,11 +93,39 @@ def _buttons(kind: Kind, buttons: Sequence[Button]) -> None:
             )
 
 
+def _variants(
+    kind: Kind,
+    variants: Sequence[Variant],
+    title: str,
+    footer: str | None,
+    body_format: Format,
+    buttons: Sequence[Button],
+) -> None:
+    """A promo's test: 2-4 variants, each a post that fits, with at most one label
+    per button."""
+    if not variants:
+        return
+    if kind is not Kind.PROMO:
+        raise ContentRuleError(("variants",), "only a promo has A/B variants")
+    if not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
+        raise ContentRuleError(
+            ("variants",), f"a test has {MIN_VARIANTS} to {MAX_VARIANTS} variants"
+        )
+    for index, variant in enumerate(variants):
+        _posted(title, variant.body, footer, body_format, ("variants", index, "body"))
+        if len(variant.labels) > len(buttons):
+            raise ContentRuleError(
+                ("variants", index, "labels"),
+                f"{len(variant.labels)} labels for {len(buttons)} buttons",
+            )
+
+
 def checked(kind: Kind, draft: ContentDraft) -> ContentDraft:
     """The draft, if this kind may hold it; else ContentRuleError naming the field."""
     _alert_text(kind, draft.alert_text)
     _buttons(kind, draft.buttons)
     _posted(draft.title, draft.body, draft.footer, draft.format)
+    _variants(kind, draft.variants, draft.title, draft.footer, draft.format, draft.buttons)
     return draft
 
 
@@ -100,9 +135,11 @@ def checked_changes(kind: Kind, current: ContentItem, changes: Mapping[str, Any]
     _alert_text(kind, changes.get("alert_text"))
     if changes.get("buttons") is not None:
         _buttons(kind, changes["buttons"])
-    _posted(
-        changes.get("title", current.title),
-        changes.get("body", current.body),
-        changes.get("footer", current.footer),
-        Format(changes.get("format", current.format)),
-    )
+    title = changes.get("title", current.title)
+    footer = changes.get("footer", current.footer)
+    body_format = Format(changes.get("format", current.format))
+    _posted(title, changes.get("body", current.body), footer, body_format)
+    running = current.testing.variants if current.testing else ()
+    variants = changes["variants"] if changes.get("variants") is not None else running
+    buttons = changes["buttons"] if changes.get("buttons") is not None else current.buttons
+    _variants(kind, variants, title, footer, body_format, buttons)

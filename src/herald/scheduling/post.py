@@ -28,9 +28,11 @@ class ButtonSigner(Protocol):
     (it resolves a token to a promo's button), so scheduling must not import it back.
     """
 
-    def sign(self, promo_id: int, cta: int) -> str: ...
+    def sign(self, promo_id: int, cta: int, variant: str | None = None) -> str: ...
 
-    def link_token(self, *, content_id: int | None = None, cta: int | None = None) -> str: ...
+    def link_token(
+        self, *, content_id: int | None = None, cta: int | None = None, variant: str | None = None
+    ) -> str: ...
 
 
 class PostMessage:
@@ -109,20 +111,24 @@ def render_post(
     signer: ButtonSigner,
     public_url: str | None = None,
     options: PostOptions | None = None,
+    variant: str | None = None,
 ) -> dict[str, Any]:
     """The Telegram payload of a guide or promo, sent with ``options`` (the item's own
     when none are given: a schedule passes its overrides over them).
 
     Callback CTAs get signed callback data; with a ``public_url`` links go through
-    ``{public_url}/r/<token>``, so their clicks are counted too.
+    ``{public_url}/r/<token>``, so their clicks are counted too. With ``variant`` (a
+    running A/B test's A-D) the post shows that variant and its buttons' data name it.
     """
+    if variant is not None and item.testing is not None:
+        item = item.as_variant(item.testing.variant(variant))
     body = post_body(item.body, item.format)
     message = PostMessage().title(item.title).body(body).footer(item.footer)
     for index, button in enumerate(item.buttons):
         if button.callback:
-            message.callback_button(button.text, signer.sign(item.id, index))
+            message.callback_button(button.text, signer.sign(item.id, index, variant))
         elif public_url and item.id:
-            token = signer.link_token(content_id=item.id, cta=index)
+            token = signer.link_token(content_id=item.id, cta=index, variant=variant)
             message.link_button(button.text, f"{public_url}/r/{token}")
         else:
             assert button.url is not None

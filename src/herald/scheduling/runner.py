@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.channel import Channel
@@ -44,6 +44,7 @@ from herald.scheduling.schedules import (
     ScheduleKind,
     locked,
 )
+from herald.scheduling.variants import assign, name
 
 log = structlog.get_logger("herald.scheduling")
 
@@ -213,9 +214,12 @@ class SlotRunner:
             return RunResult(run_id, "no_chats")
         index = schedule.position % len(playlist)
         item = playlist[index]
-        payload = render_post(
-            item, self._signer, self._public_url, schedule.options.over(item.options)
-        )
+        variants = await _variants(conn, item, chats)
+        options = schedule.options.over(item.options)
+        payloads = {
+            v: render_post(item, self._signer, self._public_url, options, v)
+            for v in dict.fromkeys(variants.values())
+        }
         keys = {chat: post_key(run_id, chat) for chat in chats}
         await self._queue.enqueue_in(
             conn,
@@ -223,7 +227,7 @@ class SlotRunner:
                 NewDelivery(
                     channel=Channel.TELEGRAM,
                     recipient=chat.chat_id,
-                    payload=_to_topic(payload, chat),
+                    payload=_to_topic(payloads[variants[chat]], chat),
                     lane=Lane.CAMPAIGN,
                     campaign=schedule_campaign(schedule.id),
                     idempotency_key=key,
@@ -250,6 +254,7 @@ class SlotRunner:
                     "delivery_id": ids[key],
                     "status": "queued",
                     "updated_at": now,
+                    "variant": variants[chat],
                 }
                 for chat, key in keys.items()
             ],
@@ -318,6 +323,30 @@ def post_key(run_id: int, chat: ChatTarget) -> str:
     """The delivery's idempotency key: one post per run, chat and topic."""
     topic = f":{chat.topic_id}" if chat.topic_id else ""
     return f"post:{run_id}:{chat.chat_id}{topic}"
+
+
+async def _variants(
+    conn: AsyncConnection, item: ContentItem, chats: list[ChatTarget]
+) -> dict[ChatTarget, str | None]:
+    """Which variant each chat's post shows (None for all when no test is running).
+
+    The round is how many runs posted the item since its test started, read in this
+    run's transaction. Two schedules posting the same promo at the same instant on
+    PostgreSQL may read the same round: both then show each chat the same variant,
+    which shifts the balance by one post and nothing else.
+    """
+    test = item.testing
+    if test is None:
+        return dict.fromkeys(chats)
+    r = schedule_runs
+    round_ = await conn.scalar(
+        select(func.count()).where(r.c.content_id == item.id, r.c.created_at >= test.started_at)
+    )
+    count = len(test.variants)
+    return {
+        chat: name(assign(f"{chat.chat_id}:{chat.stored_topic}", int(round_ or 0), count))
+        for chat in chats
+    }
 
 
 def _to_topic(payload: dict[str, Any], chat: ChatTarget) -> dict[str, Any]:

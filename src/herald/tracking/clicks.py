@@ -47,6 +47,7 @@ class NewClick:
     message_id: int | None = None
     meta: dict[str, Any] | None = field(default=None)
     flag: str | None = None  # why this hit was no person (tracking.humans); None: it was
+    variant: str | None = None  # the A/B variant the click's token named
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class ClickRow:
     message_id: int | None
     meta: dict[str, Any] | None
     flag: str | None
+    variant: str | None
 
     @classmethod
     def from_row(cls, row: Any) -> ClickRow:

@@ -5,12 +5,17 @@ click is believed only when what it carries is signed with an HMAC keyed by
 ``HERALD_SECRET_KEY`` (a key of its own per use, so a token of one kind is never valid
 as another). Formats, each at most 64 characters for the ids herald uses:
 
-- callback data ``c1:<promo>:<cta>:<sig>`` (Telegram's limit is 64 bytes);
-- a /start payload ``p<promo>_<cta>_<sig>`` (deep links allow ``[A-Za-z0-9_-]{1,64}``);
-- a link token ``c<content>.<cta>[.<recipient>].<sig>`` for a content button, or
-  ``l<link>[.<recipient>].<sig>`` for a link registered through the API; the recipient
-  is base64url. The token names what was stored, never a URL: ``/r/`` can only send a
-  browser where herald itself stored the target.
+- callback data ``c1:<promo>:<cta>[<variant>]:<sig>`` (Telegram's limit is 64 bytes);
+- a /start payload ``p<promo>_<cta>[<variant>]_<sig>`` (deep links allow
+  ``[A-Za-z0-9_-]{1,64}``);
+- a link token ``c<content>.<cta>[<variant>][.<recipient>].<sig>`` for a content
+  button, or ``l<link>[.<recipient>].<sig>`` for a link registered through the API; the
+  recipient is base64url. The token names what was stored, never a URL: ``/r/`` can
+  only send a browser where herald itself stored the target.
+
+``<variant>`` (A-D) is the A/B variant of the post the button was on, so a click says
+which variant was clicked however it arrives (a link carries no chat or message to
+look the post up by); data without one, as posted before, verifies as it always did.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ SIGNATURE_CHARS = 16  # 96 bits of base64url: forging one is out of reach
 MAX_CALLBACK_BYTES = 64
 _ID = r"(0|[1-9][0-9]{0,17})"
 _CTA = r"(0|[1-9][0-9]{0,2})"
+_VARIANT = r"([A-D])?"
 _SIG = r"([A-Za-z0-9_-]{16})"
-_CALLBACK = re.compile(rf"c1:{_ID}:{_CTA}:{_SIG}")
-_START = re.compile(rf"p{_ID}_{_CTA}_{_SIG}")
-_LINK = re.compile(rf"(?:c{_ID}\.{_CTA}|l{_ID})(?:\.([A-Za-z0-9_-]{{1,400}}))?\.{_SIG}")
+_CALLBACK = re.compile(rf"c1:{_ID}:{_CTA}{_VARIANT}:{_SIG}")
+_START = re.compile(rf"p{_ID}_{_CTA}{_VARIANT}_{_SIG}")
+_LINK = re.compile(rf"(?:c{_ID}\.{_CTA}{_VARIANT}|l{_ID})(?:\.([A-Za-z0-9_-]{{1,400}}))?\.{_SIG}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Click:
 
     promo_id: int
     cta: int
+    variant: str | None = None  # the A/B variant the button was posted in
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class LinkRef:
     cta: int | None
     link_id: int | None
     recipient: str | None
+    variant: str | None = None
 
 
 class Signer:
@@ -70,29 +78,33 @@ class Signer:
 
     # -- callback buttons ---------------------------------------------------------------
 
-    def sign(self, promo_id: int, cta: int) -> str:
-        """The callback_data of a promo's tracked CTA."""
-        data = f"{PREFIX}:{promo_id}:{cta}:{self._mac('callback', f'{promo_id}:{cta}')}"
+    def sign(self, promo_id: int, cta: int, variant: str | None = None) -> str:
+        """The callback_data of a promo's tracked CTA (in ``variant`` of a test)."""
+        named = f"{cta}{variant or ''}"
+        data = f"{PREFIX}:{promo_id}:{named}:{self._mac('callback', f'{promo_id}:{named}')}"
         assert len(data.encode()) <= MAX_CALLBACK_BYTES
         return data
 
     def verify(self, data: str) -> Click | None:
         """The click callback ``data`` names, or None when it is malformed or forged."""
-        match = _CALLBACK.fullmatch(data)
-        if match is None or not self._valid("callback", f"{match[1]}:{match[2]}", match[3]):
+        return self._click("callback", _CALLBACK.fullmatch(data))
+
+    def _click(self, use: str, match: re.Match[str] | None) -> Click | None:
+        if match is None:
             return None
-        return Click(int(match[1]), int(match[2]))
+        promo, cta, variant, signature = match.groups()
+        if not self._valid(use, f"{promo}:{cta}{variant or ''}", signature):
+            return None
+        return Click(int(promo), int(cta), variant)
 
     # -- /start deep links --------------------------------------------------------------
 
-    def start_payload(self, promo_id: int, cta: int) -> str:
-        return f"p{promo_id}_{cta}_{self._mac('start', f'{promo_id}:{cta}')}"
+    def start_payload(self, promo_id: int, cta: int, variant: str | None = None) -> str:
+        named = f"{cta}{variant or ''}"
+        return f"p{promo_id}_{named}_{self._mac('start', f'{promo_id}:{named}')}"
 
     def verify_start(self, payload: str) -> Click | None:
-        match = _START.fullmatch(payload)
-        if match is None or not self._valid("start", f"{match[1]}:{match[2]}", match[3]):
-            return None
-        return Click(int(match[1]), int(match[2]))
+        return self._click("start", _START.fullmatch(payload))
 
     # -- tracked links --------------------------------------------------------------------
 
@@ -103,10 +115,11 @@ class Signer:
         cta: int | None = None,
         link_id: int | None = None,
         recipient: str | None = None,
+        variant: str | None = None,
     ) -> str:
         if (content_id is None or cta is None) == (link_id is None):
             raise ValueError("a link token names a content button or a registered link")
-        head = f"c{content_id}.{cta}" if link_id is None else f"l{link_id}"
+        head = f"c{content_id}.{cta}{variant or ''}" if link_id is None else f"l{link_id}"
         if recipient is not None:
             head += "." + base64.urlsafe_b64encode(recipient.encode()).decode().rstrip("=")
         return f"{head}.{self._mac('link', head)}"
@@ -115,19 +128,21 @@ class Signer:
         match = _LINK.fullmatch(token)
         if match is None:
             return None
+        content, cta, variant, link, encoded, signature = match.groups()
         head = token[: -(SIGNATURE_CHARS + 1)]
-        if not self._valid("link", head, match[5]):
+        if not self._valid("link", head, signature):
             return None
         recipient = None
-        if match[4] is not None:
+        if encoded is not None:
             try:
-                padded = match[4] + "=" * (-len(match[4]) % 4)
+                padded = encoded + "=" * (-len(encoded) % 4)
                 recipient = base64.urlsafe_b64decode(padded).decode()
             except (binascii.Error, UnicodeDecodeError):
                 return None
         return LinkRef(
-            content_id=int(match[1]) if match[1] is not None else None,
-            cta=int(match[2]) if match[2] is not None else None,
-            link_id=int(match[3]) if match[3] is not None else None,
+            content_id=int(content) if content is not None else None,
+            cta=int(cta) if cta is not None else None,
+            link_id=int(link) if link is not None else None,
             recipient=recipient,
+            variant=variant,
         )

@@ -35,6 +35,7 @@ class Target:
     cta: int | None
     cta_text: str | None
     link_id: int | None = None
+    variant: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,16 @@ class _Cached(Generic[K, V]):
             self._loading.pop(key, None)
 
 
+def label(item: ContentItem, cta: int, variant: str | None) -> str:
+    """Button ``cta``'s text as the click's post showed it: the variant's label while
+    its test runs (after it ended, the kept one's is the item's own)."""
+    own = item.buttons[cta].text
+    test = item.testing
+    if variant is None or test is None or variant not in test.names:
+        return own
+    return test.variant(variant).label(cta, own)
+
+
 class Targets:
     def __init__(self, db: Database, content: ContentStore, clock: Clock) -> None:
         self._db = db
@@ -129,7 +140,9 @@ class Targets:
         button = item.buttons[ref.cta]
         if button.url is None:
             return None
-        return Target(button.url, item.id, ref.cta, button.text)
+        return Target(
+            button.url, item.id, ref.cta, label(item, ref.cta, ref.variant), None, ref.variant
+        )
 
     async def register(self, target_url: str, promo_id: int | None, label: str | None) -> int:
         async with self._db.write() as conn:

@@ -87,6 +87,7 @@ async def follow(token: Annotated[str, Path(max_length=512)], request: Request) 
             recipient=ref.recipient,
             meta=meta or None,
             flag=verdict[0] if verdict is not None else None,
+            variant=target.variant,
         )
     )
     return RedirectResponse(target.url, status_code=status.HTTP_302_FOUND)

@@ -42,6 +42,7 @@ from herald.scheduling.schedules import (
     ScheduleKind,
     ScheduleSpec,
 )
+from herald.scheduling.variants import MAX_VARIANTS, Variant
 from herald.web.schemas import RequestModel
 
 Url = Annotated[str, Field(max_length=MAX_URL, pattern=URL_PATTERN)]
@@ -59,6 +60,24 @@ class ButtonIn(RequestModel):
 
     def button(self) -> Button:
         return Button(self.text, self.url, self.click)
+
+
+class VariantIn(RequestModel):
+    body: str = Field(min_length=1, max_length=MAX_SOURCE, description="this variant's body")
+    labels: list[Annotated[str, Field(min_length=1, max_length=MAX_BUTTON_TEXT)]] = Field(
+        default_factory=list,
+        max_length=MAX_BUTTONS,
+        description="the buttons' texts in order; those left out keep the promo's",
+    )
+
+    def variant(self) -> Variant:
+        return Variant(self.body, tuple(self.labels))
+
+
+VARIANTS_HELP = (
+    "promos: an A/B test of 2-4 variants (A, B, ...), each post showing one; the same "
+    "list keeps the running test, another starts a new one, [] stops testing"
+)
 
 
 class LinkPreviewIn(RequestModel):
@@ -143,6 +162,9 @@ class ContentIn(RequestModel):
     )
     enabled: bool = True
     options: OptionsIn = Field(default_factory=OptionsIn, description=OPTIONS_HELP)
+    variants: list[VariantIn] = Field(
+        default_factory=list, max_length=MAX_VARIANTS, description=VARIANTS_HELP
+    )
 
     def draft(self) -> ContentDraft:
         """As written; ``content_rules.checked`` says whether its kind may hold it."""
@@ -155,6 +177,7 @@ class ContentIn(RequestModel):
             enabled=self.enabled,
             format=self.format,
             options=self.options.options(),
+            variants=tuple(v.variant() for v in self.variants),
         )
 
 
@@ -167,6 +190,13 @@ class ContentPatch(RequestModel):
     alert_text: str | None = Field(None, max_length=MAX_ALERT_TEXT)
     enabled: bool | None = None
     options: OptionsIn | None = Field(None, description="replaces the item's options whole")
+    variants: list[VariantIn] | None = Field(
+        None, max_length=MAX_VARIANTS, description=VARIANTS_HELP
+    )
+
+
+class VariantsEndIn(RequestModel):
+    keep: str = Field(pattern="^[A-D]$", description="the variant whose body and labels stay")
 
 
 class CadenceFields(RequestModel):

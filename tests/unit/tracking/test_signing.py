@@ -136,3 +136,28 @@ def test_empty_key_is_refused(key: str | None) -> None:
     """Signing with no key would let anyone forge clicks."""
     with pytest.raises(ValueError, match="secret key is required"):
         Signer(key)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("variant", ["A", "B", "C", "D"])
+def test_a_variant_is_named_by_every_kind_of_data_and_signed_with_it(variant: str) -> None:
+    data = SIGNER.sign(MAX_PROMO_ID, 999, variant)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert SIGNER.verify(data) == Click(MAX_PROMO_ID, 999, variant)
+    assert SIGNER.verify_start(SIGNER.start_payload(7, 1, variant)) == Click(7, 1, variant)
+    ref = SIGNER.verify_link(
+        SIGNER.link_token(content_id=7, cta=1, variant=variant, recipient="tg:5")
+    )
+    assert ref is not None and (ref.content_id, ref.cta, ref.variant, ref.recipient) == (
+        7, 1, variant, "tg:5",
+    )  # fmt: skip
+    # another variant under the same signature is a forgery
+    other = "A" if variant != "A" else "B"
+    assert SIGNER.verify(data.replace(f":999{variant}:", f":999{other}:")) is None
+    assert SIGNER.verify(data.replace(f":999{variant}:", ":999:")) is None
+
+
+def test_data_without_a_variant_verifies_as_before() -> None:
+    assert SIGNER.verify(SIGNER.sign(7, 1)) == Click(7, 1, None)
+    ref = SIGNER.verify_link(SIGNER.link_token(content_id=7, cta=1))
+    assert ref is not None and ref.variant is None
+    assert SIGNER.verify(SIGNER.sign(7, 1).replace(":1:", ":1E:")) is None  # no variant E

@@ -30,6 +30,7 @@ Until = Annotated[UtcTime | None, Query(description="clicked before (ISO 8601)")
 CSV_COLUMNS = (
     "id", "clicked_at", "source", "promo_id", "cta", "cta_text", "link_id",
     "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta", "flag",
+    "variant",
 )  # fmt: skip
 POST_CSV_COLUMNS = (
     "run_id", "chat_id", "message_id", "sent_at", "members", "clicks", "unique_clickers",
@@ -57,6 +58,41 @@ class PromoStatsOut(BaseModel):
     clickers_per_chat: float | None = Field(description="unique clickers / chats reached")
 
 
+class IntervalOut(BaseModel):
+    low: float
+    high: float
+
+
+class VariantStatsOut(BaseModel):
+    name: str
+    body: str
+    labels: list[str]
+    posts: int = Field(description="posts that showed it (queued, sent or failed)")
+    sent: int = Field(description="of them, sent")
+    chats_reached: int = Field(description="distinct chats it was sent to")
+    members_reached: int = Field(description="those chats' latest member counts, added")
+    chats_without_count: int = Field(description="chats reached whose count is not known")
+    clicks: int = Field(description="people's clicks (flagged hits left out)")
+    unique_clickers: int
+    flagged: int = Field(description="hits that were no person")
+    click_through_rate: float | None = Field(description="unique clickers / members reached")
+    interval: IntervalOut | None = Field(
+        description="the rate's 95% Wilson interval; null without members (or above 1)"
+    )
+
+
+class VariantReportOut(BaseModel):
+    promo_id: int
+    running: bool
+    started_at: datetime
+    ended_at: datetime | None
+    kept: str | None
+    variants: list[VariantStatsOut]
+    winner: str | None = Field(
+        description="named only when its rate beats every other's at 95% (z-test)"
+    )
+
+
 class ClickOut(BaseModel):
     id: int
     source: str
@@ -75,6 +111,7 @@ class ClickOut(BaseModel):
         description="why this hit was no person: head, prefetch, preview, crawler, "
         "scanner; null for a person's click"
     )
+    variant: str | None = Field(description="the A/B variant the click's post showed")
 
 
 class ClickPage(BaseModel):
@@ -191,6 +228,17 @@ async def promo_posts_csv(promo_id: Id, runtime: RuntimeDep) -> StreamingRespons
             yield asdict(post)
 
     return _csv(rows(), POST_CSV_COLUMNS, f"promo-{promo_id}-posts.csv")
+
+
+@router.get("/analytics/promos/{promo_id}/variants", summary="A promo's A/B test, per variant")
+async def promo_variants(promo_id: Id, runtime: RuntimeDep) -> VariantReportOut:
+    promo = await runtime.content.get(promo_id, Kind.PROMO)
+    if promo is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"promo {promo_id} not found")
+    report = await runtime.variant_analytics.report(promo)
+    if report is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"promo {promo_id} has had no A/B test")
+    return VariantReportOut.model_validate(report, from_attributes=True)
 
 
 @router.get(

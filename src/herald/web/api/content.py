@@ -21,7 +21,7 @@ from herald.scheduling.post import preview
 from herald.web.api.errors import unprocessable
 from herald.web.dashboard.telegram_html import telegram_html
 from herald.web.deps import Admin, RuntimeDep
-from herald.web.scheduling_schemas import ContentIn, ContentPatch
+from herald.web.scheduling_schemas import ContentIn, ContentPatch, VariantsEndIn
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -30,6 +30,20 @@ class ButtonOut(BaseModel):
     text: str
     url: str | None
     click: bool = Field(description="a callback button (its clicks are stored)")
+
+
+class VariantOut(BaseModel):
+    name: str = Field(description="A to D, by position")
+    body: str
+    labels: list[str]
+
+
+class VariantTestOut(BaseModel):
+    running: bool
+    started_at: datetime
+    ended_at: datetime | None
+    kept: str | None = Field(description="the variant kept when the test ended")
+    variants: list[VariantOut]
 
 
 class ContentOut(BaseModel):
@@ -44,6 +58,9 @@ class ContentOut(BaseModel):
     enabled: bool
     options: dict[str, Any] = Field(
         description="how it is sent, only the fields set (docs/scheduling.md)"
+    )
+    variants: VariantTestOut | None = Field(
+        None, description="promos: the A/B test running, or the last one ended"
     )
     created_at: datetime
     updated_at: datetime
@@ -76,8 +93,25 @@ def _out(item: ContentItem) -> ContentOut:
         alert_text=item.alert_text,
         enabled=item.enabled,
         options=item.options.to_json(),
+        variants=_test(item),
         created_at=item.created_at,
         updated_at=item.updated_at,
+    )
+
+
+def _test(item: ContentItem) -> VariantTestOut | None:
+    test = item.variants
+    if test is None:
+        return None
+    return VariantTestOut(
+        running=test.running,
+        started_at=test.started_at,
+        ended_at=test.ended_at,
+        kept=test.kept,
+        variants=[
+            VariantOut(name=name, body=v.body, labels=list(v.labels))
+            for name, v in zip(test.names, test.variants, strict=True)
+        ],
     )
 
 
@@ -126,9 +160,23 @@ def content_router(kind: Kind) -> APIRouter:
             changes["buttons"] = tuple(b.button() for b in body.buttons)
         if body.options is not None:
             changes["options"] = body.options.options()
+        if body.variants is not None:
+            changes["variants"] = tuple(v.variant() for v in body.variants)
         checked_changes(kind, current, changes)
         await runtime.content.update(item_id, kind, changes)
         return _out(await found(runtime, item_id))
+
+    if kind is Kind.PROMO:
+
+        @router.post("/{item_id}/variants/end", summary="End the A/B test, keeping a variant")
+        async def end_variants(
+            item_id: ItemId, body: VariantsEndIn, runtime: RuntimeDep, _: Admin
+        ) -> ContentOut:
+            """The kept variant's body and labels become the promo's; the test's record
+            stays (analytics keep its figures)."""
+            if not await runtime.content.end_test(item_id, kind, body.keep):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"promo {item_id} not found")
+            return _out(await found(runtime, item_id))
 
     @router.delete(
         "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {kind.value}"

@@ -20,6 +20,7 @@ from herald.preferences import CategoryExists, CategoryNotFound, PreferenceRuleE
 from herald.scheduling.content_rules import ContentRuleError
 from herald.scheduling.lifecycle import LifecycleRefused, RunNotFound
 from herald.scheduling.schedules import ScheduleExists, ScheduleRuleError
+from herald.scheduling.variants import VariantError
 from herald.webhooks import EndpointNotFound, WebhookRuleError
 
 
@@ -83,6 +84,11 @@ def lifecycle_refused_error(exc: LifecycleRefused) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, str(exc))
 
 
+def variant_error(exc: VariantError) -> HTTPException:
+    """No test to end, or no such variant in it: the promo's state says no."""
+    return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+
+
 def _answer(
     to_http: Callable[[Exception], HTTPException],
 ) -> Callable[[Request, Exception], Awaitable[Response]]:
@@ -108,3 +114,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(EndpointNotFound, _answer(not_found_error))  # type: ignore[arg-type]
     app.add_exception_handler(RunNotFound, _answer(not_found_error))  # type: ignore[arg-type]
     app.add_exception_handler(LifecycleRefused, _answer(lifecycle_refused_error))  # type: ignore[arg-type]
+    app.add_exception_handler(VariantError, _answer(variant_error))  # type: ignore[arg-type]

@@ -17,7 +17,8 @@ from herald.scheduling.content import ContentDraft, ContentItem, Format, Kind
 from herald.scheduling.content_rules import MAX_BUTTONS, ContentRuleError, checked
 from herald.scheduling.options import NO_OPTIONS
 from herald.scheduling.post import render_post
-from herald.web.dashboard import post_options
+from herald.scheduling.variants import VariantTest
+from herald.web.dashboard import post_options, variants_form
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
@@ -61,6 +62,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
             for b in item.buttons
         ],
         **post_options.form_of(item.options),
+        "variants": variants_form.form_of(item),
     }
 
 
@@ -87,6 +89,7 @@ async def _read_form(request: Request) -> dict[str, Any]:
         "enabled": bool(form.get("enabled")),
         "buttons": buttons,
         **post_options.read(form),
+        "variants": variants_form.read(form),
     }
 
 
@@ -95,6 +98,7 @@ def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, li
     body = {
         **{k: v for k, v in data.items() if not k.startswith("opt_")},
         "options": post_options.body(data),
+        "variants": variants_form.body(data["variants"]),
         "footer": data["footer"] or None,
         "alert_text": data["alert_text"] or None,
         "buttons": [
@@ -124,6 +128,7 @@ def _page(
     form: dict[str, Any],
     draft: ContentDraft | None,
     errors: list[str],
+    test: VariantTest | None = None,
 ) -> HTMLResponse:
     payload = None
     if draft is not None:
@@ -140,6 +145,8 @@ def _page(
         item_id=item_id,
         form=form,
         rows=[*form["buttons"], *[{}] * min(2, BUTTON_ROWS - len(form["buttons"]))],
+        variant_rows=variants_form.shown(form["variants"]),
+        test=test,
         payload=payload,
         errors=errors,
     )
@@ -150,7 +157,8 @@ async def new_item(
     kind: Kind, request: Request, user: User, pages: PagesDep, runtime: RuntimeDep
 ) -> HTMLResponse:
     form = {"title": "", "body": "", "format": Format.PLAIN.value, "footer": "", "alert_text": "",
-            "enabled": True, "buttons": [], **post_options.form_of(NO_OPTIONS)}  # fmt: skip
+            "enabled": True, "buttons": [], **post_options.form_of(NO_OPTIONS),
+            "variants": []}  # fmt: skip
     return _page(request, pages, runtime, user, kind, None, form, None, [])
 
 
@@ -173,7 +181,7 @@ async def edit_item(
     item = await _found(runtime, item_id)
     form = _form_of(item)
     draft, _ = _validate(item.kind, form)
-    return _page(request, pages, runtime, user, item.kind, item_id, form, draft, [])
+    return _page(request, pages, runtime, user, item.kind, item_id, form, draft, [], item.variants)
 
 
 @router.post("/{item_id}/preview", response_class=HTMLResponse)
@@ -198,3 +206,14 @@ async def save_item(
         return _page(request, pages, runtime, user, item.kind, item_id, form, None, errors)
     await runtime.content.replace(item_id, item.kind, draft)
     return RedirectResponse(f"/content/{item_id}?notice=saved", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/{item_id}/variants/end")
+async def end_variants(
+    item_id: int, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
+) -> Response:
+    """End the A/B test keeping the chosen variant (VariantError: the error page)."""
+    item = await _found(runtime, item_id)
+    keep = (await request.form()).get("keep")
+    await runtime.content.end_test(item_id, item.kind, keep if isinstance(keep, str) else "")
+    return RedirectResponse(f"/content/{item_id}?notice=test+ended", status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,56 @@
+"""The promo editor's A/B variants: written through the API's rules, kept on a save of
+the same form, and the test ended keeping one."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.auth import Role
+from herald.scheduling.content import Kind
+from tests.integration.dashboard.conftest import Site
+from tests.support.dashboard import csrf_of, sign_in
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+async def test_variants_are_written_kept_on_save_and_ended_from_the_editor(site: Site) -> None:
+    await sign_in(site.client, site.keys[Role.ADMIN])
+    page = await site.client.get("/content/new/promo")
+    assert 'name="variant-3-body"' in page.text
+    form = {"csrf": csrf_of(page), "title": "VIP", "body": "Join", "enabled": "on",
+            "alert_text": "Thanks!", "button-0-text": "I want it",
+            "variant-0-body": "Join us", "variant-1-body": "Join today",
+            "variant-1-labels": "Yes please\nextra"}  # fmt: skip
+    refused = await site.client.post("/content/new/promo", data=form)
+    assert refused.status_code == 422
+    assert "variants.1.labels: 2 labels for 1 buttons" in refused.text
+    form["variant-1-labels"] = "Yes please"
+    created = await site.client.post("/content/new/promo", data=form)
+    assert created.status_code == 303, created.text
+    new_id = int(created.headers["location"].split("/")[2].split("?")[0])
+    promo = await site.runtime.content.get(new_id, Kind.PROMO)
+    assert promo is not None and promo.testing is not None
+    started = promo.testing.started_at
+
+    edit = await site.client.get(f"/content/{new_id}")
+    assert ">Join today</textarea>" in edit.text and "End the test" in edit.text
+    form["csrf"] = csrf_of(edit)
+    saved = await site.client.post(f"/content/{new_id}", data=form)
+    assert saved.status_code == 303
+    kept = await site.runtime.content.get(new_id, Kind.PROMO)
+    assert kept is not None and kept.testing is not None
+    assert kept.testing.started_at == started  # the same variants: the same test
+
+    ended = await site.client.post(
+        f"/content/{new_id}/variants/end", data={"csrf": form["csrf"], "keep": "B"}
+    )
+    assert ended.status_code == 303
+    after = await site.runtime.content.get(new_id, Kind.PROMO)
+    assert after is not None and after.testing is None
+    assert (after.body, after.buttons[0].text) == ("Join today", "Yes please")
+    page = await site.client.get(f"/content/{new_id}")
+    assert "keeping B" in page.text and 'name="variant-0-body"' in page.text
+    again = await site.client.post(
+        f"/content/{new_id}/variants/end", data={"csrf": form["csrf"], "keep": "A"}
+    )
+    assert again.status_code == 409
