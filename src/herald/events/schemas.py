@@ -229,7 +229,9 @@ class CampaignFinished(EventData):
 
 
 class ClickRecorded(EventData):
-    """Someone pressed a tracked button or opened a tracked link."""
+    """Someone pressed a tracked button or opened a tracked link. Hits herald judges
+    were no person (link previews, crawlers, prefetches) are stored flagged and make
+    no event."""
 
     TYPE = EventType.CLICK_RECORDED
     WHEN = "the click is stored (clicks are written in batches within about 50 ms)"

@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from herald.db import Database, is_outage
 from herald.db.tables import clicks
 from herald.db.types import sqlite_time
+from herald.events import Event, record
+from herald.events.schemas import ClickRecorded
 from herald.metrics import Metrics
 
 log = structlog.get_logger("herald.tracking")
@@ -261,9 +263,27 @@ async def _insert(conn: AsyncConnection, batch: list[NewClick]) -> None:
     as a p99 of hundreds of ms on /r/ (docs/benchmarks.md)."""
     if conn.dialect.name != "sqlite":
         await conn.execute(insert(clicks), [asdict(c) for c in batch])
-        return
-    values = [value for click in batch for value in _sqlite_row(click)]
-    await conn.exec_driver_sql(_sqlite_sql(len(batch)), tuple(values))
+    else:
+        values = [value for click in batch for value in _sqlite_row(click)]
+        await conn.exec_driver_sql(_sqlite_sql(len(batch)), tuple(values))
+    # click.recorded for every person's click, in the batch's transaction and one INSERT.
+    await record(conn, [_event(c) for c in batch if c.flag is None])
+
+
+def _event(c: NewClick) -> Event:
+    return ClickRecorded(
+        source=c.source,
+        promo_id=c.promo_id,
+        cta=c.cta,
+        cta_text=c.cta_text,
+        link_id=c.link_id,
+        telegram_user_id=c.telegram_user_id,
+        username=c.username,
+        recipient=c.recipient,
+        chat_id=c.chat_id,
+        message_id=c.message_id,
+        clicked_at=c.clicked_at,
+    ).event(c.clicked_at)
 
 
 def _sqlite_row(c: NewClick) -> tuple[Any, ...]:
