@@ -97,6 +97,7 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 s.telegram_bot_token.get_secret_value(),
                 api_url=s.telegram_api_url,
                 connection_pool_size=max(100, telegram_concurrency(s.telegram)),
+                media=MediaLibrary(db, clock),
             )
     if s.smtp_host:
         with _blame("HERALD_EMAIL_FROM / HERALD_SMTP_*"):

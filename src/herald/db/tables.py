@@ -229,6 +229,7 @@ content = Table(
     Column("format", String(16), nullable=False, server_default="plain"),  # or markdown
     Column("options", JSON),  # scheduling.options.PostOptions, only the fields set
     Column("variants", JSON),  # scheduling.variants.VariantTest: running, or the last ended
+    Column("media", JSON),  # [media id, ...]: one file, or an album of 2 to 10
     Index("ix_content_kind_id", "kind", "id"),
 )
 
@@ -312,6 +313,9 @@ schedule_posts = Table(
     Column("member_count", Integer),
     Column("members_at", UTCDateTime),
     Column("variant", String(1)),  # the A/B variant posted (A-D); null: no test
+    # A media post's messages: [{"message_id", "media_id"} | {"message_id", "buttons"}]
+    # (an album's files in order, then its buttons' message); null for a text post.
+    Column("messages", JSON),
     UniqueConstraint("run_id", "chat_id", "topic_id"),
     Index("ix_schedule_posts_delivery_id", "delivery_id"),
     Index("ix_schedule_posts_status", "status"),

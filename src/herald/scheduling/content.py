@@ -85,6 +85,7 @@ class ContentItem:
     format: Format = Format.PLAIN
     options: PostOptions = NO_OPTIONS  # defaults a schedule's options override
     variants: VariantTest | None = None  # an A/B test, running or the last one ended
+    media: tuple[int, ...] = ()  # media library ids: a media post (one) or an album
 
     @property
     def testing(self) -> VariantTest | None:
@@ -116,6 +117,7 @@ class ContentItem:
             format=Format(m["format"]),
             options=PostOptions.from_json(m["options"]),
             variants=VariantTest.from_json(m["variants"]),
+            media=tuple(int(i) for i in m["media"] or ()),
         )
 
 
@@ -132,6 +134,7 @@ class ContentDraft:
     format: Format = Format.PLAIN
     options: PostOptions = NO_OPTIONS
     variants: Sequence[Variant] = ()  # a test of 2-4 (promos); empty: none
+    media: Sequence[int] = ()
 
     def unsaved(self, kind: Kind, now: datetime, item_id: int = 0) -> ContentItem:
         """The draft as an item, to preview it before (or without) saving."""
@@ -139,6 +142,7 @@ class ContentDraft:
         return ContentItem(
             item_id, kind, self.title, self.body, self.footer, tuple(self.buttons),
             self.alert_text, self.enabled, None, now, now, self.format, self.options, test,
+            tuple(self.media),
         )  # fmt: skip
 
     def values(self) -> dict[str, Any]:
@@ -151,6 +155,7 @@ class ContentDraft:
             "enabled": self.enabled,
             "format": self.format.value,
             "options": self.options.to_json() or None,
+            "media": list(self.media) or None,
         }
 
 
@@ -240,6 +245,8 @@ class ContentStore:
             values["format"] = Format(values["format"]).value
         if "options" in values:
             values["options"] = values["options"].to_json() or None
+        if "media" in values:
+            values["media"] = list(values["media"]) or None
         return await self._write(item_id, kind, values)
 
     async def replace(self, item_id: int, kind: Kind, draft: ContentDraft) -> bool:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from herald.media import MediaLibrary
+from herald.media.kinds import MAX_ALBUM, album_refusal
 from herald.scheduling.content import Button, ContentDraft, ContentItem, Format, Kind
 from herald.scheduling.markup import MarkupError
 from herald.scheduling.post import posted_text
@@ -57,13 +59,21 @@ def _posted(
     footer: str | None,
     body_format: Format,
     field: tuple[str | int, ...] = ("body",),
+    media: Sequence[int] = (),
 ) -> None:
-    """The post these parts make must convert and fit a message; the error names the
-    body (the part with the markup, and the one that is long)."""
+    """The post these parts make must convert and fit a message (a caption when it
+    carries media); the error names the body (the part with the markup, and the one
+    that is long)."""
     try:
         text = posted_text(title, body, footer, body_format)
     except MarkupError as exc:
         raise ContentRuleError(field, str(exc)) from exc
+    if media and not fits_caption(text):
+        raise ContentRuleError(
+            field,
+            f"the caption would be {len(text)} characters (title, body and footer as "
+            f"posted, markup removed); Telegram allows {MAX_CAPTION} under media",
+        )
     if not fits_text(text):
         raise ContentRuleError(
             field,
@@ -100,6 +110,7 @@ def _variants(
     footer: str | None,
     body_format: Format,
     buttons: Sequence[Button],
+    media: Sequence[int] = (),
 ) -> None:
     """A promo's test: 2-4 variants, each a post that fits, with at most one label
     per button."""
@@ -112,7 +123,7 @@ def _variants(
             ("variants",), f"a test has {MIN_VARIANTS} to {MAX_VARIANTS} variants"
         )
     for index, variant in enumerate(variants):
-        _posted(title, variant.body, footer, body_format, ("variants", index, "body"))
+        _posted(title, variant.body, footer, body_format, ("variants", index, "body"), media)
         if len(variant.labels) > len(buttons):
             raise ContentRuleError(
                 ("variants", index, "labels"),
@@ -124,8 +135,10 @@ def checked(kind: Kind, draft: ContentDraft) -> ContentDraft:
     """The draft, if this kind may hold it; else ContentRuleError naming the field."""
     _alert_text(kind, draft.alert_text)
     _buttons(kind, draft.buttons)
-    _posted(draft.title, draft.body, draft.footer, draft.format)
-    _variants(kind, draft.variants, draft.title, draft.footer, draft.format, draft.buttons)
+    _posted(draft.title, draft.body, draft.footer, draft.format, media=draft.media)
+    _variants(
+        kind, draft.variants, draft.title, draft.footer, draft.format, draft.buttons, draft.media
+    )
     return draft
 
 
@@ -138,8 +151,25 @@ def checked_changes(kind: Kind, current: ContentItem, changes: Mapping[str, Any]
     title = changes.get("title", current.title)
     footer = changes.get("footer", current.footer)
     body_format = Format(changes.get("format", current.format))
-    _posted(title, changes.get("body", current.body), footer, body_format)
+    media = changes.get("media", current.media)
+    _posted(title, changes.get("body", current.body), footer, body_format, media=media)
     running = current.testing.variants if current.testing else ()
     variants = changes["variants"] if changes.get("variants") is not None else running
     buttons = changes["buttons"] if changes.get("buttons") is not None else current.buttons
-    _variants(kind, variants, title, footer, body_format, buttons)
+    _variants(kind, variants, title, footer, body_format, buttons, media)
+
+
+async def check_media(library: MediaLibrary, ids: Sequence[int]) -> None:
+    """The media a post names must exist and, two or more, make an album Telegram
+    takes (photos and videos, or documents only; no animation); ContentRuleError names
+    the field (``("media", index)`` for a missing one)."""
+    if not ids:
+        return
+    if len(ids) > MAX_ALBUM:
+        raise ContentRuleError(("media",), f"at most {MAX_ALBUM} media in one post (an album)")
+    found = await library.many(ids)
+    for index, media_id in enumerate(ids):
+        if media_id not in found:
+            raise ContentRuleError(("media", index), f"no media {media_id} in the library")
+    if len(ids) > 1 and (why := album_refusal([found[i].kind for i in ids])):
+        raise ContentRuleError(("media",), why)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.channel import Channel
 from herald.channels.telegram import (
+    MEDIA,
     MEMBER_COUNT,
     MIGRATED_TO_CHAT_ID,
     NOT_MODIFIED,
@@ -41,6 +42,7 @@ from herald.scheduling.actions import (
     queue_actions,
 )
 from herald.scheduling.post import AFTERWARDS
+from herald.scheduling.posted import first_message_id, message_ids, posted_messages
 from herald.scheduling.run_events import run_finished
 from herald.scheduling.runner import CAMPAIGN_PREFIX
 from herald.scheduling.schedules import ScheduleStore
@@ -68,21 +70,23 @@ class PostEnd:
     campaign: str | None = None
     sent_at: datetime | None = None
     afterwards: dict[str, Any] = field(default_factory=dict)  # the post's pin and delete
+    media: Sequence[int] = ()  # a media post's media ids (posted.py)
 
 
 def followups(end: PostEnd) -> list[NewDelivery]:
     """The pin, unpin and delete of a sent post, each a delivery due at its time counted
-    from when the post was sent; keyed by the post's delivery, so queued once."""
-    if not (end.sent and end.afterwards and end.sent_at and (end.message_id or "").isdigit()):
+    from when the post was sent; keyed by the post's delivery, so queued once. A media
+    post's first message is pinned, and every message of it deleted."""
+    ids = message_ids(end.message_id)
+    if not (end.sent and end.afterwards and end.sent_at and ids):
         return []
-    message_id = int(end.message_id or 0)
-    steps: list[tuple[str, float, dict[str, Any]]] = []
+    steps: list[tuple[str, float, int, dict[str, Any]]] = []
     if pin := end.afterwards.get("pin"):
-        steps.append(("pin", 0.0, {"disable_notification": not pin.get("notify")}))
+        steps.append(("pin", 0.0, ids[0], {"disable_notification": not pin.get("notify")}))
         if pin.get("unpin_after_hours") is not None:
-            steps.append(("unpin", float(pin["unpin_after_hours"]), {}))
+            steps.append(("unpin", float(pin["unpin_after_hours"]), ids[0], {}))
     if (hours := end.afterwards.get("delete_after_hours")) is not None:
-        steps.append(("delete", float(hours), {}))
+        steps += [("delete", float(hours), message_id, {}) for message_id in ids]
     return [
         NewDelivery(
             channel=Channel.TELEGRAM,
@@ -90,10 +94,11 @@ def followups(end: PostEnd) -> list[NewDelivery]:
             payload={"action": action, "message_id": message_id, **extra},
             lane=Lane.CAMPAIGN,
             campaign=end.campaign,
-            idempotency_key=f"{action}:{end.delivery_id}",
+            idempotency_key=f"{action}:{end.delivery_id}"
+            + (f":{message_id}" if message_id != ids[0] else ""),
             run_at=end.sent_at + timedelta(hours=hours),
         )
-        for action, hours, extra in steps
+        for action, hours, message_id, extra in steps
     ]
 
 
@@ -153,6 +158,7 @@ class PostingEffects:
                         delivery.campaign,
                         self._clock.now(),
                         delivery.payload.get(AFTERWARDS) or {},
+                        delivery.payload.get(MEDIA) or (),
                     )
                 )
                 unchanged = isinstance(outcome, Sent) and outcome.meta.get(NOT_MODIFIED)
@@ -205,6 +211,7 @@ class PostingEffects:
                 r.campaign,
                 r.finished_at,
                 (r.payload or {}).get(AFTERWARDS) or {},
+                (r.payload or {}).get(MEDIA) or (),
             )
             for r in rows
         ]
@@ -227,7 +234,8 @@ class PostingEffects:
                         .where(p.c.delivery_id == end.delivery_id, p.c.status == "queued")
                         .values(
                             status="sent" if end.sent else "failed",
-                            message_id=end.message_id,
+                            message_id=first_message_id(end.message_id),
+                            messages=posted_messages(end.message_id, end.media),
                             error=end.error,
                             updated_at=now,
                         )
@@ -244,7 +252,7 @@ class PostingEffects:
                             int(row.id),
                             int(row.run_id),
                             Action(new.payload["action"]),
-                            str(end.message_id),
+                            str(new.payload["message_id"]),
                             new,
                         )
                         for new in after

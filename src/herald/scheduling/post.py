@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from herald.channels.telegram.media_post import BUTTONS_TEXT, MEDIA
 from herald.scheduling.content import ContentItem, Format
 from herald.scheduling.markup import Entity, Formatted, to_entities, utf16_length
 from herald.scheduling.options import PostOptions
@@ -135,6 +136,13 @@ def render_post(
             message.link_button(button.text, button.url)
     sent = options or item.options
     payload = message.payload() | sent.telegram()
+    if item.media:
+        # A media post: the text is the caption; an album's buttons follow under the
+        # title, a short message that says what they are about (docs/scheduling.md).
+        payload[MEDIA] = list(item.media)
+        payload.pop("link_preview_options", None)
+        if len(item.media) > 1 and item.buttons:
+            payload[BUTTONS_TEXT] = item.title.strip()
     if afterwards := sent.afterwards():
         payload[AFTERWARDS] = afterwards
     return payload

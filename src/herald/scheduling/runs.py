@@ -23,6 +23,7 @@ class PostEntry:
     updated_at: datetime
     topic_id: int | None = None  # a forum topic's message_thread_id
     actions: tuple[ActionEntry, ...] = ()  # pins, unpins, edits, deletes: oldest first
+    messages: list[dict[str, Any]] | None = None  # a media post's (scheduling/posted.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class RunLog:
                             post.updated_at,
                             post.topic_id or None,
                             tuple(actions.get(int(post.id), ())),
+                            post.messages,
                         )
                     )
         return [Run.from_row(r, tuple(posts[int(r.id)])) for r in rows]

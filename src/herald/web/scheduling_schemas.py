@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from herald.config import parse_chat_ids
 from herald.db.types import MAX_ID
+from herald.media.kinds import MAX_ALBUM
 from herald.scheduling.cadence import Cadence, zone
 from herald.scheduling.content import Button, ContentDraft, Format
 from herald.scheduling.content_rules import (
@@ -142,6 +143,12 @@ class OptionsIn(RequestModel):
 
 OPTIONS_HELP = "silent, protect_content, link_preview (docs/scheduling.md)"
 
+MediaId = Annotated[int, Field(ge=1, le=MAX_ID)]
+MEDIA_HELP = (
+    "media library ids (POST /api/v1/media): one is a media post with the text as its "
+    f"caption, 2 to {MAX_ALBUM} an album (photos and videos, or documents only)"
+)
+
 FORMAT_HELP = (
     "plain: the body is sent as written; markdown: herald's subset (docs/scheduling.md), "
     "sent as text plus entities"
@@ -165,6 +172,7 @@ class ContentIn(RequestModel):
     variants: list[VariantIn] = Field(
         default_factory=list, max_length=MAX_VARIANTS, description=VARIANTS_HELP
     )
+    media: list[MediaId] = Field(default_factory=list, max_length=MAX_ALBUM, description=MEDIA_HELP)
 
     def draft(self) -> ContentDraft:
         """As written; ``content_rules.checked`` says whether its kind may hold it."""
@@ -178,6 +186,7 @@ class ContentIn(RequestModel):
             format=self.format,
             options=self.options.options(),
             variants=tuple(v.variant() for v in self.variants),
+            media=tuple(self.media),
         )
 
 
@@ -193,6 +202,7 @@ class ContentPatch(RequestModel):
     variants: list[VariantIn] | None = Field(
         None, max_length=MAX_VARIANTS, description=VARIANTS_HELP
     )
+    media: list[MediaId] | None = Field(None, max_length=MAX_ALBUM, description=MEDIA_HELP)
 
 
 class VariantsEndIn(RequestModel):

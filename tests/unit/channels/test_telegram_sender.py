@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from herald.channels.telegram.media_post import caption_params, media_ids
 from herald.channels.telegram.sender import action_params, message_params
 
 
@@ -61,3 +62,25 @@ def test_an_action_is_a_pin_unpin_or_delete_of_an_earlier_message() -> None:
     for bad in ({"action": "forward", "message_id": 7}, {"action": "pin"}):
         with pytest.raises(ValueError):
             action_params(bad)
+
+
+def test_a_media_payload_names_one_to_ten_ids() -> None:
+    assert media_ids({"text": "x"}) == []
+    assert media_ids({"media": [3, 4]}) == [3, 4]
+    for bad in ([], [0], ["3"], [True], list(range(1, 12)), 3):
+        with pytest.raises(ValueError, match="'media' must be a list of 1 to 10 media ids"):
+            media_ids({"media": bad})
+
+
+def test_a_caption_takes_the_texts_place() -> None:
+    params = message_params(
+        {"text": "Hi", "parse_mode": None, "entities": [{"type": "bold", "offset": 0,
+         "length": 2}], "link_preview_options": {"is_disabled": True},
+         "disable_notification": True, "buttons": [[{"text": "b", "url": "https://e.x"}]]}
+    )  # fmt: skip
+    assert caption_params(params) == {
+        "caption": "Hi",
+        "caption_entities": [{"type": "bold", "offset": 0, "length": 2}],
+        "disable_notification": True,
+        "reply_markup": {"inline_keyboard": [[{"text": "b", "url": "https://e.x"}]]},
+    }

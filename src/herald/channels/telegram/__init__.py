@@ -11,10 +11,12 @@ from herald.channels.telegram.errors import (
     outcome_for_reply,
 )
 from herald.channels.telegram.http import DEFAULT_API_URL
+from herald.channels.telegram.media_post import MEDIA
 from herald.channels.telegram.sender import TelegramSender
 
 __all__ = [
     "DEFAULT_API_URL",
+    "MEDIA",
     "MEMBER_COUNT",
     "MIGRATED_TO_CHAT_ID",
     "NOT_MODIFIED",

@@ -52,6 +52,9 @@ class TelegramReason(StrEnum):
 # A group that became a supergroup: the resend there was Sent with this fact in its
 # meta (the new chat id, as a string), so whoever keeps the old id can move it.
 MIGRATED_TO_CHAT_ID = "migrated_to_chat_id"
+# An album sent whose buttons message failed: Sent (the album is in the chat), with
+# Telegram's words about the buttons in its meta.
+ALBUM_BUTTONS_ERROR = "album_buttons_error"
 MEMBER_COUNT = "member_count"  # an action payload's name and its Sent outcome's meta key
 # An edit that changed nothing ("message is not modified") is Sent, with Telegram's words
 # in its meta under this key: the message already says what was asked.
@@ -74,6 +77,7 @@ _BAD_REQUEST_REASONS = (
     ("chat not found", TelegramReason.CHAT_NOT_FOUND),
     ("can't parse entities", TelegramReason.BAD_MARKUP),
     ("message is too long", TelegramReason.TOO_LONG),
+    ("message caption is too long", TelegramReason.TOO_LONG),
 )
 # The shape of any bot token (digits, colon, 35 url-safe characters), scrubbed even when
 # it is not ours: an error text may quote a URL with a token we were never told about.

@@ -110,17 +110,21 @@ class BotHttp:
             )
         return self._session
 
-    async def post(self, method: str, body: bytes, *, time_limit: float | None = None) -> Any:
-        """POST an encoded body to ``method``; its ``result``, or TelegramCallError.
+    async def post(
+        self, method: str, body: bytes | aiohttp.FormData, *, time_limit: float | None = None
+    ) -> Any:
+        """POST an encoded body (JSON bytes, or a multipart form carrying files) to
+        ``method``; its ``result``, or TelegramCallError.
 
         ``time_limit``: this call's own limit in seconds (a long poll's is its wait plus a
-        margin), instead of the client's.
+        margin, an upload's room for its bytes), instead of the client's.
         """
         session = self._open()
         limit = self._timeout if time_limit is None else aiohttp.ClientTimeout(total=time_limit)
+        headers = _JSON_HEADERS if isinstance(body, bytes) else None
         try:
             async with session.post(
-                self._url(method), data=body, headers=_JSON_HEADERS, timeout=limit
+                self._url(method), data=body, headers=headers, timeout=limit
             ) as response:
                 status = response.status
                 raw = await response.read()

@@ -16,6 +16,7 @@ import structlog
 
 from herald.channel import Channel
 from herald.channels.telegram.errors import (
+    ALBUM_BUTTONS_ERROR,
     MEMBER_COUNT,
     MIGRATED_TO_CHAT_ID,
     NOT_MODIFIED,
@@ -24,6 +25,14 @@ from herald.channels.telegram.errors import (
     TelegramReason,
 )
 from herald.channels.telegram.http import DEFAULT_API_URL, BotHttp, encode
+from herald.channels.telegram.media_post import (
+    BUTTONS_TEXT,
+    MEDIA,
+    MediaPoster,
+    MissingMedia,
+    media_ids,
+)
+from herald.media import MediaLibrary
 from herald.queue import Delivery, Outcome, Permanent, Sent
 
 DEFAULT_PARSE_MODE = "MarkdownV2"
@@ -191,6 +200,7 @@ class TelegramSender:
         connection_pool_size: int = 100,
         http: BotHttp | None = None,
         paid_broadcast: bool = False,
+        media: MediaLibrary | None = None,
     ) -> None:
         # A pool above the worker's default concurrency (32): a send waits for a
         # connection only when the worker was configured to run more at once.
@@ -199,13 +209,19 @@ class TelegramSender:
         )
         self._owns_http = http is None
         self._paid = paid_broadcast
+        self._library = media
+        self._media = MediaPoster(self._http, media) if media is not None else None
 
     def paid(self) -> TelegramSender:
         """This sender on the same connections, sending with ``allow_paid_broadcast``."""
-        return TelegramSender(self._http.token, http=self._http, paid_broadcast=True)
+        return TelegramSender(
+            self._http.token, http=self._http, paid_broadcast=True, media=self._library
+        )
 
     async def send(self, delivery: Delivery) -> Outcome:
         """A message sent, or (a payload with ``action``) one pinned, unpinned or deleted."""
+        if delivery.payload.get(MEDIA) is not None and "action" not in delivery.payload:
+            return await self._send_media(delivery)
         try:
             if "action" in delivery.payload:
                 method, params = action_params(delivery.payload)
@@ -234,6 +250,37 @@ class TelegramSender:
         if method != "sendMessage":
             return Sent(provider_message_id=str(params["message_id"]))
         return Sent(provider_message_id=_message_id(result))
+
+    async def _send_media(self, delivery: Delivery) -> Outcome:
+        """A post with media (``media_post``): its provider message id is every message
+        it made, comma-separated, the buttons' message of an album last."""
+        try:
+            ids = media_ids(delivery.payload)
+            params = message_params(delivery.payload)
+            if self._media is None:
+                raise ValueError("media posts need the media library")
+        except ValueError as exc:
+            return Permanent(error=f"bad payload: {exc}", reason=TelegramReason.BAD_PAYLOAD)
+        if self._paid:
+            params["allow_paid_broadcast"] = True
+        params["chat_id"] = delivery.recipient
+        buttons_text = delivery.payload.get(BUTTONS_TEXT)
+        meta: dict[str, Any] = {}
+        try:
+            try:
+                posted = await self._media.post(params, ids, buttons_text)
+            except TelegramCallError as exc:
+                if exc.migrate_to_chat_id is None:
+                    raise
+                params["chat_id"] = meta[MIGRATED_TO_CHAT_ID] = str(exc.migrate_to_chat_id)
+                posted = await self._media.post(params, ids, buttons_text)
+        except MissingMedia as exc:
+            return Permanent(error=f"bad payload: {exc}", reason=TelegramReason.BAD_PAYLOAD)
+        except TelegramCallError as exc:
+            return self._failed(exc, delivery)
+        if posted.buttons_error:
+            meta[ALBUM_BUTTONS_ERROR] = posted.buttons_error
+        return Sent(provider_message_id=",".join(posted.message_ids), meta=meta)
 
     async def get_me(self) -> str:
         """The bot's username; proves the token and the API URL (for ``herald doctor``).

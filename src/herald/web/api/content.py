@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from herald.db.types import MAX_ID
 from herald.runtime import Runtime
 from herald.scheduling.content import ContentItem, Kind
-from herald.scheduling.content_rules import checked, checked_changes
+from herald.scheduling.content_rules import check_media, checked, checked_changes
 from herald.scheduling.post import preview
 from herald.web.api.errors import unprocessable
 from herald.web.dashboard.telegram_html import telegram_html
@@ -62,6 +62,7 @@ class ContentOut(BaseModel):
     variants: VariantTestOut | None = Field(
         None, description="promos: the A/B test running, or the last one ended"
     )
+    media: list[int] = Field(description="media library ids: a media post, or an album")
     created_at: datetime
     updated_at: datetime
 
@@ -72,6 +73,9 @@ class PreviewOut(BaseModel):
         default_factory=list, description="its formatting: Telegram MessageEntity objects"
     )
     buttons: list[list[dict[str, str]]] = Field(default_factory=list)
+    media: list[int] = Field(
+        default_factory=list, description="the media it carries: the text is their caption"
+    )
     plain_text: str = Field(description="the text as the chat shows it (the same as text)")
     html: str = Field(description="the post as the Telegram app shows it, drawn in HTML")
 
@@ -94,6 +98,7 @@ def _out(item: ContentItem) -> ContentOut:
         enabled=item.enabled,
         options=item.options.to_json(),
         variants=_test(item),
+        media=list(item.media),
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -131,11 +136,13 @@ def content_router(kind: Kind) -> APIRouter:
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {kind.value}")
     async def create_item(body: ContentIn, runtime: RuntimeDep, _: Admin) -> ContentOut:
+        await check_media(runtime.media, body.media)
         new_id = await runtime.content.create(kind, checked(kind, body.draft()))
         return _out(await found(runtime, new_id))
 
     @router.post("/preview", summary=f"Preview an unsaved {kind.value}")
     async def preview_draft(body: ContentIn, runtime: RuntimeDep) -> PreviewOut:
+        await check_media(runtime.media, body.media)
         item = checked(kind, body.draft()).unsaved(kind, runtime.clock.now())
         return PreviewOut.of(item, runtime)
 
@@ -153,7 +160,7 @@ def content_router(kind: Kind) -> APIRouter:
     ) -> ContentOut:
         current = await found(runtime, item_id)
         changes = body.model_dump(exclude_unset=True)
-        for required in ("title", "body", "buttons", "enabled", "format", "options"):
+        for required in ("title", "body", "buttons", "enabled", "format", "options", "media"):
             if required in changes and changes[required] is None:
                 raise unprocessable(["body", required], "may not be null")
         if body.buttons is not None:
@@ -162,6 +169,9 @@ def content_router(kind: Kind) -> APIRouter:
             changes["options"] = body.options.options()
         if body.variants is not None:
             changes["variants"] = tuple(v.variant() for v in body.variants)
+        if body.media is not None:
+            changes["media"] = tuple(body.media)
+            await check_media(runtime.media, body.media)
         checked_changes(kind, current, changes)
         await runtime.content.update(item_id, kind, changes)
         return _out(await found(runtime, item_id))

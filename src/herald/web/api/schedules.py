@@ -102,6 +102,11 @@ class PostOut(TopicOut):
     message_id: str | None
     error: str | None
     actions: list[ActionOut] = Field(description="what was done to the post since, oldest first")
+    messages: list[dict[str, Any]] | None = Field(
+        None,
+        description="a media post's messages: {message_id, media_id} per file, then "
+        "{message_id, buttons: true} for an album's buttons",
+    )
 
 
 class RunOut(BaseModel):

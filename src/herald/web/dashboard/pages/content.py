@@ -14,7 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from herald.scheduling.content import ContentDraft, ContentItem, Format, Kind
-from herald.scheduling.content_rules import MAX_BUTTONS, ContentRuleError, checked
+from herald.scheduling.content_rules import (
+    MAX_BUTTONS,
+    ContentRuleError,
+    check_media,
+    checked,
+)
 from herald.scheduling.options import NO_OPTIONS
 from herald.scheduling.post import render_post
 from herald.scheduling.variants import VariantTest
@@ -63,6 +68,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
         ],
         **post_options.form_of(item.options),
         "variants": variants_form.form_of(item),
+        "media": list(item.media),
     }
 
 
@@ -90,10 +96,13 @@ async def _read_form(request: Request) -> dict[str, Any]:
         "buttons": buttons,
         **post_options.read(form),
         "variants": variants_form.read(form),
+        "media": [int(v) for v in form.getlist("media") if isinstance(v, str) and v.isdigit()],
     }
 
 
-def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, list[str]]:
+async def _validate(
+    runtime: RuntimeDep, kind: Kind, data: dict[str, Any]
+) -> tuple[ContentDraft | None, list[str]]:
     """The draft, or the errors as "field: reason" lines (the API's wording)."""
     body = {
         **{k: v for k, v in data.items() if not k.startswith("opt_")},
@@ -107,7 +116,9 @@ def _validate(kind: Kind, data: dict[str, Any]) -> tuple[ContentDraft | None, li
         ],
     }
     try:
-        return checked(kind, ContentIn.model_validate(body).draft()), []
+        draft = ContentIn.model_validate(body).draft()
+        await check_media(runtime.media, draft.media)
+        return checked(kind, draft), []
     except ValidationError as exc:
         return None, [f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors()]
     except ContentRuleError as exc:
@@ -158,7 +169,8 @@ async def new_item(
 ) -> HTMLResponse:
     form = {"title": "", "body": "", "format": Format.PLAIN.value, "footer": "", "alert_text": "",
             "enabled": True, "buttons": [], **post_options.form_of(NO_OPTIONS),
-            "variants": []}  # fmt: skip
+            "variants": [],
+            "media": []}  # fmt: skip
     return _page(request, pages, runtime, user, kind, None, form, None, [])
 
 
@@ -167,7 +179,7 @@ async def create_item(
     kind: Kind, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
 ) -> Response:
     form = await _read_form(request)
-    draft, errors = _validate(kind, form)
+    draft, errors = await _validate(runtime, kind, form)
     if draft is None:
         return _page(request, pages, runtime, user, kind, None, form, None, errors)
     new_id = await runtime.content.create(kind, draft)
@@ -180,7 +192,7 @@ async def edit_item(
 ) -> HTMLResponse:
     item = await _found(runtime, item_id)
     form = _form_of(item)
-    draft, _ = _validate(item.kind, form)
+    draft, _ = await _validate(runtime, item.kind, form)
     return _page(request, pages, runtime, user, item.kind, item_id, form, draft, [], item.variants)
 
 
@@ -191,7 +203,7 @@ async def preview_item(
     """The form's text as it would be posted, without saving (viewers may preview too)."""
     item = await _found(runtime, item_id)
     form = await _read_form(request)
-    draft, errors = _validate(item.kind, form)
+    draft, errors = await _validate(runtime, item.kind, form)
     return _page(request, pages, runtime, user, item.kind, item_id, form, draft, errors)
 
 
@@ -201,7 +213,7 @@ async def save_item(
 ) -> Response:
     item = await _found(runtime, item_id)
     form = await _read_form(request)
-    draft, errors = _validate(item.kind, form)
+    draft, errors = await _validate(runtime, item.kind, form)
     if draft is None:
         return _page(request, pages, runtime, user, item.kind, item_id, form, None, errors)
     await runtime.content.replace(item_id, item.kind, draft)

@@ -1,0 +1,149 @@
+"""A post with media: one file with its caption, or an album and its buttons after it.
+
+One file goes by ``sendPhoto`` / ``sendVideo`` / ``sendAnimation`` / ``sendDocument``,
+the post's text as the caption (its entities as ``caption_entities``) and the buttons
+under it. Two to ten go by ``sendMediaGroup`` with the caption on the first item; an
+album carries no keyboard, so the buttons follow in a short message of their own. The
+files' bytes are uploaded as multipart from the media library.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import structlog
+
+from herald.channels.telegram.errors import TelegramCallError
+from herald.channels.telegram.http import BotHttp, encode
+from herald.media import Media, MediaLibrary
+from herald.media.kinds import MAX_ALBUM
+
+# The payload's keys: the media ids a post carries (in order), and the text of the
+# message that carries an album's buttons.
+MEDIA = "media"
+BUTTONS_TEXT = "buttons_text"
+DEFAULT_BUTTONS_TEXT = "⬇️"
+UPLOAD_SECONDS = 300.0  # an upload's own time limit: 50 MB on a slow link
+# What a caption takes of a message's parameters; the rest is the whole post's.
+_CAPTION_KEYS = ("caption", "caption_entities", "parse_mode")
+_NOT_FOR_MEDIA = ("text", "entities", "link_preview_options")
+# What an album's buttons message repeats of the post's sending options.
+_FOLLOW_UP_KEYS = ("message_thread_id", "disable_notification", "protect_content")
+
+log = structlog.get_logger("herald.channels.telegram")
+
+
+class MissingMedia(ValueError):
+    """A payload names media the library no longer has."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message_ids: list[str]  # the files' messages in order, then the buttons' if any
+    buttons_error: str | None = None  # an album sent whose buttons message failed
+
+
+def media_ids(payload: dict[str, Any]) -> list[int]:
+    """The media ids a payload carries (empty for a text post), or ValueError."""
+    ids = payload.get(MEDIA)
+    if ids is None:
+        return []
+    if not (
+        isinstance(ids, list)
+        and 1 <= len(ids) <= MAX_ALBUM
+        and all(isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in ids)
+    ):
+        raise ValueError(f"'{MEDIA}' must be a list of 1 to {MAX_ALBUM} media ids")
+    return ids
+
+
+def caption_params(params: dict[str, Any]) -> dict[str, Any]:
+    """sendMessage's parameters as a media message's: the text becomes the caption."""
+    out = {k: v for k, v in params.items() if k not in _NOT_FOR_MEDIA}
+    out["caption"] = params["text"]
+    if params.get("entities"):
+        out["caption_entities"] = params["entities"]
+    return out
+
+
+def form(fields: dict[str, Any]) -> aiohttp.FormData:
+    """A multipart form of Bot API parameters (objects as JSON, as Telegram reads them)."""
+    data = aiohttp.FormData(quote_fields=False)
+    for key, value in fields.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        data.add_field(key, str(value))
+    return data
+
+
+class MediaPoster:
+    def __init__(self, http: BotHttp, library: MediaLibrary) -> None:
+        self._http = http
+        self._library = library
+
+    async def post(
+        self, params: dict[str, Any], ids: Sequence[int], buttons_text: str | None = None
+    ) -> Posted:
+        """Send ``params`` (sendMessage's, with ``chat_id``) as a post of these media."""
+        found = await self._library.many(ids)
+        if missing := [i for i in ids if i not in found]:
+            raise MissingMedia(f"no media {', '.join(map(str, missing))} in the library")
+        media = [found[i] for i in ids]
+        if len(media) == 1:
+            return Posted([await self._one(params, media[0])])
+        return await self._album(params, media, buttons_text or DEFAULT_BUTTONS_TEXT)
+
+    async def _content(self, item: Media) -> bytes:
+        data = await self._library.content(item.id)
+        if data is None:
+            raise MissingMedia(f"no media {item.id} in the library")
+        return data
+
+    async def _one(self, params: dict[str, Any], item: Media) -> str:
+        body = form(caption_params(params))
+        body.add_field(
+            item.kind.value, await self._content(item), filename=item.name,
+            content_type=item.mime,
+        )  # fmt: skip
+        result = await self._http.post(item.kind.method, body, time_limit=UPLOAD_SECONDS)
+        return _message_id(result)
+
+    async def _album(self, params: dict[str, Any], media: list[Media], buttons_text: str) -> Posted:
+        captioned = caption_params(params)
+        captioned.pop("reply_markup", None)  # an album takes none: they follow it
+        caption = {k: captioned.pop(k) for k in _CAPTION_KEYS if k in captioned}
+        items: list[dict[str, Any]] = []
+        body_files: list[tuple[str, bytes, Media]] = []
+        for index, item in enumerate(media):
+            name = f"file{index}"
+            items.append({"type": item.kind.value, "media": f"attach://{name}"})
+            body_files.append((name, await self._content(item), item))
+        items[0].update(caption)
+        body = form({**captioned, "media": items})
+        for name, data, item in body_files:
+            body.add_field(name, data, filename=item.name, content_type=item.mime)
+        result = await self._http.post("sendMediaGroup", body, time_limit=UPLOAD_SECONDS)
+        ids = [_message_id(m) for m in result] if isinstance(result, list) else []
+        markup = params.get("reply_markup")
+        if not markup:
+            return Posted(ids)
+        follow_up = {k: params[k] for k in _FOLLOW_UP_KEYS if k in params}
+        follow_up.update(chat_id=params["chat_id"], text=buttons_text, reply_markup=markup)
+        try:
+            sent = await self._http.post("sendMessage", encode(follow_up))
+        except TelegramCallError as exc:
+            # The album is in the chat: sending it again would post it twice.
+            log.warning("telegram_album_buttons_failed", error=exc.outcome.error)
+            return Posted(ids, buttons_error=exc.outcome.error)
+        return Posted([*ids, _message_id(sent)])
+
+
+def _message_id(result: Any) -> str:
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    return "" if message_id is None else str(message_id)
