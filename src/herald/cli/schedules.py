@@ -1,7 +1,9 @@
-"""`herald schedules list|run|pause|resume`: the schedules API from the shell."""
+"""`herald schedules list|run|pause|resume` and `herald schedules runs list|edit|delete`:
+the schedules API from the shell."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -9,11 +11,22 @@ from rich.table import Table
 
 from herald.cli.common import CliError, JsonOpt, out_console, print_json, run_with_runtime
 from herald.runtime import Runtime
+from herald.scheduling.lifecycle import LifecycleRefused, LifecycleResult, RunNotFound
 from herald.scheduling.runner import RunResult
-from herald.scheduling.schedules import Schedule, ScheduleChanges
+from herald.scheduling.runs import Run
+from herald.scheduling.schedules import Schedule, ScheduleChanges, ScheduleChat
 
 schedules_app = typer.Typer(help="List, run, pause and resume schedules.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="A schedule's post log; edit or delete a run's posts everywhere.", no_args_is_help=True
+)
+schedules_app.add_typer(runs_app, name="runs")
 ScheduleArg = Annotated[str, typer.Argument(help="Schedule id or name.")]
+RunArg = Annotated[int, typer.Argument(help="Run id (see `herald schedules runs list`).", min=1)]
+RequestOpt = Annotated[
+    str | None,
+    typer.Option("--request-id", help="This request's id: repeating it queues nothing twice."),
+]
 
 
 async def _find(runtime: Runtime, ref: str) -> Schedule:
@@ -33,6 +46,19 @@ def _cadence(schedule: Schedule) -> str:
     return f"every {seconds / 3600:g} h" if seconds >= 3600 else f"every {seconds} s"
 
 
+def _target(chat_id: str, topic_id: int | None) -> str:
+    """A chat, a forum topic after a colon: ``-1001:5``."""
+    return f"{chat_id}:{topic_id}" if topic_id else chat_id
+
+
+def _chat_json(chat: ScheduleChat) -> dict[str, object]:
+    """A chat, with its ``topic_id`` only when it has one (as the API answers it)."""
+    data: dict[str, object] = {"chat_id": chat.chat_id}
+    if chat.topic_id:
+        data["topic_id"] = chat.topic_id
+    return data | {"active": chat.active, "inactive_reason": chat.inactive_reason}
+
+
 def _as_json(schedule: Schedule) -> dict[str, object]:
     return {
         "id": schedule.id,
@@ -42,10 +68,7 @@ def _as_json(schedule: Schedule) -> dict[str, object]:
         "interval_seconds": schedule.cadence.interval_seconds,
         "cron": schedule.cadence.cron,
         "timezone": schedule.cadence.timezone,
-        "chats": [
-            {"chat_id": c.chat_id, "active": c.active, "inactive_reason": c.inactive_reason}
-            for c in schedule.chats
-        ],
+        "chats": [_chat_json(c) for c in schedule.chats],
         "position": schedule.position,
         "next_run_time": schedule.next_slot_at.isoformat() if schedule.next_slot_at else None,
         "last_run_time": schedule.last_slot_at.isoformat() if schedule.last_slot_at else None,
@@ -68,8 +91,9 @@ def list_schedules(as_json: JsonOpt = False) -> None:
     for column in ("id", "name", "kind", "state", "cadence", "chats", "next run", "last result"):
         table.add_column(column)
     for s in found:
-        inactive = sum(not c.active for c in s.chats)
-        chats = f"{len(s.chats) - inactive}" + (f" (+{inactive} inactive)" if inactive else "")
+        active = [_target(c.chat_id, c.topic_id) for c in s.chats if c.active]
+        inactive = len(s.chats) - len(active)
+        chats = ", ".join(active) + (f" (+{inactive} inactive)" if inactive else "")
         table.add_row(
             str(s.id),
             s.name,
@@ -139,3 +163,75 @@ def pause(schedule: ScheduleArg, as_json: JsonOpt = False) -> None:
 def resume(schedule: ScheduleArg, as_json: JsonOpt = False) -> None:
     """Post again from now on (at once if the schedule has post_on_start)."""
     _set_enabled(schedule, True, as_json)
+
+
+@runs_app.command("list")
+def list_runs(
+    schedule: ScheduleArg,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The schedule's runs, newest first: per chat the post and what was done to it."""
+
+    async def action(runtime: Runtime) -> list[Run]:
+        return await runtime.runs.runs((await _find(runtime, schedule)).id, limit=limit)
+
+    found = run_with_runtime(action)
+    if as_json:
+        print_json([asdict(r) for r in found])
+        return
+    table = Table(title="runs")
+    for column in ("run", "when", "status", "content", "chat", "post", "actions"):
+        table.add_column(column)
+    for r in found:
+        when = (r.slot_at or r.created_at).strftime("%Y-%m-%d %H:%M UTC")
+        head = [str(r.id), when, r.status, str(r.content_id or "-")]
+        if not r.posts:
+            table.add_row(*head, "-", r.detail or "-", "")
+        for p in r.posts:
+            chat = _target(p.chat_id, p.topic_id)
+            post = p.status + (f" #{p.message_id}" if p.message_id else "")
+            post += f" ({p.error})" if p.error else ""
+            done = "; ".join(
+                f"{a.action} {a.status}" + (f" ({a.detail})" if a.detail else "") for a in p.actions
+            )
+            table.add_row(*head, chat, post, done)
+            head = ["", "", "", ""]
+    out_console.print(table)
+
+
+def _lifecycle(schedule: str, run_id: int, request: str | None, edit: bool, as_json: bool) -> None:
+    async def action(runtime: Runtime) -> LifecycleResult:
+        found = await _find(runtime, schedule)
+        ask = runtime.lifecycle.edit if edit else runtime.lifecycle.delete
+        try:
+            return await ask(found.id, run_id, request)
+        except (RunNotFound, LifecycleRefused) as exc:
+            raise CliError(str(exc)) from None
+
+    result = run_with_runtime(action)
+    if as_json:
+        print_json(asdict(result))
+        return
+    out_console.print(
+        f"run {result.run_id}: {result.action} queued for {result.queued} chat(s)", highlight=False
+    )
+    for c in result.chats:
+        chat = _target(c.chat_id, c.topic_id)
+        out_console.print(f"  {chat}: {c.status.replace('_', ' ')}, {c.detail}", highlight=False)
+
+
+@runs_app.command("edit")
+def edit_run(
+    schedule: ScheduleArg, run_id: RunArg, request_id: RequestOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Edit the run's posts everywhere to what its item says now (a worker sends it)."""
+    _lifecycle(schedule, run_id, request_id, True, as_json)
+
+
+@runs_app.command("delete")
+def delete_run(
+    schedule: ScheduleArg, run_id: RunArg, request_id: RequestOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Delete the run's posts from every chat (a worker sends it)."""
+    _lifecycle(schedule, run_id, request_id, False, as_json)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 from tests.integration.test_cli import env, herald, single_error  # noqa: F401 (fixture)
+from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_app import telegram_settings
 
 
 def test_list_run_pause_resume(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
@@ -67,3 +70,62 @@ async def test_set_webhook_registers_url_and_secret(
         assert telegram.webhook is not None
         assert (telegram.webhook["url"], telegram.webhook["secret_token"]) == (url, "s3cret-token")
         assert telegram.token not in done.stdout + done.stderr
+
+
+async def test_runs_list_edit_and_delete_from_the_shell_with_forum_topics(
+    env: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A schedule with a forum topic posted through the app; the CLI shows chat:topic,
+    lists the run's posts, queues an edit and a delete, and says an unknown run in one line."""
+    database = env["HERALD_DATABASE_URL"]
+    assert herald("migrate", env=env, cwd=tmp_path).returncode == 0
+    async with FakeTelegram() as telegram:
+        telegram.make_forum("-1002", open_topics=[5])
+        async with serve(telegram_settings(database, telegram)) as (client, runtime):
+            guide = (await client.post("/api/v1/guides", json={"title": "T", "body": "B"})).json()
+            chats = ["-1001", {"chat_id": "-1002", "topic_id": 5}]
+            body = {"name": "forum", "kind": "playlist", "items": [guide["id"]], "chat_ids": chats}
+            created = (await client.post("/api/v1/schedules", json=body)).json()
+            run = (await client.post(f"/api/v1/schedules/{created['id']}/run")).json()
+            await runtime.worker(exclusive=False).drain()
+
+            def cli(*args: str) -> subprocess.CompletedProcess[str]:
+                return herald("schedules", *args, env=env, cwd=tmp_path, COLUMNS="250")
+
+            listed = await asyncio.to_thread(cli, "list", "--json")
+            [forum] = [s for s in json.loads(listed.stdout) if s["name"] == "forum"]
+            assert [c.get("topic_id") for c in forum["chats"]] == [None, 5]
+            table = await asyncio.to_thread(cli, "list")
+            assert "-1001, -1002:5" in table.stdout
+
+            runs = await asyncio.to_thread(cli, "runs", "list", "forum")
+            assert runs.returncode == 0, runs.stderr
+            assert "-1002:5" in runs.stdout and "sent #" in runs.stdout
+
+            await client.patch(f"/api/v1/guides/{guide['id']}", json={"body": "B2"})
+            edited = await asyncio.to_thread(cli, "runs", "edit", "forum", str(run["id"]))
+            assert edited.returncode == 0, edited.stderr
+            assert edited.stdout.splitlines() == [
+                f"run {run['id']}: edit queued for 2 chat(s)",
+                "  -1001: queued, editMessageText",
+                "  -1002:5: queued, editMessageText",
+            ]
+            await runtime.worker(exclusive=False).drain()
+            assert [m["text"] for m in telegram.edits] == ["T\n\nB2", "T\n\nB2"]
+
+            deleted = await asyncio.to_thread(
+                cli, "runs", "delete", "forum", str(run["id"]), "--json"
+            )
+            assert [c["status"] for c in json.loads(deleted.stdout)["chats"]] == ["queued"] * 2
+            await runtime.worker(exclusive=False).drain()
+            assert len(telegram.deleted) == 2
+            after = await asyncio.to_thread(cli, "runs", "list", "forum", "--json")
+            [posts] = [r["posts"] for r in json.loads(after.stdout)]
+            assert [[a["action"] for a in p["actions"]] for p in posts] == [["edit", "delete"]] * 2
+
+            missing = await asyncio.to_thread(cli, "runs", "delete", "forum", "999")
+            assert missing.returncode == 1
+            assert single_error(missing) == (
+                f"error: run 999 of schedule {created['id']} not found"
+            )
