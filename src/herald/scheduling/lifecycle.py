@@ -1,10 +1,11 @@
 """Edit or delete a run's posts everywhere they were sent.
 
 An edit re-renders the run's content item as it is now (with the schedule's options over
-the item's) and queues, per chat where the run's post was sent, the one edit it needs
-(``edits.choose_edit``); a delete queues deleteMessage for each. Both are deliveries in
-the campaign lane (the queue's limits, retries and dead letters) written in one
-transaction with their rows in the post log's actions, so a restart loses none.
+the item's, in the A/B variant each chat was shown) and queues, per chat where the run's
+post was sent, the one edit it needs (``edits.choose_edit``); a delete queues
+deleteMessage for each. Both are deliveries in the campaign lane (the queue's limits,
+retries and dead letters) written in one transaction with their rows in the post log's
+actions, so a restart loses none.
 
 A request is idempotent: its key per post is the caller's ``request`` id, or else what
 it asks (the edit's content; a delete) together with the last finished action of that
@@ -32,10 +33,12 @@ from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.actions import Action, ActionStatus, PlannedAction, queue_actions
 from herald.scheduling.content import ContentItem
 from herald.scheduling.edits import EDIT_METHODS, EditRefused, choose_edit, edit_payload
+from herald.scheduling.options import PostOptions
 from herald.scheduling.post import ButtonSigner, render_post
 from herald.scheduling.runner import schedule_campaign
 from herald.scheduling.runs import Run, RunLog
 from herald.scheduling.schedules import Schedule, ScheduleStore
+from herald.scheduling.variants import VariantError
 
 
 class RunNotFound(LookupError):
@@ -74,6 +77,7 @@ class _Post:
     status: str
     message_id: str | None
     delivery_id: int | None
+    variant: str | None  # the A/B variant the chat was shown
 
 
 class PostLifecycle:
@@ -111,15 +115,17 @@ class PostLifecycle:
                     f"content item {run.content_id} no longer exists: nothing to edit to"
                 )
             item = ContentItem.from_row(row)
-            post = render_post(
-                item, self._signer, self._public_url, schedule.options.over(item.options)
-            )
-            what = f"r:{request}" if request else _digest(post)
+            options = schedule.options.over(item.options)
+            rendered: dict[str | None, dict[str, Any]] = {}
             steps: list[tuple[_Post, PlannedAction | None, str]] = []
             for p in await _posts(conn, run_id):
                 if (why := await _skipped(conn, p)) is not None:
                     steps.append((p, None, why))
                     continue
+                if p.variant not in rendered:
+                    rendered[p.variant] = self._render(item, options, p.variant)
+                post = rendered[p.variant]
+                what = f"r:{request}" if request else _digest(post)
                 try:
                     kind = choose_edit(await _shown(conn, p), post)
                 except EditRefused as exc:
@@ -149,6 +155,16 @@ class PostLifecycle:
                 plan = PlannedAction(p.id, run_id, Action.DELETE, str(p.message_id), new)
                 steps.append((p, plan, "deleteMessage"))
             return await self._queued(conn, run_id, Action.DELETE, steps)
+
+    def _render(
+        self, item: ContentItem, options: PostOptions, variant: str | None
+    ) -> dict[str, Any]:
+        """The post as the item says it now, in the A/B variant the chat was shown (or
+        the item's own body when that variant is not in the test running now)."""
+        try:
+            return render_post(item, self._signer, self._public_url, options, variant)
+        except VariantError:
+            return render_post(item, self._signer, self._public_url, options)
 
     async def _found(self, schedule_id: int, run_id: int) -> tuple[Schedule, Run]:
         run = await self._runs.run(run_id)
@@ -200,7 +216,15 @@ async def _posts(conn: AsyncConnection, run_id: int) -> list[_Post]:
     p = schedule_posts
     rows = await conn.execute(select(p).where(p.c.run_id == run_id).order_by(p.c.id))
     return [
-        _Post(int(r.id), r.chat_id, r.topic_id or None, r.status, r.message_id, r.delivery_id)
+        _Post(
+            int(r.id),
+            r.chat_id,
+            r.topic_id or None,
+            r.status,
+            r.message_id,
+            r.delivery_id,
+            r.variant,
+        )
         for r in rows
     ]
 

@@ -189,3 +189,40 @@ async def test_delete_everywhere_deletes_what_it_may_and_says_why_not_elsewhere(
         await client.delete(f"{GUIDES}/{guide['id']}")
         gone = await client.post(f"{SCHEDULES}/{run['schedule_id']}/runs/{run['id']}/edit")
         assert gone.status_code == 409 and "no longer exists" in gone.json()["detail"]
+
+
+async def test_an_edit_keeps_each_chat_in_the_ab_variant_it_was_shown(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    promo = {
+        "title": "Offer",
+        "body": "Base",
+        "buttons": [{"text": "Get it"}],
+        "alert_text": "Thanks!",
+        "variants": [{"body": "Variant one"}, {"body": "Variant two", "labels": ["Go"]}],
+    }
+    chats = [f"-100{i}" for i in range(1, 7)]
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        created = (await client.post("/api/v1/promos", json=promo)).json()
+        body = {"name": "ab", "kind": "playlist", "items": [created["id"]], "chat_ids": chats}
+        schedule = (await client.post(SCHEDULES, json=body)).json()
+        run = (await client.post(f"{SCHEDULES}/{schedule['id']}/run")).json()
+        await drain(runtime)
+        shown = {m["text"] for m in telegram.messages}
+        assert shown == {"Offer\n\nVariant one", "Offer\n\nVariant two"}
+
+        # Nothing changed: each chat's edit is its own variant again, so none is modified.
+        await ask(client, run, "edit")
+        await drain(runtime)
+        run = await run_log(client, run)
+        results = [a for d in run["details"] for a in d["actions"]]
+        assert len(results) == len(chats)
+        assert all(a["status"] == "done" and "not modified" in a["detail"] for a in results)
+
+        # The test's second variant changes: only the chats shown it change.
+        variants = [{"body": "Variant one"}, {"body": "Variant 2!", "labels": ["Go"]}]
+        changed = await client.patch(f"/api/v1/promos/{created['id']}", json={"variants": variants})
+        assert changed.status_code == 200, changed.text
+        await ask(client, run, "edit")
+        await drain(runtime)
+        assert {m["text"] for m in telegram.edits} == {"Offer\n\nVariant 2!"}
