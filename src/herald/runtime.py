@@ -34,6 +34,7 @@ from herald.clock import Clock, SystemClock
 from herald.config import ConfigError, Settings
 from herald.db import Database
 from herald.media import MediaLibrary
+from herald.media.file_ids import FileIds
 from herald.messaging.campaigns import Campaigns
 from herald.messaging.effects import MessagingEffects
 from herald.messaging.intake import Intake
@@ -98,6 +99,7 @@ def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, S
                 api_url=s.telegram_api_url,
                 connection_pool_size=max(100, telegram_concurrency(s.telegram)),
                 media=MediaLibrary(db, clock),
+                file_ids=FileIds(db, clock),
             )
     if s.smtp_host:
         with _blame("HERALD_EMAIL_FROM / HERALD_SMTP_*"):

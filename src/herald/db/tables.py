@@ -453,6 +453,17 @@ media = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# The file_id Telegram gave a media file, per bot (sha256 of its token, 16 hex): the
+# file is uploaded once and sent by id after (herald.media.file_ids).
+media_files = Table(
+    "media_files",
+    metadata,
+    Column("media_id", BigId, primary_key=True, autoincrement=False),
+    Column("bot", String(32), primary_key=True),
+    Column("file_id", String(255), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # Webhook endpoints (herald.webhooks): where events are posted, what each subscribes to
 # (event types, prefixes such as ``delivery.*``, or ``*``) and its signing secrets (the
 # previous one signs too until ``previous_expires_at``, a day after a rotation).

@@ -182,3 +182,59 @@ async def test_an_albums_pin_is_its_first_message_and_a_delete_removes_them_all(
     assert sorted(m for _, m in telegram.deleted) == sorted(ids)
     pins = [int(r.params["message_id"]) for r in telegram.requests_for("pinChatMessage")]
     assert pins == [ids[0]]
+
+
+async def run_to(client: AsyncClient, runtime: Runtime, item_id: int, chats: list[str]) -> int:
+    """A schedule of the item to ``chats``, run twice; how many posts were sent."""
+    schedule = await client.post(
+        SCHEDULES,
+        json={"name": f"many-{item_id}", "kind": "playlist", "items": [item_id],
+              "chat_ids": chats},
+    )  # fmt: skip
+    sent = 0
+    for _ in range(2):
+        ran = await client.post(f"{SCHEDULES}/{schedule.json()['id']}/run")
+        await runtime.worker(exclusive=False).drain()
+        done = await client.get(f"{SCHEDULES}/{schedule.json()['id']}/runs/{ran.json()['id']}")
+        sent += done.json()["posted_to"]
+    return sent
+
+
+async def test_a_post_to_forty_chats_uploads_each_file_once(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    chats = [str(-1000 - i) for i in range(40)]
+    files = [png(200, 100, 1), png(200, 100, 2), png(200, 100, 3)]
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        ids = [await upload(client, f"c{i}.png", data) for i, data in enumerate(files)]
+        one = await client.post(GUIDES, json={"title": "One", "body": "B", "media": ids[:1]})
+        album = await client.post(GUIDES, json={"title": "Two", "body": "B", "media": ids[1:]})
+        assert await run_to(client, runtime, one.json()["id"], chats) == 80
+        assert await run_to(client, runtime, album.json()["id"], chats[:5]) == 10
+    assert [telegram.media.uploads_of(data) for data in files] == [1, 1, 1]
+    photos = telegram.requests_for("sendPhoto")
+    assert len(photos) == 80 and sum(1 for r in photos if r.files) == 1
+    # Every later send named the largest size's file_id of the one upload.
+    [uploaded] = [r for r in photos if r.files]
+    largest = uploaded.answer["result"]["photo"][-1]["file_id"]
+    assert {r.params["photo"] for r in photos if not r.files} == {largest}
+
+
+async def test_a_file_id_telegram_no_longer_knows_is_uploaded_again(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    chart = png(300, 200, 9)
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        photo = await upload(client, "c.png", chart)
+        item = await client.post(GUIDES, json={"title": "T", "body": "B", "media": [photo]})
+        first = await posted(client, runtime, item.json()["id"])
+        telegram.media.files.clear()  # the bot's file_ids are gone (as after a token change)
+        schedule = first["schedule_id"]
+        ran = await client.post(f"{SCHEDULES}/{schedule}/run")
+        await runtime.worker(exclusive=False).drain()
+        again = (await client.get(f"{SCHEDULES}/{schedule}/runs/{ran.json()['id']}")).json()
+    assert again["details"][0]["status"] == "sent"
+    assert telegram.media.uploads_of(chart) == 2
+    stale, upload_again = telegram.requests_for("sendPhoto")[1:]
+    assert stale.answer["description"] == "Bad Request: wrong file identifier/HTTP URL specified"
+    assert upload_again.files and upload_again.status == 200

@@ -38,6 +38,7 @@ class TelegramReason(StrEnum):
     TOPIC_CLOSED = "topic_closed"  # a forum topic closed: the chat itself still takes posts
     TOPIC_NOT_FOUND = "topic_not_found"  # no such forum topic (message thread) in the chat
     TOO_LONG = "too_long"
+    WRONG_FILE = "wrong_file"  # a file_id the bot no longer has, or a URL Telegram can't get
     BAD_REQUEST = "bad_request"
     BAD_PAYLOAD = "bad_payload"  # refused before sending: the payload is not one we can send
     INVALID_TOKEN = "invalid_token"
@@ -78,6 +79,7 @@ _BAD_REQUEST_REASONS = (
     ("can't parse entities", TelegramReason.BAD_MARKUP),
     ("message is too long", TelegramReason.TOO_LONG),
     ("message caption is too long", TelegramReason.TOO_LONG),
+    ("wrong file identifier", TelegramReason.WRONG_FILE),
 )
 # The shape of any bot token (digits, colon, 35 url-safe characters), scrubbed even when
 # it is not ours: an error text may quote a URL with a token we were never told about.

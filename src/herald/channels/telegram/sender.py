@@ -8,6 +8,7 @@ loop would spend its rate limit proving the token it is about to use anyway.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -33,6 +34,7 @@ from herald.channels.telegram.media_post import (
     media_ids,
 )
 from herald.media import MediaLibrary
+from herald.media.file_ids import FileIds
 from herald.queue import Delivery, Outcome, Permanent, Sent
 
 DEFAULT_PARSE_MODE = "MarkdownV2"
@@ -201,6 +203,7 @@ class TelegramSender:
         http: BotHttp | None = None,
         paid_broadcast: bool = False,
         media: MediaLibrary | None = None,
+        file_ids: FileIds | None = None,
     ) -> None:
         # A pool above the worker's default concurrency (32): a send waits for a
         # connection only when the worker was configured to run more at once.
@@ -209,14 +212,16 @@ class TelegramSender:
         )
         self._owns_http = http is None
         self._paid = paid_broadcast
-        self._library = media
-        self._media = MediaPoster(self._http, media) if media is not None else None
+        self._library, self._file_ids = media, file_ids
+        bot = hashlib.sha256(token.encode()).hexdigest()[:16]
+        self._media = MediaPoster(self._http, media, file_ids, bot) if media is not None else None
 
     def paid(self) -> TelegramSender:
         """This sender on the same connections, sending with ``allow_paid_broadcast``."""
         return TelegramSender(
-            self._http.token, http=self._http, paid_broadcast=True, media=self._library
-        )
+            self._http.token, http=self._http, paid_broadcast=True, media=self._library,
+            file_ids=self._file_ids,
+        )  # fmt: skip
 
     async def send(self, delivery: Delivery) -> Outcome:
         """A message sent, or (a payload with ``action``) one pinned, unpinned or deleted."""
