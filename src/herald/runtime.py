@@ -21,6 +21,7 @@ from herald.bot.callbacks import Callbacks, SandboxBot
 from herald.bot.commands import Commands
 from herald.bot.membership import Membership
 from herald.bot.offers import Offers
+from herald.bot.opt_out import TelegramOptOut
 from herald.bot.polling import Poller, PollLease
 from herald.bot.replies import Replies
 from herald.bot.updates import UpdateHandler
@@ -280,6 +281,9 @@ class Runtime:
                     runtime.bot,
                     Offers(signer, targets, settings.public_url),
                     admin_ids=settings.telegram_admin_ids,
+                    opt_out=TelegramOptOut(
+                        recipients, categories, runtime.opt_outs, recipient_links
+                    ),
                 ),
                 Callbacks(signer, targets, clicks, runtime.bot, runtime.bot, metrics, clock),
                 runtime.bot,

@@ -1,4 +1,5 @@
-"""Bot commands in groups and channels: subscribe a chat to guides or promos, or ask.
+"""Bot commands in groups and channels: subscribe a chat to guides or promos, or ask;
+and in a private chat ``/stop``, ``/start`` and ``/settings`` (bot/opt_out.py).
 
 ``/start_marketing`` ``/stop_marketing`` ``/start_guides`` ``/stop_guides`` change the
 two default schedules; ``/status`` says what the chat receives and when next. Only a
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 import structlog
 
 from herald.bot.offers import Offers
+from herald.bot.opt_out import TelegramOptOut
 from herald.bot.replies import Replies
 from herald.channels.telegram.errors import TelegramCallError
 from herald.scheduling.defaults import GUIDES_SCHEDULE, PROMOS_SCHEDULE
@@ -91,7 +93,11 @@ class Commands:
         admins: AdminCheck,
         offers: Offers,
         admin_ids: Collection[int] = (),
+        opt_out: TelegramOptOut | None = None,
     ) -> None:
+        """``opt_out``: the private chat's /stop, /start and /settings (None: not
+        answered, /start only offers)."""
+        self._opt_out = opt_out
         self._schedules = schedules
         self._offers = offers
         self._replies = replies
@@ -106,13 +112,31 @@ class Commands:
         elif command.name == "status":
             reply = await self._status(command)
         elif command.name == "start" and command.chat_type == "private":
-            reply = await self._offers.reply(command.args, command.user_id)
+            reply = await self._start(command)
+        elif command.name in ("stop", "settings") and command.chat_type == "private":
+            if self._opt_out is None:
+                return None
+            if command.name == "stop":
+                reply = await self._opt_out.stop(command.chat_id, command.args)
+            else:
+                reply = await self._opt_out.settings(command.chat_id)
         else:
             return None
         await self._replies.send(
             command.chat_id, reply, key=f"reply:{command.chat_id}:{command.message_id}"
         )
         return reply
+
+    async def _start(self, command: Command) -> str | dict[str, Any]:
+        """``/start`` or ``/start <category>`` opts back in (bot/opt_out.py); any other
+        payload is a deep link's offer, and a chat with nothing to take back is welcomed."""
+        key = command.args.lower()
+        if self._opt_out is not None and (not key or await self._opt_out.is_category(key)):
+            started = await self._opt_out.start(command.chat_id, key or None)
+            if started is not None:
+                return started
+            return await self._offers.reply("", command.user_id)
+        return await self._offers.reply(command.args, command.user_id)
 
     async def _may_change(self, command: Command) -> bool:
         if command.user_id is None:

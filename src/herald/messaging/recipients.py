@@ -121,6 +121,17 @@ class Recipients:
             )
             return await _load(conn, external_id) if external_id is not None else None
 
+    async def ids_by_telegram_chat(self, chat_id: str) -> list[int]:
+        """The recipients reached at this Telegram chat (a private chat: its user), for
+        the bot's /stop and /start. No index: commands are rare beside sends."""
+        async with self._db.read() as conn:
+            found = await conn.scalars(
+                select(recipients.c.id)
+                .where(recipients.c.telegram_chat_id == chat_id)
+                .order_by(recipients.c.id)
+            )
+            return list(found.all())
+
     async def page(
         self, after_id: int = 0, limit: int = 500, external_ids: Sequence[str] | None = None
     ) -> list[Recipient]:

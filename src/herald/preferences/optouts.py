@@ -46,11 +46,19 @@ class OptOuts:
         return after
 
     async def resubscribe(
-        self, recipient_id: int, *, category: str | None, source: Source
-    ) -> Preferences:
-        return await self._store.resubscribe(
-            recipient_id, category=category, channel=None, source=source
+        self,
+        recipient_id: int,
+        *,
+        category: str | None,
+        channel: Channel | None,
+        source: Source,
+    ) -> bool:
+        """Accepts the scope again; whether anything had been refused in it."""
+        before = await self._store.get(recipient_id)
+        after = await self._store.resubscribe(
+            recipient_id, category=category, channel=channel, source=source
         )
+        return after != before
 
     async def put(self, recipient_id: int, prefs: Preferences, *, source: Source) -> Preferences:
         before = await self._store.get(recipient_id)
