@@ -9,9 +9,16 @@ compares equal to what the database stores).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 
 class Channel(StrEnum):
     TELEGRAM = "telegram"
     EMAIL = "email"
     PUSH = "push"
+
+
+# The queue channel of webhook deliveries (events to the platform's endpoints). Not a
+# Channel: it reaches no person, so no notification, campaign, template or recipient
+# preference may name it; only the queue, the worker and the webhooks know it.
+WEBHOOK_CHANNEL: Final = "webhook"

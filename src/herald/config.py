@@ -199,13 +199,31 @@ class PushChannel(ChannelSettings):
 
 
 class WebhookSettings(BaseModel):
-    """The webhook endpoints' rules (docs/webhooks.md)."""
+    """The webhook endpoints' rules and the ``webhook`` channel's pace (docs/webhooks.md).
+    Retries follow the Standard Webhooks schedule, fixed: at once, 5 s, 5 min, 30 min,
+    2 h, 5 h, 10 h, 10 h, then a dead letter."""
 
     allow_private_networks: bool = Field(
         False,
         description="Let endpoints resolve to loopback, private, link-local or metadata "
         "addresses, and use http:// (tests, private deployments); off, such URLs are "
-        "refused when registered.",
+        "refused when registered and again at every send.",
+    )
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = Field(
+        10.0, description="How long one request to an endpoint may take, answer included."
+    )
+    rate_per_second: Annotated[float, Field(gt=0)] = Field(
+        200.0, description="Webhook requests per second, all endpoints together (a bucket)."
+    )
+    burst: Annotated[int, Field(ge=1)] = Field(200, description="Token bucket size.")
+    concurrency: Annotated[int, Field(ge=1)] = Field(
+        64, description="Webhook requests in flight at once per worker."
+    )
+    connections: Annotated[int, Field(ge=1, le=10000)] = Field(
+        100, description="HTTP connections to endpoints, shared by all sends, kept alive."
+    )
+    fanout_interval_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        0.5, description="How often the outbox is read for events to queue to endpoints."
     )
 
 

@@ -25,12 +25,13 @@ from herald.bot.opt_out import TelegramOptOut
 from herald.bot.polling import Poller, PollLease
 from herald.bot.replies import Replies
 from herald.bot.updates import UpdateHandler
-from herald.channel import Channel
+from herald.channel import WEBHOOK_CHANNEL, Channel
 from herald.channels import SandboxSender, Sender
 from herald.channels.email import EmailSender
 from herald.channels.push import PushSender
 from herald.channels.telegram import TelegramSender
 from herald.channels.telegram.client import BotApi
+from herald.channels.webhook import WebhookSender
 from herald.clock import Clock, SystemClock
 from herald.config import ConfigError, Settings
 from herald.db import Database
@@ -61,11 +62,14 @@ from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 from herald.tracking.variants import VariantAnalytics
 from herald.webhooks import EndpointStore
+from herald.webhooks.fanout import RETRY_POLICY as WEBHOOK_RETRY_POLICY
+from herald.webhooks.fanout import Fanout
 from herald.worker import Worker
 from herald.worker.delivery_events import DeliveryEvents
 from herald.worker.observer import Observers
 from herald.worker.options import WorkerOptions
 from herald.worker.plan import ChannelPlan
+from herald.worker.ratelimit import RateLimit
 from herald.worker.telegram import telegram_concurrency, telegram_plan
 
 CHANNELS = tuple(Channel)
@@ -82,7 +86,7 @@ def retry_policies(settings: Settings) -> dict[str, RetryPolicy]:
         )
         for name in CHANNELS
         for c in [settings.channel(name)]
-    }
+    } | {WEBHOOK_CHANNEL: WEBHOOK_RETRY_POLICY}
 
 
 def build_senders(settings: Settings, db: Database, clock: Clock) -> dict[str, Sender]:
@@ -166,6 +170,7 @@ class Runtime:
     media: MediaLibrary
     webhooks: EndpointStore
     variant_analytics: VariantAnalytics
+    fanout: Fanout
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -191,6 +196,18 @@ class Runtime:
             on_outcomes=DeliveryEvents(),
         )
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
+        hooks = settings.webhooks
+        webhooks = EndpointStore(db, clock, allow_private=hooks.allow_private_networks)
+        chosen.setdefault(
+            WEBHOOK_CHANNEL,
+            WebhookSender(
+                webhooks,
+                clock,
+                allow_private=hooks.allow_private_networks,
+                timeout_seconds=hooks.timeout_seconds,
+                max_connections=hooks.connections,
+            ),
+        )
         with _blame("HERALD_TEMPLATES_DIR"):
             templates = TemplateRegistry(
                 settings.templates_dir, default_locale=settings.default_locale
@@ -259,8 +276,14 @@ class Runtime:
             targets=targets,
             analytics=Analytics(db),
             media=MediaLibrary(db, clock),
-            webhooks=EndpointStore(
-                db, clock, allow_private=settings.webhooks.allow_private_networks
+            webhooks=webhooks,
+            fanout=Fanout(
+                db,
+                clock,
+                queue,
+                webhooks,
+                interval=settings.webhooks.fanout_interval_seconds,
+                retention=timedelta(days=settings.retention_days),
             ),
             variant_analytics=VariantAnalytics(db),
             senders=chosen,
@@ -322,7 +345,15 @@ class Runtime:
         plans = {
             name: ChannelPlan.from_settings(s.channel(Channel(name)), sender)
             for name, sender in self.senders.items()
+            if name != WEBHOOK_CHANNEL
         }
+        if (webhook := self.senders.get(WEBHOOK_CHANNEL)) is not None:
+            hooks = s.webhooks
+            plans[WEBHOOK_CHANNEL] = ChannelPlan(
+                webhook,
+                rate=RateLimit(hooks.rate_per_second, hooks.burst),
+                concurrency=hooks.concurrency,
+            )
         if (telegram := self.senders.get(Channel.TELEGRAM)) is not None:
             plans[Channel.TELEGRAM] = telegram_plan(s.telegram, telegram, self.bot_key)
         if not exclusive:

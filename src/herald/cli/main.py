@@ -76,7 +76,7 @@ def worker_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.worker().run(stop)
+        await asyncio.gather(runtime.worker().run(stop), runtime.fanout.run(stop))
 
     run_with_runtime(action)
 

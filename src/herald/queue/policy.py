@@ -19,9 +19,19 @@ class RetryPolicy:
     base_seconds: float = 1.0
     max_seconds: float = 300.0
     jitter: float = 0.1  # +/- this fraction of the delay
+    # A fixed schedule instead (the webhooks' 5 s, 5 min, 30 min...): the delay after
+    # failed attempt n is schedule[n - 1] exactly, its last entry repeated if need be.
+    schedule: tuple[float, ...] = ()
+
+    @classmethod
+    def fixed(cls, *delays: float) -> RetryPolicy:
+        """A try at once, then one retry after each of ``delays``, then a dead letter."""
+        return cls(max_attempts=len(delays) + 1, schedule=tuple(delays))
 
     def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Delay after failed attempt number ``attempt`` (1-based): 1 s, 2 s, 4 s, 8 s..."""
+        if self.schedule:
+            return self.schedule[min(max(attempt, 1), len(self.schedule)) - 1]
         # Cap the exponent too: 2.0 ** 1024 overflows before min() could cap it.
         delay = min(self.base_seconds * 2.0 ** min(max(attempt - 1, 0), 64), self.max_seconds)
         return delay * (1 + self.jitter * (2 * rand() - 1))

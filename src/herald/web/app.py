@@ -53,6 +53,7 @@ def create_app(
         tasks = []
         if run_worker:
             tasks.append(asyncio.create_task(rt.worker().run(stop)))
+            tasks.append(asyncio.create_task(rt.fanout.run(stop)))
         if poll_updates and (poller := rt.poller()) is not None:
             tasks.append(asyncio.create_task(poller.run(stop)))
         if run_scheduler:

@@ -119,6 +119,17 @@ async def rotate_secret(
     return _with_secret(endpoint, secret)
 
 
+class TestSent(BaseModel):
+    event_id: str = Field(description="the webhook-id header of the test request")
+
+
+@router.post("/{endpoint_id}/test", status_code=status.HTTP_202_ACCEPTED)
+async def test_webhook(endpoint_id: EndpointId, runtime: RuntimeDep, _: Admin) -> TestSent:
+    """Queue a webhook.test event to this endpoint alone (sent even if it does not
+    subscribe to webhook.test; not if it is disabled)."""
+    return TestSent(event_id=await runtime.fanout.test(endpoint_id))
+
+
 @router.get("/{endpoint_id}/attempts")
 async def list_attempts(
     endpoint_id: EndpointId,

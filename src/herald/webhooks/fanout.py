@@ -1,0 +1,162 @@
+"""The outbox fanned out: one delivery per event and subscribed endpoint.
+
+One transaction takes the oldest events not yet fanned out, queues a ``webhook``
+delivery for each enabled endpoint whose patterns match, and marks the events
+``fanned_out_at``: an event is queued to its endpoints exactly once, or not yet. Any
+number of processes may run it: on PostgreSQL a transaction-scoped advisory lock lets
+one fan out at a time (so events keep the order they were recorded in), on SQLite the
+write lock does the same.
+
+A delivery's ordering key is ``webhook:<endpoint>:<subject>``, so one subject's events
+reach an endpoint one at a time, in order, while other subjects go in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, text, update
+
+from herald.channel import WEBHOOK_CHANNEL
+from herald.clock import Clock
+from herald.db import Database
+from herald.db.tables import events as E
+from herald.events import Event, EventType
+from herald.events.schemas import WebhookTest
+from herald.queue import DeliveryQueue, NewDelivery
+from herald.queue.policy import RetryPolicy
+from herald.webhooks.store import Endpoint, EndpointStore
+from herald.webhooks.subscriptions import matches
+
+log = structlog.get_logger("herald.webhooks")
+
+# The Standard Webhooks (Svix) schedule: at once, then after 5 s, 5 min, 30 min, 2 h,
+# 5 h, 10 h and 10 h; the eighth failure is a dead letter (replayable like any other).
+RETRY_POLICY = RetryPolicy.fixed(5, 300, 1800, 7200, 18000, 36000, 36000)
+BATCH = 500
+PRUNE_EVERY = timedelta(minutes=10)
+_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('herald.webhooks.fanout'))")
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def delivery_for(endpoint: Endpoint, event: Event) -> NewDelivery:
+    """The delivery of ``event`` to ``endpoint``; its payload is what the sender signs."""
+    payload: dict[str, Any] = {
+        "endpoint_id": endpoint.id,
+        "event_id": event.id,
+        "type": str(event.type),
+        "timestamp": iso(event.occurred_at),
+        "data": dict(event.data),
+    }
+    return NewDelivery(
+        channel=WEBHOOK_CHANNEL,
+        recipient=str(endpoint.id),
+        payload=payload,
+        ordering_key=f"webhook:{endpoint.id}:{event.subject}",
+        idempotency_key=f"webhook:{endpoint.id}:{event.id}",
+    )
+
+
+def deliveries_for(endpoints: Sequence[Endpoint], events: Sequence[Event]) -> list[NewDelivery]:
+    return [
+        delivery_for(endpoint, event)
+        for event in events
+        for endpoint in endpoints
+        if matches(endpoint.events, event.type)
+    ]
+
+
+class Fanout:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        queue: DeliveryQueue,
+        store: EndpointStore,
+        *,
+        interval: float = 0.5,
+        retention: timedelta | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.queue = queue
+        self.store = store
+        self.interval = interval
+        self.retention = retention
+        self.batch = batch
+        self._pruned_at: datetime | None = None
+
+    async def once(self) -> int:
+        """Fan out up to one batch of events; returns how many events were taken."""
+        async with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                await conn.execute(_LOCK_SQL)
+            rows = (
+                await conn.execute(
+                    select(E).where(E.c.fanned_out_at.is_(None)).order_by(E.c.id).limit(self.batch)
+                )
+            ).all()
+            if not rows:
+                return 0
+            events = [
+                Event(EventType(r.type), r.subject, r.data, r.occurred_at, id=r.event_id)
+                for r in rows
+            ]
+            items = deliveries_for(await self.store.subscribed(conn), events)
+            await self.queue.enqueue_in(conn, items)
+            await conn.execute(
+                update(E)
+                .where(E.c.id.in_([r.id for r in rows]))
+                .values(fanned_out_at=self.clock.now())
+            )
+        if items:
+            self.queue.wakeup.work_arrived([WEBHOOK_CHANNEL])
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Fan out everything recorded so far (tests, and each tick of ``run``)."""
+        total = 0
+        while (taken := await self.once()) > 0:
+            total += taken
+            if taken < self.batch:
+                break
+        return total
+
+    async def test(self, endpoint_id: int) -> str:
+        """Queue a ``webhook.test`` event to this endpoint alone (not through the outbox:
+        no other endpoint hears it); returns its event id."""
+        endpoint = await self.store.get(endpoint_id)
+        now = self.clock.now()
+        event = WebhookTest(endpoint_id=endpoint.id, sent_at=now).event(now)
+        async with self.db.write() as conn:
+            await self.queue.enqueue_in(conn, [delivery_for(endpoint, event)])
+        self.queue.wakeup.work_arrived([WEBHOOK_CHANNEL])
+        return event.id
+
+    async def _prune(self) -> None:
+        now = self.clock.now()
+        if self.retention is None or (self._pruned_at and now - self._pruned_at < PRUNE_EVERY):
+            return
+        self._pruned_at = now
+        await self.store.prune_attempts(self.retention)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fan out every ``interval`` until ``stop``; a failure (the database away) is a
+        log line and the next tick tries again."""
+        while not stop.is_set():
+            try:
+                await self.drain()
+                await self._prune()
+            except Exception as exc:
+                log.warning("webhook_fanout_failed", error=str(exc).splitlines()[0][:200])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)

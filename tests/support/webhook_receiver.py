@@ -1,0 +1,103 @@
+"""A real webhook receiver over loopback (aiohttp) that verifies every request with the
+``standardwebhooks`` package from PyPI: an implementation that is not herald's.
+
+Each request takes the next scripted answer (a status, or ``TIMEOUT``: answer only
+after the sender's timeout), then 200. The receiver's clock is the test's clock: the
+library checks ``webhook-timestamp`` against its own ``now`` within five minutes, and a
+test that moves a FakeClock hours ahead moves the receiver's ``now`` with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from herald.clock import Clock
+
+TIMEOUT = "timeout"
+TOLERANCE = timedelta(minutes=5)
+
+
+class ClockedWebhook(Webhook):
+    """The library's verification, its timestamp window read from the test's clock."""
+
+    def __init__(self, secret: str, clock: Clock) -> None:
+        super().__init__(secret)
+        self._clock = clock
+
+    def _Webhook__verify_timestamp(self, timestamp_header: str) -> datetime:
+        timestamp = datetime.fromtimestamp(float(timestamp_header), tz=self._clock.now().tzinfo)
+        now = self._clock.now()
+        if not now - TOLERANCE <= timestamp <= now + TOLERANCE:
+            raise WebhookVerificationError("Message timestamp outside the tolerance")
+        return timestamp
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    verified_by: list[str]  # the secrets (of ``Receiver.secrets``) whose check passed
+    answered: int | str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    clock: Clock
+    secrets: list[str] = field(default_factory=list)
+    script: list[int | str] = field(default_factory=list)
+    otherwise: int = 200  # the answer once the script is spent
+    hang_seconds: float = 2.0
+    requests: list[Received] = field(default_factory=list)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    def _verified_by(self, body: bytes, headers: dict[str, str]) -> list[str]:
+        passed = []
+        for secret in self.secrets:
+            try:
+                ClockedWebhook(secret, self.clock).verify(body, headers)
+            except WebhookVerificationError:
+                continue
+            passed.append(secret)
+        return passed
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = dict(request.headers)
+        answer: int | str = self.script.pop(0) if self.script else self.otherwise
+        self.requests.append(Received(headers, body, self._verified_by(body, headers), answer))
+        if answer == TIMEOUT:
+            await asyncio.sleep(self.hang_seconds)
+            return web.Response(status=200)
+        return web.Response(status=int(answer), text=f"answered {answer}")
+
+    def events(self) -> list[dict[str, Any]]:
+        """The bodies of the requests answered 2xx, in the order they came."""
+        return [r.json for r in self.requests if r.answered in range(200, 300)]
+
+    async def __aenter__(self) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
