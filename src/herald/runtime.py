@@ -364,7 +364,9 @@ class Runtime:
             options=replace(WorkerOptions.from_settings(s), **tuning),
             metrics=self.metrics,
             observer=Observers(
-                MessagingEffects(self.notifier, self.recipients, self.metrics),
+                MessagingEffects(
+                    self.notifier, self.recipients, self.metrics, self.campaigns.finishing
+                ),
                 PostingEffects(
                     self.db,
                     self.clock,

@@ -208,6 +208,8 @@ campaigns = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("cancelled_at", UTCDateTime),
     Column("category", String(64)),  # herald.preferences: what recipients opt out of
+    Column("all_queued_at", UTCDateTime),  # the last page queued; null: still queuing
+    Column("finished_at", UTCDateTime),  # every delivery ended (campaign.finished)
 )
 
 # Scheduled posting. Guides and promos are one table: the same title, body and buttons,

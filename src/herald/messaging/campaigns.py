@@ -24,6 +24,7 @@ from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import campaigns, deliveries
+from herald.messaging.campaign_finish import CampaignFinish
 from herald.messaging.notifications import Renderer, channel_payload, marked
 from herald.messaging.recipients import Recipient, Recipients
 from herald.messaging.unsubscribe import add_unsubscribe
@@ -86,6 +87,7 @@ class Campaigns:
         self._renderer = renderer
         self._metrics = metrics
         self._categories = categories
+        self.finishing = CampaignFinish(db, clock)  # campaign.finished, when it is over
 
     def check(self, request: CampaignRequest) -> None:
         """Render once with the default locale so template errors surface before anything
@@ -119,8 +121,9 @@ class Campaigns:
             await conn.execute(
                 update(campaigns)
                 .where(campaigns.c.id == campaign_id)
-                .values(queued=queued, skipped=skipped)
+                .values(queued=queued, skipped=skipped, all_queued_at=self._clock.now())
             )
+        await self.finishing.finish([int(campaign_id)])  # nothing to send, or all sent
         return int(campaign_id)
 
     async def _fan_out(self, campaign_id: int, request: CampaignRequest) -> tuple[int, int]:
@@ -284,6 +287,7 @@ class Campaigns:
                 )
                 .values(state=State.CANCELLED, finished_at=now)
             )
+        await self.finishing.finish([campaign_id])  # over now, unless a send is in flight
         return int(withdrawn.rowcount)
 
     async def list(self, limit: int = 50) -> list[CampaignStatus]:

@@ -15,6 +15,7 @@ import structlog
 from herald.channel import Channel
 from herald.channels.push import PushReason
 from herald.channels.telegram import MIGRATED_TO_CHAT_ID, TelegramReason
+from herald.messaging.campaign_finish import CampaignFinish
 from herald.messaging.notifications import Notifier
 from herald.messaging.recipients import Recipients
 from herald.metrics import Metrics
@@ -29,14 +30,22 @@ log = structlog.get_logger("herald.messaging")
 
 
 class MessagingEffects:
-    def __init__(self, notifier: Notifier, recipients: Recipients, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        notifier: Notifier,
+        recipients: Recipients,
+        metrics: Metrics,
+        campaigns: CampaignFinish | None = None,
+    ) -> None:
         self._notifier = notifier
         self._recipients = recipients
         self._metrics = metrics
+        self._campaigns = campaigns  # None: campaigns are not finished from here
 
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
         sent: list[tuple[int, int]] = []
         dead: list[int] = []
+        ended: set[int] = set()  # campaigns with a delivery that ended
         for result, decision in outcomes:
             await self._apply(result)
             nid = result.delivery.notification_id
@@ -44,12 +53,19 @@ class MessagingEffects:
                 sent.append((nid, result.delivery.id))
             elif nid is not None and decision.state is State.DEAD:
                 dead.append(nid)
+            tag = result.delivery.campaign or ""
+            if decision.finished and tag.isdigit():  # a campaign's, not a scheduled post's
+                ended.add(int(tag))
         await self._notifier.delivered(sent)
         if dead:
             await self._notifier.advance(dead)
+        if ended and self._campaigns is not None:
+            await self._campaigns.soon(ended)
 
     async def maintain(self) -> None:
         await self._notifier.advance()
+        if self._campaigns is not None:
+            await self._campaigns.finish()
 
     async def _apply(self, result: Result) -> None:
         delivery, outcome = result.delivery, result.outcome
