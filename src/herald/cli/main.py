@@ -22,6 +22,7 @@ from herald.cli import schedules as schedules_cli
 from herald.cli import serve as serve_cli
 from herald.cli import telegram as telegram_cli
 from herald.cli import vapid as vapid_cli
+from herald.cli import webhooks as webhooks_cli
 from herald.cli.common import err_console, out_console, run_with_runtime
 from herald.db import migrate as db_migrate
 from herald.runtime import Runtime
@@ -43,6 +44,7 @@ app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(telegram_cli.telegram_app, name="telegram")
 app.add_typer(config_cli.config_app, name="config")
 app.add_typer(events_cli.events_app, name="events")
+app.add_typer(webhooks_cli.webhooks_app, name="webhooks")
 app.command("serve")(serve_cli.serve)
 app.command("doctor")(doctor_cli.doctor)
 
