@@ -159,6 +159,18 @@ class Metrics:
         self.queue_depth = Gauge(
             "herald_queue_depth", "Deliveries by lane and state.", ("lane", "state"), registry=r
         )
+        self.deferred = Counter(
+            "herald_deliveries_deferred",
+            "Deliveries the dispatch gate moved later, by reason (quiet_hours, daily_cap).",
+            ("channel", "reason"),
+            registry=r,
+        )
+        self.skipped = Counter(
+            "herald_deliveries_skipped",
+            "Deliveries the dispatch gate ended unsent, by reason (opted_out, daily_cap).",
+            ("channel", "reason"),
+            registry=r,
+        )
         self.oldest_waiting = Gauge(
             "herald_queue_oldest_waiting_seconds",
             "Age of the oldest delivery that is due but not yet claimed.",

@@ -45,6 +45,7 @@ from herald.messaging.recipients import Recipients
 from herald.messaging.templates import TemplateError, TemplateRegistry
 from herald.metrics import Metrics
 from herald.preferences import CategoryStore, PreferenceStore
+from herald.preferences.gate import PreferenceGate
 from herald.preferences.optouts import OptOuts
 from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
@@ -377,6 +378,7 @@ class Runtime:
                 ),
             ),
             leases=Leases(self.db, self.clock),
+            gate=PreferenceGate(self.preferences, self.categories, s.audience, self.clock),
         )
 
     def log_channels(self) -> None:

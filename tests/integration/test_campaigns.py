@@ -62,7 +62,14 @@ async def test_a_campaign_reaches_everyone_with_an_address_once(
     await runtime.worker().drain()
 
     shown = (await client.get(f"/api/v1/campaigns/{body['id']}")).json()
-    assert shown["counts"] == {"queued": 0, "failed": 0, "sent": 6, "dead": 0, "cancelled": 0}
+    assert shown["counts"] == {
+        "queued": 0,
+        "failed": 0,
+        "sent": 6,
+        "dead": 0,
+        "cancelled": 0,
+        "skipped": 0,
+    }
     chats = sorted(m["chat"]["id"] for m in peers.telegram.messages)
     assert chats == [1000 + i for i in range(6)]
     deliveries = (await client.get("/api/v1/deliveries", params={"campaign": body["id"]})).json()

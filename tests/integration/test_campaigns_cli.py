@@ -119,7 +119,14 @@ def test_start_cancel_list(site: Site) -> None:
     [data] = [c for c in json.loads(listed.stdout) if c["id"] == campaign_id]
     assert (data["name"], data["template"], data["channel"]) == ("two", TEMPLATE, "telegram")
     assert (data["status"], data["queued"], data["skipped"]) == ("cancelled", 2, 0)
-    assert data["counts"] == {"queued": 0, "failed": 0, "sent": 0, "dead": 0, "cancelled": 2}
+    assert data["counts"] == {
+        "queued": 0,
+        "failed": 0,
+        "sent": 0,
+        "dead": 0,
+        "cancelled": 2,
+        "skipped": 0,
+    }
     assert data["cancelled_at"] is not None
 
 

@@ -111,7 +111,8 @@ def _total(shown: CampaignStatus) -> int:
 
 
 def _finished(shown: CampaignStatus) -> bool:
-    """Nothing waiting, sending or retrying: every delivery sent, dead or cancelled."""
+    """Nothing waiting, sending or retrying: every delivery sent, dead, cancelled or
+    skipped."""
     return not (shown.counts["queued"] or shown.counts["failed"])
 
 
@@ -133,7 +134,7 @@ async def _follow(
                     task,
                     description=_describe(shown),
                     total=_total(shown),
-                    completed=c["sent"] + c["dead"] + c["cancelled"],
+                    completed=c["sent"] + c["dead"] + c["cancelled"] + c["skipped"],
                 )
                 if _finished(shown):
                     return shown

@@ -505,3 +505,17 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_endpoint_id_id", "endpoint_id", "id"),
     Index("ix_webhook_attempts_attempted_at", "attempted_at"),
 )
+
+# Campaign messages the dispatch gate let through, per recipient, channel, the
+# recipient's local day ("2026-12-07") and cap bucket ("" all, or a category with a
+# cap of its own): what the daily caps are judged by.
+audience_counts = Table(
+    "audience_counts",
+    metadata,
+    Column("recipient_id", BigId, primary_key=True, autoincrement=False),
+    Column("channel", String(32), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("bucket", String(64), primary_key=True),
+    Column("sent", Integer, nullable=False),
+    Index("ix_audience_counts_day", "day"),
+)

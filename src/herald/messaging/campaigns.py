@@ -240,7 +240,14 @@ class Campaigns:
         # The platform's names: queued (waiting or sending), failed (failed at least once
         # and waiting to retry), sent, dead; plus cancelled.
         counts = {
-            str(row.id): {"queued": 0, "failed": 0, "sent": 0, "dead": 0, "cancelled": 0}
+            str(row.id): {
+                "queued": 0,
+                "failed": 0,
+                "sent": 0,
+                "dead": 0,
+                "cancelled": 0,
+                "skipped": 0,
+            }
             for row in found
         }
         for tag, state, is_retrying, n in rows:

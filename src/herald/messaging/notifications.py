@@ -208,7 +208,12 @@ class Notifier:
         stmt = (
             select(n, d.c.state.label("delivery_state"), d.c.last_error.label("delivery_error"))
             .join(d, d.c.id == n.c.delivery_id)
-            .where(n.c.status == "pending", d.c.state.in_([State.SENT, State.DEAD]))
+            .where(
+                n.c.status == "pending",
+                # A skipped delivery (a checked template the recipient opted out of on
+                # that channel) moves on to the next channel like a dead one.
+                d.c.state.in_([State.SENT, State.DEAD, State.SKIPPED]),
+            )
         )
         if notification_ids is not None:
             ids = list(set(notification_ids))

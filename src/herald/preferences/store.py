@@ -3,18 +3,41 @@ API, the pages) or for a whole claimed batch in one statement (the dispatch gate
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, null, or_, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.channel import Channel
 from herald.clock import Clock
 from herald.db import Database
-from herald.db.tables import categories, recipient_opt_outs, recipient_preferences
+from herald.db.tables import (
+    audience_counts,
+    categories,
+    recipient_opt_outs,
+    recipient_preferences,
+)
 from herald.preferences import choices
 from herald.preferences.model import PreferenceRuleError, Preferences, QuietHours
+
+# (recipient id, channel, local day "YYYY-MM-DD", cap bucket): a daily count's key
+CountKey = tuple[int, str, str, str]
 
 
 class PreferenceStore:
@@ -28,32 +51,74 @@ class PreferenceStore:
 
     async def get_many(self, recipient_ids: Collection[int]) -> dict[int, Preferences]:
         """Every one of ``recipient_ids``'s preferences, with one statement."""
+        return (await self.batch(recipient_ids))[0]
+
+    async def batch(
+        self, recipient_ids: Collection[int], days: Collection[str] = ()
+    ) -> tuple[dict[int, Preferences], dict[CountKey, int]]:
+        """The recipients' preferences and, for ``days``, their daily counts (the
+        dispatch gate's read of a claimed batch): one statement."""
         ids = list(dict.fromkeys(recipient_ids))
         if not ids:
-            return {}
-        p, o = recipient_preferences.c, recipient_opt_outs.c
-        stmt = union_all(
-            select(p.recipient_id, p.timezone, p.quiet_start, p.quiet_end, null(), null()).where(
-                p.recipient_id.in_(ids)
-            ),
-            select(o.recipient_id, null(), null(), null(), o.category, o.channel).where(
+            return {}, {}
+        p, o, c = recipient_preferences.c, recipient_opt_outs.c, audience_counts.c
+        text, number = cast(null(), String), cast(null(), Integer)
+        parts = [
+            select(
+                literal("z"), p.recipient_id, p.timezone, p.quiet_start, p.quiet_end, number
+            ).where(p.recipient_id.in_(ids)),
+            select(literal("o"), o.recipient_id, o.category, o.channel, text, number).where(
                 o.recipient_id.in_(ids)
             ),
-        )
+        ]
+        if days:
+            parts.append(
+                select(literal("c"), c.recipient_id, c.channel, c.day, c.bucket, c.sent).where(
+                    c.recipient_id.in_(ids), c.day.in_(list(days))
+                )
+            )
         async with self._db.read() as conn:
-            found = (await conn.execute(stmt)).all()
+            found = (await conn.execute(union_all(*parts))).all()
         zones: dict[int, Preferences] = {}
         refused: dict[int, list[choices.Row]] = {}
-        for rid, tz, start, end, category, channel in found:
-            if category is None:
-                quiet = QuietHours.parse(start, end) if start and end else None
-                zones[rid] = Preferences(timezone=tz, quiet_hours=quiet)
+        counts: dict[CountKey, int] = {}
+        for kind, rid, a, b, c3, n in found:
+            if kind == "z":
+                zones[rid] = Preferences(timezone=a, quiet_hours=_quiet(b, c3))
+            elif kind == "o":
+                refused.setdefault(rid, []).append((a, b))
             else:
-                refused.setdefault(rid, []).append((category, channel))
-        return {
+                counts[rid, a, b, c3] = int(n)
+        prefs = {
             rid: choices.from_rows(zones.get(rid, Preferences()), refused.get(rid, ()))
             for rid in ids
         }
+        return prefs, counts
+
+    async def add_counts(self, added: Mapping[CountKey, int]) -> None:
+        """Add to the daily counts, in one statement (an upsert)."""
+        if not added:
+            return
+        rows = [
+            {"recipient_id": r, "channel": ch, "day": day, "bucket": b, "sent": n}
+            for (r, ch, day, b), n in added.items()
+        ]
+        make = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
+        stmt = make(audience_counts).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["recipient_id", "channel", "day", "bucket"],
+            set_={"sent": audience_counts.c.sent + stmt.excluded.sent},
+        )
+        async with self._db.write() as conn:
+            await conn.execute(stmt)
+
+    async def forget_counts(self, before_day: str) -> int:
+        """Drop the counts of days before ``before_day`` (no cap looks back)."""
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                delete(audience_counts).where(audience_counts.c.day < before_day)
+            )
+        return int(done.rowcount)
 
     async def put(self, recipient_id: int, prefs: Preferences, *, source: str = "api") -> None:
         """Replace the recipient's preferences; refusals kept keep their source and time.
@@ -103,9 +168,7 @@ class PreferenceStore:
         base = Preferences()
         if zone is not None:
             tz, start, end = zone
-            base = Preferences(
-                timezone=tz, quiet_hours=QuietHours.parse(start, end) if start and end else None
-            )
+            base = Preferences(timezone=tz, quiet_hours=_quiet(start, end))
         stored = (
             await conn.execute(select(o.category, o.channel).where(o.recipient_id == recipient_id))
         ).all()
@@ -162,6 +225,10 @@ class PreferenceStore:
                     for c, ch in sorted(new)
                 ],
             )
+
+
+def _quiet(start: str | None, end: str | None) -> QuietHours | None:
+    return QuietHours.parse(start, end) if start and end else None
 
 
 async def _known(conn: AsyncConnection, keys: Collection[str]) -> None:

@@ -121,7 +121,10 @@ async def prune_sent(queue: DeliveryQueue, retention: timedelta) -> int:
     while True:
         batch = (
             select(D.c.id)
-            .where(D.c.state.in_([State.SENT, State.CANCELLED]), D.c.finished_at < cutoff)
+            .where(
+                D.c.state.in_([State.SENT, State.CANCELLED, State.SKIPPED]),
+                D.c.finished_at < cutoff,
+            )
             .limit(PRUNE_BATCH)
         )
         async with queue.db.write() as conn:

@@ -34,6 +34,8 @@ class State(StrEnum):
     SENT = "sent"  # done; kept for the retention period as the delivery log
     DEAD = "dead"  # permanent failure or retries exhausted; replayable
     CANCELLED = "cancelled"  # withdrawn before it was sent (a cancelled campaign)
+    SKIPPED = "skipped"  # held back for good by the dispatch gate (an opt-out); the
+    # reason is in last_error; not a dead letter, never replayed
 
 
 @dataclass(frozen=True, slots=True)

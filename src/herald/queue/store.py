@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Integer,
@@ -273,6 +273,36 @@ class DeliveryQueue:
             )
             await self.announce(conn)
 
+    async def hold(
+        self,
+        worker: str,
+        *,
+        deferred: Mapping[int, datetime] | None = None,
+        skipped: Mapping[int, str] | None = None,
+    ) -> None:
+        """Claimed deliveries the dispatch gate held back, untried (the attempt is not
+        spent): ``deferred`` back to pending at their new run_at, ``skipped`` to the
+        terminal ``skipped`` state with the reason. One statement per distinct value."""
+        deferred, skipped = deferred or {}, skipped or {}
+        if not deferred and not skipped:
+            return
+        mine = (D.c.state == State.RUNNING, D.c.locked_by == worker)
+        untried = {"attempts": D.c.attempts - 1, "locked_until": None, "locked_by": None}
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            for run_at, ids in _grouped(deferred).items():
+                await conn.execute(
+                    update(D)
+                    .where(D.c.id.in_(ids), *mine)
+                    .values(state=State.PENDING, run_at=run_at, **untried)
+                )
+            for reason, ids in _grouped(skipped).items():
+                await conn.execute(
+                    update(D)
+                    .where(D.c.id.in_(ids), *mine)
+                    .values(state=State.SKIPPED, last_error=reason, finished_at=now, **untried)
+                )
+
     # -- outcomes --------------------------------------------------------------
 
     async def record(self, results: Sequence[Result], worker: str) -> list[Decision]:
@@ -392,3 +422,14 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
         )
         .returning(*D.c)
     )
+
+
+_V = TypeVar("_V", datetime, str)
+
+
+def _grouped(values: Mapping[int, _V]) -> dict[_V, list[int]]:
+    """Ids by their value, so each distinct value is one UPDATE."""
+    out: dict[_V, list[int]] = {}
+    for delivery_id, value in values.items():
+        out.setdefault(value, []).append(delivery_id)
+    return out

@@ -63,7 +63,7 @@ UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 # A JSON object whose every string (keys too) is storable text.
 StoredObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 LaneName = Literal["transactional", "campaign"]
-StateName = Literal["pending", "running", "sent", "dead", "cancelled"]
+StateName = Literal["pending", "running", "sent", "dead", "cancelled", "skipped"]
 
 
 class DeliveryIn(RequestModel):

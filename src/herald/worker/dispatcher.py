@@ -38,6 +38,7 @@ from herald.queue.wakeup import PostgresListener
 from herald.worker.background import attempt, every
 from herald.worker.channel import ALL, FREE, PAID, ChannelState, Generation
 from herald.worker.exclusive import ExclusiveChannels
+from herald.worker.gate import Defer, DispatchGate, Skip
 from herald.worker.maintenance import Maintenance
 from herald.worker.observer import WorkerObserver
 from herald.worker.options import WorkerOptions
@@ -74,15 +75,18 @@ class Worker:
         observer: WorkerObserver | None = None,
         leases: Leases | None = None,
         worker_id: str | None = None,
+        gate: DispatchGate | None = None,
     ) -> None:
         """``channels``: each channel's plan (sender and limits); ``leases``: needed when
-        a plan names an exclusive lease. ``observer`` hears every recorded batch."""
+        a plan names an exclusive lease. ``observer`` hears every recorded batch;
+        ``gate`` judges each claimed batch before it is sent (worker/gate.py)."""
         self.queue = queue
         self.clock = queue.clock
         self.options = options = options or WorkerOptions()
         self.id = worker_id or default_worker_id()
         self.metrics = metrics or Metrics()
         self.observer = observer
+        self.gate = gate
         # Rescue often enough that a lost lease is noticed within about half a lease.
         lease = queue.lease.total_seconds()
         self.maintenance_interval = options.maintenance_interval or min(15.0, lease / 2)
@@ -145,10 +149,11 @@ class Worker:
         claimed = await self.queue.claim(
             state.name, allowed, self.id, exclude_keys=blocked, lanes=lanes
         )
-        state.claimed(allowed, len(claimed))
         if not claimed and not blocked:
             state.rest(mark, generation, now + self.options.poll_interval)
-        self._start_all(claimed, state, state.plan.sender, now, paid=False)
+        admitted = await self._admit(claimed)
+        state.claimed(allowed, len(admitted))  # held ones give their tokens back
+        self._start_all(admitted, state, state.plan.sender, now, paid=False)
         return len(claimed)
 
     async def _dispatch_paid(
@@ -167,11 +172,38 @@ class Worker:
         claimed = await self.queue.claim(
             state.name, allowed, self.id, exclude_keys=blocked, lanes=paid.lanes
         )
-        self._paid.started(state, len(claimed), now)
         if not claimed and not blocked:
             state.rest(PAID, generation, now + self.options.poll_interval)
-        self._start_all(claimed, state, paid.sender, now, paid=True)
+        admitted = await self._admit(claimed)
+        self._paid.started(state, len(admitted), now)
+        self._start_all(admitted, state, paid.sender, now, paid=True)
         return len(claimed)
+
+    async def _admit(self, claimed: list[Delivery]) -> list[Delivery]:
+        """The claimed deliveries the gate lets through; the held ones are written back
+        (deferred or skipped, untried). If the gate cannot judge (the database is
+        away), the batch is given back untried rather than sent unjudged."""
+        if self.gate is None or not claimed:
+            return claimed
+        try:
+            held = await self.gate.judge(claimed)
+            if held:
+                await self.queue.hold(
+                    self.id,
+                    deferred={i: h.until for i, h in held.items() if isinstance(h, Defer)},
+                    skipped={i: h.detail for i, h in held.items() if isinstance(h, Skip)},
+                )
+        except Exception as exc:
+            log.warning("gate_failed", error=first_line(exc), claimed=len(claimed))
+            await attempt(lambda: self.queue.release([d.id for d in claimed], self.id))
+            return []
+        for delivery in claimed:
+            verdict = held.get(delivery.id)
+            if isinstance(verdict, Defer):
+                self.metrics.deferred.labels(delivery.channel, verdict.reason).inc()
+            elif isinstance(verdict, Skip):
+                self.metrics.skipped.labels(delivery.channel, verdict.reason).inc()
+        return [d for d in claimed if d.id not in held]
 
     def _start_all(
         self,

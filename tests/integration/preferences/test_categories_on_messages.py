@@ -7,6 +7,7 @@ from httpx import AsyncClient
 from herald.queue import DeliveryFilter
 from herald.queue.admin import list_deliveries
 from herald.runtime import Runtime
+from tests.integration.preferences.conftest import start_promo
 from tests.integration.test_messaging import SL_VARS
 
 ENTRY_VARS = {k: v for k, v in SL_VARS.items() if k not in ("sl_price", "position_id")}
@@ -62,16 +63,7 @@ async def test_a_template_category_marks_campaign_and_checked_messages(
     await client.put("/api/v1/recipients/p1", json={"telegram_chat_id": 77})
     recipient = await runtime.recipients.get("p1")
     assert recipient is not None
-    started = await client.post(
-        "/api/v1/campaigns",
-        json={
-            "template": "weekly_promo",
-            "vars": {"offer": "2 for 1"},
-            "channel": "telegram",
-            "audience": ["p1"],
-        },
-    )
-    assert started.status_code == 202, started.text
+    await start_promo(client, ["p1"])
     digest = await client.post(
         "/api/v1/notifications",
         json={"recipients": ["p1"], "template": "digest", "vars": {"topic": "risk"}},

@@ -193,7 +193,14 @@ async def test_herald_rides_out_a_database_outage(
     # the database went away whose lease then expired (it does not: lease 60 s > 10 s).
     assert lost == 0
     assert duplicates <= len(in_outage), figures
-    assert counts == {"queued": 0, "failed": 0, "sent": AUDIENCE, "dead": 0, "cancelled": 0}
+    assert counts == {
+        "queued": 0,
+        "failed": 0,
+        "sent": AUDIENCE,
+        "dead": 0,
+        "cancelled": 0,
+        "skipped": 0,
+    }
     # The worker kept going (it noticed the outage, and stopped only when told to).
     assert text.count('"worker_stopped"') == 1 and '"claim_failed"' in text
     # Failing to record backs off to the poll interval: about one try a second, not 50.

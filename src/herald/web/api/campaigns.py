@@ -53,7 +53,10 @@ class CampaignOut(BaseModel):
     status: str
     queued: int
     skipped: int
-    counts: dict[str, int] = Field(description="queued, failed (will retry), sent, dead, cancelled")
+    counts: dict[str, int] = Field(
+        description="queued, failed (will retry), sent, dead, cancelled, "
+        "skipped (held back by the recipient's preferences)"
+    )
     created_at: datetime
     cancelled_at: datetime | None
     category: str | None
