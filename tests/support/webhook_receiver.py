@@ -59,6 +59,7 @@ class Receiver:
     script: list[int | str] = field(default_factory=list)
     otherwise: int = 200  # the answer once the script is spent
     hang_seconds: float = 2.0
+    pause_seconds: float = 0.0  # before every answer: a receiver that takes its time
     requests: list[Received] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -78,6 +79,8 @@ class Receiver:
         headers = dict(request.headers)
         answer: int | str = self.script.pop(0) if self.script else self.otherwise
         self.requests.append(Received(headers, body, self._verified_by(body, headers), answer))
+        if self.pause_seconds:
+            await asyncio.sleep(self.pause_seconds)
         if answer == TIMEOUT:
             await asyncio.sleep(self.hang_seconds)
             return web.Response(status=200)
