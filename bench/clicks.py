@@ -137,7 +137,14 @@ def wrk(
     return figures
 
 
-LINKS_LUA = """
+# A phone's in-app browser: its agent and language go through herald's robot filter.
+PHONE = (
+    "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36 Telegram-Android/11.0"
+)
+LINKS_LUA = (
+    (f'wrk.headers["User-Agent"] = "{PHONE}"\nwrk.headers["Accept-Language"] = "en-GB,en;q=0.9"\n')
+    + """
 local tokens, hot, share, offset, n = {}, 1, 0.8, 0, 0
 function init(args)
   for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
@@ -155,6 +162,7 @@ function request()
   return wrk.format(nil, "/r/" .. token)
 end
 """
+)
 
 
 async def add_links(db_path: Path, n: int) -> None:
@@ -272,86 +280,150 @@ async def bench(args: argparse.Namespace) -> None:
             HERALD_TELEGRAM_API_URL=telegram.url,
             HERALD_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         )
-        # Phase 1, webhook mode: /r/ against the bare app, then presses by webhook.
-        db1 = tmp / "webhook.db"
-        env = {
-            **base,
-            "HERALD_DATABASE_URL": f"sqlite:///{db1}",
-            "HERALD_TELEGRAM_UPDATES": "webhook",
-        }
-        herald = await asyncio.to_thread(start_herald, env, tmp, (db1, n_links))
-        bare = start_bare(tmp, bare_port)
-        try:
-            await wait_ready(herald_port)
-            await wait_ready(bare_port)
-            urls = {
-                "bare FastAPI": (f"http://127.0.0.1:{bare_port}/", links),
-                "herald /r/": (f"http://127.0.0.1:{herald_port}/", links),
-                "herald webhook presses": (
-                    f"http://127.0.0.1:{herald_port}/telegram/webhook",
-                    press_script(tmp, press),
-                ),
-            }
-            sent = {"link": 0, "callback": 0}
-            runs = 0  # herald /r/ runs so far: each starts at a fresh part of the cold pool
-
-            async def drive(name: str, seconds: int) -> dict[str, float]:
-                nonlocal runs
-                url, script = urls[name]
-                script_args: tuple[str, ...] = ()
-                if script == links:
-                    offset = runs * COLD_OFFSET if name == "herald /r/" else 0
-                    runs += name == "herald /r/"
-                    share = f"{args.hot_share:g}"
-                    script_args = (str(tmp / "tokens.txt"), str(args.hot_links), share, str(offset))
-                run = await asyncio.to_thread(
-                    wrk, url, seconds, args.connections, script, script_args
-                )
-                if "herald" in name:
-                    sent["link" if script == links else "callback"] += int(run["requests"])
-                return run
-
-            for name in urls:
-                note(f"warm-up {name}")
-                await drive(name, 2)
-                results[name] = []
-            for round_ in (1, 2):
-                for name in urls:
-                    note(f"round {round_}: {name}, {args.seconds} s, {args.connections} conns")
-                    results[name].append(await drive(name, args.seconds))
-            stored = {}
-            for source, n in sent.items():
-                await wait_clicks(db1, source, n)
-                stored[source] = await asyncio.to_thread(clicks_in, db1, source)
-            shares = await asyncio.to_thread(link_shares, db1, args.hot_links)
-        finally:
-            stop(herald, bare)
-
-        # Phase 2, long polling: presses queued at the fake Bot API, answered by calls.
-        db2 = tmp / "polling.db"
-        env = {
-            **base,
-            "HERALD_DATABASE_URL": f"sqlite:///{db2}",
-            "HERALD_TELEGRAM_UPDATES": "polling",
-        }
-        herald = start_herald(env, tmp)
-        try:
-            await wait_ready(herald_port)
-            note(f"long polling: {args.presses} presses queued at the fake Bot API")
-            queued = time.monotonic()  # from the first press herald could fetch
-            for i in range(args.presses):
-                telegram.push_callback(CHAT, press, user_id=100_000 + i)
-            done = await wait_clicks(db2, "callback", args.presses, seconds=600)
-            deadline = time.monotonic() + 60
-            while len(telegram.answered_callbacks) < args.presses:
-                if time.monotonic() > deadline:
-                    raise SystemExit("error: not every press was answered")
-                await asyncio.sleep(0.01)
-            elapsed = max(done, time.monotonic()) - queued
-        finally:
-            stop(herald)
+        if args.phase in ("all", "links"):
+            results, sent, stored, shares = await links_phase(
+                args, tmp, base, links, press, herald_port, bare_port, n_links
+            )
+        if args.phase in ("all", "polling"):
+            polling = await polling_phase(args, tmp, base, telegram, press, herald_port)
     shutil.rmtree(tmp, ignore_errors=True)
-    report(args, results, sent, stored, shares, args.presses / elapsed, elapsed)
+    if args.phase in ("all", "links"):
+        report(args, results, sent, stored, shares)
+    if args.phase in ("all", "polling"):
+        report_polling(args, polling)
+
+
+def profiled(args: argparse.Namespace, pid: int, name: str, seconds: float) -> None:
+    """py-spy (pip install py-spy) samples herald into ``PROFILE.name.txt``: folded stacks
+    for bench/folded.py."""
+    if args.profile:
+        out = f"{args.profile}.{name}.txt"
+        found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        spy = [found, "record", "-r", "200", "-f", "raw", "-o", out]
+        spy += ["-d", str(int(seconds)), "-p", str(pid)]
+        subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def links_phase(
+    args: argparse.Namespace,
+    tmp: Path,
+    base: dict[str, str],
+    links: Path,
+    press: str,
+    herald_port: int,
+    bare_port: int,
+    n_links: int,
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, int], dict[str, int], tuple[int, int, int]]:
+    """Webhook mode: /r/ against the bare app, then presses by webhook."""
+    results: dict[str, list[dict[str, float]]] = {}
+    db1 = tmp / "webhook.db"
+    env = {
+        **base,
+        "HERALD_DATABASE_URL": f"sqlite:///{db1}",
+        "HERALD_TELEGRAM_UPDATES": "webhook",
+    }
+    herald = await asyncio.to_thread(start_herald, env, tmp, (db1, n_links))
+    bare = start_bare(tmp, bare_port)
+    try:
+        await wait_ready(herald_port)
+        await wait_ready(bare_port)
+        urls = {
+            "bare FastAPI": (f"http://127.0.0.1:{bare_port}/", links),
+            "herald /r/": (f"http://127.0.0.1:{herald_port}/", links),
+            "herald webhook presses": (
+                f"http://127.0.0.1:{herald_port}/telegram/webhook",
+                press_script(tmp, press),
+            ),
+        }
+        sent = {"link": 0, "callback": 0}
+        runs = 0  # herald /r/ runs so far: each starts at a fresh part of the cold pool
+
+        async def drive(name: str, seconds: int) -> dict[str, float]:
+            nonlocal runs
+            url, script = urls[name]
+            script_args: tuple[str, ...] = ()
+            if script == links:
+                offset = runs * COLD_OFFSET if name == "herald /r/" else 0
+                runs += name == "herald /r/"
+                share = f"{args.hot_share:g}"
+                script_args = (str(tmp / "tokens.txt"), str(args.hot_links), share, str(offset))
+            pid = bare.pid if name == "bare FastAPI" else herald.pid
+            cpu = cpu_seconds(pid)
+            run = await asyncio.to_thread(wrk, url, seconds, args.connections, script, script_args)
+            run["cpu_us"] = (cpu_seconds(pid) - cpu) * 1e6 / max(run["requests"], 1)
+            if "herald" in name:
+                sent["link" if script == links else "callback"] += int(run["requests"])
+            return run
+
+        for name in urls:
+            note(f"warm-up {name}")
+            await drive(name, 2)
+            results[name] = []
+        profiled(args, herald.pid, "links", 4 * args.seconds + 4)
+        for round_ in (1, 2):
+            for name in urls:
+                note(f"round {round_}: {name}, {args.seconds} s, {args.connections} conns")
+                results[name].append(await drive(name, args.seconds))
+        stored = {}
+        for source, n in sent.items():
+            await wait_clicks(db1, source, n)
+            stored[source] = await asyncio.to_thread(clicks_in, db1, source)
+        shares = await asyncio.to_thread(link_shares, db1, args.hot_links)
+    finally:
+        stop(herald, bare)
+    return results, sent, stored, shares
+
+
+async def polling_phase(
+    args: argparse.Namespace,
+    tmp: Path,
+    base: dict[str, str],
+    telegram: FakeTelegram,
+    press: str,
+    herald_port: int,
+) -> dict[str, float]:
+    """Long polling: presses queued at the fake Bot API, answered by calls. The CPU each
+    side spent is measured apart: herald's process, and this one (the fake Bot API)."""
+    db2 = tmp / "polling.db"
+    env = {
+        **base,
+        "HERALD_DATABASE_URL": f"sqlite:///{db2}",
+        "HERALD_TELEGRAM_UPDATES": "polling",
+    }
+    herald = start_herald(env, tmp)
+    try:
+        await wait_ready(herald_port)
+        note(f"long polling: {args.presses} presses queued at the fake Bot API")
+        herald_cpu = cpu_seconds(herald.pid)
+        profiled(args, herald.pid, "polling", 30)
+        queued = time.monotonic()  # from the first press herald could fetch
+        for i in range(args.presses):
+            telegram.push_callback(CHAT, press, user_id=100_000 + i)
+        fake_cpu = time.process_time()  # the server's work from here (not the queuing)
+        deadline = time.monotonic() + 600
+        while len(telegram.answered_callbacks) < args.presses:  # in memory: cheap to ask
+            if time.monotonic() > deadline:
+                raise SystemExit("error: not every press was answered")
+            await asyncio.sleep(0.01)
+        answered = time.monotonic()
+        herald_cpu = cpu_seconds(herald.pid) - herald_cpu
+        fake_cpu = time.process_time() - fake_cpu
+        done = await wait_clicks(db2, "callback", args.presses, seconds=60)
+        elapsed = max(done, answered) - queued
+    finally:
+        stop(herald)
+    return {
+        "rate": args.presses / elapsed,
+        "seconds": elapsed,
+        "herald_us": herald_cpu * 1e6 / args.presses,
+        "fake_us": fake_cpu * 1e6 / args.presses,
+    }
 
 
 def report(
@@ -360,8 +432,6 @@ def report(
     sent: dict[str, int],
     stored: dict[str, int],
     shares: tuple[int, int, int],
-    press_rate: float,
-    press_seconds: float,
 ) -> None:
     print(f"## Click logging (bench/clicks.py), herald {herald_revision()}\n")
     print("\n".join(machine_info(None)))
@@ -376,13 +446,13 @@ def report(
         f"({cold:,} clicks on {distinct:,} distinct cold links; the first click on each "
         "misses the target cache)\n"
     )
-    print("| endpoint | round | requests/s | p50 ms | p99 ms | non-2xx/3xx |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| endpoint | round | requests/s | p50 ms | p99 ms | non-2xx/3xx | CPU µs/request |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, runs in results.items():
         for i, r in enumerate(runs, 1):
             print(
                 f"| {name} | {i} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-                f"| {r['errors']:.0f} |"
+                f"| {r['errors']:.0f} | {r['cpu_us']:,.0f} |"
             )
 
     def mean(name: str) -> float:
@@ -397,6 +467,15 @@ def report(
     print("| --- | ---: | --- |")
     print(f"| /r/ clicks/s (mean of rounds) | {ours:,.0f} | >= 2,000 |")
     print(f"| /r/ / bare FastAPI | {ours / bare:.0%} | >= 50% |")
+
+    def cpu(name: str) -> float:
+        return sum(r["cpu_us"] for r in results[name]) / len(results[name])
+
+    print(
+        f"| bare's CPU per request / herald /r/'s (the ratio a loaded machine moves least) "
+        f"| {cpu('bare FastAPI') / cpu('herald /r/'):.0%} ({cpu('bare FastAPI'):,.0f} / "
+        f"{cpu('herald /r/'):,.0f} µs) | - |"
+    )
     print(f"| /r/ p99 (worst round) | {worst_p99('herald /r/'):.2f} ms | < 25 ms |")
     print(f"| presses/s by webhook (answered inline) | {hook:,.0f} | >= 2,000 |")
     print(f"| webhook p99 (worst round) | {worst_p99('herald webhook presses'):.2f} ms | - |")
@@ -405,10 +484,19 @@ def report(
             f"| {source} clicks stored / completed requests | {stored[source]:,} / "
             f"{sent[source]:,} | all (in-flight ones at wrk's stop count too) |"
         )
+
+
+def report_polling(args: argparse.Namespace, polling: dict[str, float]) -> None:
+    print(f"\n## Presses by long polling (bench/clicks.py), herald {herald_revision()}\n")
+    print("\n".join(machine_info(None)))
+    print("\n| figure | value | target |")
+    print("| --- | ---: | --- |")
     print(
-        f"| presses/s by long polling (answered by answerCallbackQuery) | {press_rate:,.0f} "
-        f"({args.presses:,} in {press_seconds:.2f} s) | >= 2,000 |"
+        f"| presses/s by long polling (answered by answerCallbackQuery) | "
+        f"{polling['rate']:,.0f} ({args.presses:,} in {polling['seconds']:.2f} s) | >= 2,000 |"
     )
+    print(f"| herald's CPU per press (its whole process) | {polling['herald_us']:,.0f} µs | - |")
+    print(f"| the fake Bot API's CPU per press (this process) | {polling['fake_us']:,.0f} µs | - |")
 
 
 def main() -> None:
@@ -419,6 +507,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--presses", type=int, default=20_000)
+    parser.add_argument("--phase", choices=("all", "links", "polling"), default="all")
+    parser.add_argument("--profile", help="py-spy herald into PROFILE.links.txt / .polling.txt")
     parser.add_argument("--hot-links", type=int, default=10, help="links most clicks go to")
     parser.add_argument(
         "--hot-share", type=float, default=0.8, help="share of /r/ requests to the hot links"
