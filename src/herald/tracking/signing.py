@@ -70,7 +70,7 @@ class Signer:
         }
 
     def _mac(self, use: str, text: str) -> str:
-        mac = hmac.new(self._keys[use], text.encode(), hashlib.sha256).digest()
+        mac = hmac.digest(self._keys[use], text.encode(), "sha256")
         return base64.urlsafe_b64encode(mac).decode()[:SIGNATURE_CHARS]
 
     def _valid(self, use: str, text: str, signature: str) -> bool:

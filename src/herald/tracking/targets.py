@@ -99,12 +99,61 @@ def label(item: ContentItem, cta: int, variant: str | None) -> str:
     return test.variant(variant).label(cta, own)
 
 
+class _Batched(Generic[K, V]):
+    """Loads of single keys gathered into one query: the keys asked for while a query
+    runs (or in the same turn of the event loop) go together in the next one.
+
+    A cold ``/r/`` link costs a database read, and a read's connection checkout and the
+    round trips to SQLite's thread cost ten times the query itself; under a burst of
+    many cold links, one ``IN (...)`` for all those waiting keeps that cost per batch.
+    """
+
+    def __init__(
+        self, load_many: Callable[[list[K]], Awaitable[dict[K, V]]], most: int = 500
+    ) -> None:
+        self._load_many = load_many
+        self._most = most
+        self._waiting: dict[K, asyncio.Future[V | None]] = {}
+        self._running: asyncio.Future[None] | None = None
+
+    async def load(self, key: K) -> V | None:
+        future = self._waiting.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[key] = future
+            if self._running is None:
+                self._running = asyncio.ensure_future(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            await asyncio.sleep(0)  # this turn's other requests join the first batch
+            while self._waiting:
+                keys = list(self._waiting)[: self._most]
+                batch = {key: self._waiting.pop(key) for key in keys}
+                try:
+                    found = await self._load_many(keys)
+                except Exception as exc:
+                    for future in batch.values():
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for key, future in batch.items():
+                    if not future.done():
+                        future.set_result(found.get(key))
+        finally:
+            self._running = None
+
+
 class Targets:
     def __init__(self, db: Database, content: ContentStore, clock: Clock) -> None:
         self._db = db
         self._clock = clock
         self._items: _Cached[int, ContentItem | None] = _Cached(content.get, clock, TTL_SECONDS)
-        self._links: _Cached[int, TrackedLink | None] = _Cached(self._load_link, clock, TTL_SECONDS)
+        self._link_reads: _Batched[int, TrackedLink] = _Batched(self._load_links)
+        self._links: _Cached[int, TrackedLink | None] = _Cached(
+            self._link_reads.load, clock, TTL_SECONDS
+        )
         content.on_change(self.forget)  # an edit here is seen at once, not after the TTL
 
     async def content(self, content_id: int) -> ContentItem | None:
@@ -116,14 +165,14 @@ class Targets:
     async def link(self, link_id: int) -> TrackedLink | None:
         return await self._links.get(link_id)
 
-    async def _load_link(self, link_id: int) -> TrackedLink | None:
+    async def _load_links(self, link_ids: list[int]) -> dict[int, TrackedLink]:
+        t = tracked_links
         async with self._db.read() as conn:
-            row = (
-                await conn.execute(select(tracked_links).where(tracked_links.c.id == link_id))
-            ).first()
-        if row is None:
-            return None
-        return TrackedLink(row.id, row.target_url, row.promo_id, row.label, row.created_at)
+            rows = (await conn.execute(select(t).where(t.c.id.in_(link_ids)))).all()
+        return {
+            int(r.id): TrackedLink(r.id, r.target_url, r.promo_id, r.label, r.created_at)
+            for r in rows
+        }
 
     async def resolve(self, ref: LinkRef) -> Target | None:
         """The stored target a verified token names, or None if it names nothing (any
