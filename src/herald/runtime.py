@@ -331,7 +331,7 @@ class Runtime:
         lease = PollLease(
             Leases(self.db, self.clock), f"telegram-updates:{self.bot_key}", default_holder()
         )
-        return Poller(self.bot, self.updates, self.clock, lease=lease)
+        return Poller(self.bot, self.updates, self.clock, lease=lease, answerer=self.bot)
 
     @property
     def sandbox_channels(self) -> list[str]:

@@ -6,6 +6,13 @@ Conflict), so with several ``serve`` replicas only the holder of the database le
 update is confirmed (the next offset) only after it was handled, so a crash or a
 hand-over re-reads it; handling is idempotent where it matters (a reply's
 idempotency key is the chat and message id). Errors back off up to a minute.
+
+A button press is handled once its click is stored; its answerCallbackQuery (which
+only stops the user's spinner) is sent in the background while the next batch is
+fetched, so a burst is not paced by one round trip per batch of answers. At most
+``ANSWER_BATCHES_BEHIND`` batches of answers are in flight; beyond that the poller
+waits (back-pressure). A crash between the two loses an answer, never a click: the
+client's spinner stops by itself.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from herald.bot.callbacks import CallbackAnswerer
 from herald.bot.updates import UpdateHandler
 from herald.channels.telegram.errors import TelegramCallError
 from herald.clock import Clock
@@ -28,6 +36,7 @@ WEBHOOK_CONFLICT_HINT = (
     "a webhook is set: run `herald telegram delete-webhook`, or serve with "
     "HERALD_TELEGRAM_UPDATES=webhook"
 )
+ANSWER_BATCHES_BEHIND = 10
 
 
 class UpdateSource(Protocol):
@@ -52,6 +61,7 @@ class Poller:
         lease: PollLease | None = None,
         poll_seconds: float = 10.0,
         max_backoff: float = 60.0,
+        answerer: CallbackAnswerer | None = None,
     ) -> None:
         if lease is not None and poll_seconds >= lease.ttl / 2:
             raise ValueError("poll_seconds must be under half the lease ttl")
@@ -63,6 +73,9 @@ class Poller:
         self._max_backoff = max_backoff
         self._holding = False
         self.offset: int | None = None
+        # Presses' answers sent in the background (None: each press answers itself).
+        self._answerer = answerer
+        self._answering: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("telegram_polling_started")
@@ -92,6 +105,7 @@ class Poller:
                 backoff = 1.0
                 await self._handle_batch(updates)
         finally:
+            await asyncio.gather(*self._answering, return_exceptions=True)
             await self._let_go()
             log.info("telegram_polling_stopped")
 
@@ -105,11 +119,37 @@ class Poller:
             for update in rest:
                 await self._handler.handle(update)
 
-        await asyncio.gather(in_order(), *(self._handler.handle(u) for u in presses))
+        answers: list[dict[str, Any]] | None = [] if self._answerer is not None else None
+        await asyncio.gather(in_order(), *(self._handler.handle(u, answers) for u in presses))
         ids = [u.get("update_id") for u in updates if isinstance(u, dict)]
         numbers = [i for i in ids if isinstance(i, int)]
         if numbers:
             self.offset = max(numbers) + 1
+        if answers:
+            await self._answer_later(answers)
+
+    async def _answer_later(self, answers: list[dict[str, Any]]) -> None:
+        while len(self._answering) >= ANSWER_BATCHES_BEHIND:
+            await asyncio.wait(self._answering, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self._answer_all(answers))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _answer_all(self, answers: list[dict[str, Any]]) -> None:
+        assert self._answerer is not None
+        answerer = self._answerer
+        done = await asyncio.gather(
+            *(
+                answerer.answer_callback(
+                    a["callback_query_id"], text=a.get("text"), url=a.get("url")
+                )
+                for a in answers
+            ),
+            return_exceptions=True,
+        )
+        failed = [r for r in done if isinstance(r, BaseException)]
+        if failed:  # too old, or Telegram is away: nothing to retry
+            log.warning("callback_answer_failed", n=len(failed), error=str(failed[0]))
 
     @property
     def holding(self) -> bool:
