@@ -13,16 +13,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from herald.channel import Channel
+from herald.channel import WEBHOOK_CHANNEL, Channel
 from herald.events import Event, record
 from herald.events.schemas import DeliveryDeadLettered, DeliverySent
 from herald.queue import Result, State
 from herald.queue.policy import Decision
 
-# Deliveries of these channels make no delivery events: a webhook delivery is itself
-# the sending of an event, and an event about it would feed itself.
-SILENT_CHANNELS = frozenset({"webhook"})
-_KNOWN = frozenset(str(c) for c in Channel) - SILENT_CHANNELS
+# Only deliveries to people make delivery events: a webhook delivery is itself the
+# sending of an event, and an event about it would feed itself.
+_KNOWN = frozenset(str(c) for c in Channel) - {WEBHOOK_CHANNEL}
 
 
 class DeliveryEvents:

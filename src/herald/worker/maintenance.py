@@ -2,7 +2,8 @@
 
 It runs at start, then every min(15 s, half a lease), and at the start of a drain:
 expired leases go back to ``pending`` (or ``dead`` after their last attempt), the
-observer catches up from the database, and sent rows past retention are pruned.
+observer catches up from the database, and sent rows (and events) past retention are
+pruned.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 import structlog
 
+from herald.events.prune import prune as prune_events
 from herald.metrics import Metrics
 from herald.queue import DeliveryQueue
 from herald.queue import admin as queue_admin
@@ -50,3 +52,6 @@ class Maintenance:
             pruned = await queue_admin.prune_sent(self._queue, self._retention)
             if pruned:
                 log.info("deliveries_pruned", count=pruned)
+            before = self._queue.clock.now() - self._retention
+            if pruned_events := await prune_events(self._queue.db, before):
+                log.info("events_pruned", count=pruned_events)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from herald.channel import WEBHOOK_CHANNEL
 from herald.clock import FakeClock
 from herald.db import Database
 from herald.events import EventType
@@ -128,8 +129,8 @@ async def test_a_rescue_on_the_last_attempt_records_a_dead_letter(
 
 async def test_webhook_deliveries_record_no_delivery_events(runtime: Runtime, db: Database) -> None:
     queue = runtime.queue
-    await queue.enqueue(NewDelivery("webhook", "endpoint:1", {"event": "evt_1"}))
-    [claimed] = await queue.claim("webhook", 1, "w1")
+    await queue.enqueue(NewDelivery(WEBHOOK_CHANNEL, "endpoint:1", {"event": "evt_1"}))
+    [claimed] = await queue.claim(WEBHOOK_CHANNEL, 1, "w1")
     await queue.record([Result(claimed, Sent())], "w1")
     assert (await queue.get(claimed.id)).state is State.SENT  # type: ignore[union-attr]
     assert await events_of(db) == []
