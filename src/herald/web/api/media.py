@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -24,18 +23,13 @@ from herald.media.kinds import MAX_UPLOAD
 from herald.media.library import MAX_NAME
 from herald.runtime import Runtime
 from herald.web.deps import Admin, RuntimeDep
+from herald.web.media_content import content_response
 from herald.web.schemas import RequestModel
 
 router = APIRouter(prefix="/media", tags=["media"])
 MediaId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # A multipart body's own overhead (boundaries, headers, the kind field) over the file.
 _MULTIPART_SLACK = 64 * 1024
-# Served bytes are never run as a page: sniffed types only, and sandboxed if opened.
-CONTENT_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "sandbox; default-src 'none'",
-    "Cache-Control": "private, max-age=86400, immutable",
-}
 
 
 class MediaOut(BaseModel):
@@ -65,14 +59,6 @@ class MediaUrlIn(RequestModel):
     url: str = Field(max_length=2048, pattern=r"^https?://\S+$")
     kind: MediaKind | None = Field(None, description="else what its content says")
     name: str | None = Field(None, max_length=MAX_NAME, description="else the URL's last part")
-
-
-def content_response(item: Media, data: bytes) -> Response:
-    """A file's bytes as served to the API and the dashboard alike."""
-    disposition = f"inline; filename*=UTF-8''{quote(item.name)}"
-    return Response(
-        data, media_type=item.mime, headers={**CONTENT_HEADERS, "Content-Disposition": disposition}
-    )
 
 
 async def _upload(request: Request, runtime: Runtime) -> Media:

@@ -29,6 +29,7 @@ from herald.web.dashboard.pages import (
     deliveries,
     keys,
     login,
+    media,
     overview,
     promo_analytics,
     recipients,
@@ -43,7 +44,7 @@ router = APIRouter(include_in_schema=False)
 # schedule_form before schedules: /schedules/new is not a schedule's id
 for page in (
     login, overview, schedule_form, schedules, content, deliveries, analytics,
-    promo_analytics, recipients, sandbox, keys,
+    promo_analytics, recipients, sandbox, keys, media,
 ):  # fmt: skip
     router.include_router(page.router)
 

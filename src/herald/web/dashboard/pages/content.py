@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from herald.media import MediaKind
 from herald.scheduling.content import ContentDraft, ContentItem, Format, Kind
 from herald.scheduling.content_rules import (
     MAX_BUTTONS,
@@ -23,7 +24,7 @@ from herald.scheduling.content_rules import (
 from herald.scheduling.options import NO_OPTIONS
 from herald.scheduling.post import render_post
 from herald.scheduling.variants import VariantTest
-from herald.web.dashboard import post_options, variants_form
+from herald.web.dashboard import media_form, post_options, variants_form
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.deps import RuntimeDep
@@ -96,7 +97,7 @@ async def _read_form(request: Request) -> dict[str, Any]:
         "buttons": buttons,
         **post_options.read(form),
         "variants": variants_form.read(form),
-        "media": [int(v) for v in form.getlist("media") if isinstance(v, str) and v.isdigit()],
+        "media": media_form.read(form),
     }
 
 
@@ -125,11 +126,22 @@ async def _validate(
         return None, [f"{_field(exc.loc)}: {exc.msg}"]
 
 
+async def _submitted(
+    request: Request, runtime: RuntimeDep, kind: Kind, may_upload: bool
+) -> tuple[dict[str, Any], ContentDraft | None, list[str]]:
+    """The form as sent, with its uploaded file added to the library (operators only),
+    and the draft it makes or why not."""
+    form = await _read_form(request)
+    refused = await media_form.upload(request, runtime, form["media"]) if may_upload else []
+    draft, errors = await _validate(runtime, kind, form)
+    return form, None if refused else draft, refused + errors
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "form"
 
 
-def _page(
+async def _page(
     request: Request,
     pages: PagesDep,
     runtime: RuntimeDep,
@@ -141,6 +153,7 @@ def _page(
     errors: list[str],
     test: VariantTest | None = None,
 ) -> HTMLResponse:
+    offered, media = await media_form.shown(runtime, form["media"])
     payload = None
     if draft is not None:
         shown = draft.unsaved(kind, runtime.clock.now(), item_id or 0)
@@ -160,6 +173,9 @@ def _page(
         test=test,
         payload=payload,
         errors=errors,
+        offered=offered,
+        media=media,
+        kinds=[k.value for k in MediaKind],
     )
 
 
@@ -171,17 +187,16 @@ async def new_item(
             "enabled": True, "buttons": [], **post_options.form_of(NO_OPTIONS),
             "variants": [],
             "media": []}  # fmt: skip
-    return _page(request, pages, runtime, user, kind, None, form, None, [])
+    return await _page(request, pages, runtime, user, kind, None, form, None, [])
 
 
 @router.post("/new/{kind}")
 async def create_item(
     kind: Kind, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
 ) -> Response:
-    form = await _read_form(request)
-    draft, errors = await _validate(runtime, kind, form)
+    form, draft, errors = await _submitted(request, runtime, kind, may_upload=True)
     if draft is None:
-        return _page(request, pages, runtime, user, kind, None, form, None, errors)
+        return await _page(request, pages, runtime, user, kind, None, form, None, errors)
     new_id = await runtime.content.create(kind, draft)
     return RedirectResponse(f"/content/{new_id}?notice=saved", status.HTTP_303_SEE_OTHER)
 
@@ -193,7 +208,9 @@ async def edit_item(
     item = await _found(runtime, item_id)
     form = _form_of(item)
     draft, _ = await _validate(runtime, item.kind, form)
-    return _page(request, pages, runtime, user, item.kind, item_id, form, draft, [], item.variants)
+    return await _page(
+        request, pages, runtime, user, item.kind, item_id, form, draft, [], item.variants
+    )
 
 
 @router.post("/{item_id}/preview", response_class=HTMLResponse)
@@ -202,9 +219,8 @@ async def preview_item(
 ) -> HTMLResponse:
     """The form's text as it would be posted, without saving (viewers may preview too)."""
     item = await _found(runtime, item_id)
-    form = await _read_form(request)
-    draft, errors = await _validate(runtime, item.kind, form)
-    return _page(request, pages, runtime, user, item.kind, item_id, form, draft, errors)
+    form, draft, errors = await _submitted(request, runtime, item.kind, user.can_change)
+    return await _page(request, pages, runtime, user, item.kind, item_id, form, draft, errors)
 
 
 @router.post("/{item_id}")
@@ -212,10 +228,9 @@ async def save_item(
     item_id: int, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
 ) -> Response:
     item = await _found(runtime, item_id)
-    form = await _read_form(request)
-    draft, errors = await _validate(runtime, item.kind, form)
+    form, draft, errors = await _submitted(request, runtime, item.kind, may_upload=True)
     if draft is None:
-        return _page(request, pages, runtime, user, item.kind, item_id, form, None, errors)
+        return await _page(request, pages, runtime, user, item.kind, item_id, form, None, errors)
     await runtime.content.replace(item_id, item.kind, draft)
     return RedirectResponse(f"/content/{item_id}?notice=saved", status.HTTP_303_SEE_OTHER)
 

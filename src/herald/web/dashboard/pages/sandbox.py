@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from herald.channel import Channel
 from herald.channels.sandbox import read_inbox
 from herald.runtime import Runtime
+from herald.web.dashboard import media_form
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
 from herald.web.dashboard.paging import one_page
@@ -58,6 +59,7 @@ async def _inbox(
         channel=channel,
         next_before=last["id"] if last else None,
         can_press=user.can_change and runtime.sandbox_callbacks is not None,
+        media=await media_form.of_payloads(runtime, [m["payload"] for m in messages]),
         **context,
     )
 
