@@ -2,8 +2,9 @@
 
 An edit re-renders the run's content item as it is now (with the schedule's options over
 the item's, in the A/B variant each chat was shown) and queues, per chat where the run's
-post was sent, the one edit it needs (``edits.choose_edit``); a delete queues
-deleteMessage for each. Both are deliveries in the campaign lane (the queue's limits,
+post was sent, the edits it needs (``edits.plan_edits``: one per message it changes);
+a delete queues deleteMessage for each message of each post (an album's files and its
+buttons message). Both are deliveries in the campaign lane (the queue's limits,
 retries and dead letters) written in one transaction with their rows in the post log's
 actions, so a restart loses none.
 
@@ -32,7 +33,7 @@ from herald.db.tables import content, deliveries, schedule_post_actions, schedul
 from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.actions import Action, ActionStatus, PlannedAction, queue_actions
 from herald.scheduling.content import ContentItem
-from herald.scheduling.edits import EDIT_METHODS, EditRefused, choose_edit, edit_payload
+from herald.scheduling.edits import EDIT_METHODS, EditRefused, plan_edits, shown_by
 from herald.scheduling.options import PostOptions
 from herald.scheduling.post import ButtonSigner, render_post
 from herald.scheduling.runner import schedule_campaign
@@ -78,6 +79,23 @@ class _Post:
     message_id: str | None
     delivery_id: int | None
     variant: str | None  # the A/B variant the chat was shown
+    messages: list[dict[str, Any]] | None  # a media post's (scheduling/posted.py)
+
+    @property
+    def message_ids(self) -> list[int]:
+        """Every message the post made: an album's files and its buttons message."""
+        if self.messages:
+            return [int(m["message_id"]) for m in self.messages]
+        return [int(self.message_id or 0)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What a request does to one chat's post: its actions (none: skipped, why)."""
+
+    post: _Post
+    plans: list[PlannedAction]
+    detail: str  # the Bot API methods queued, or why the chat was skipped
 
 
 class PostLifecycle:
@@ -117,24 +135,33 @@ class PostLifecycle:
             item = ContentItem.from_row(row)
             options = schedule.options.over(item.options)
             rendered: dict[str | None, dict[str, Any]] = {}
-            steps: list[tuple[_Post, PlannedAction | None, str]] = []
+            steps: list[_Step] = []
             for p in await _posts(conn, run_id):
                 if (why := await _skipped(conn, p)) is not None:
-                    steps.append((p, None, why))
+                    steps.append(_Step(p, [], why))
                     continue
                 if p.variant not in rendered:
                     rendered[p.variant] = self._render(item, options, p.variant)
                 post = rendered[p.variant]
                 what = f"r:{request}" if request else _digest(post)
                 try:
-                    kind = choose_edit(await _shown(conn, p), post)
+                    edits = plan_edits(
+                        shown_by(await _shown(conn, p)), post, int(p.message_id or 0), p.messages
+                    )
                 except EditRefused as exc:
-                    raise LifecycleRefused(str(exc)) from None
+                    raise LifecycleRefused(f"chat {p.chat_id}: {exc}") from None
                 key = await _key(conn, p, Action.EDIT, what, explicit=request is not None)
-                payload = edit_payload(kind, int(p.message_id or 0), post)
-                new = self._delivery(p, key, payload, schedule_id)
-                plan = PlannedAction(p.id, run_id, Action.EDIT, str(p.message_id), new)
-                steps.append((p, plan, EDIT_METHODS[kind]))
+                plans = [
+                    PlannedAction(
+                        p.id,
+                        run_id,
+                        Action.EDIT,
+                        str(e.message_id),
+                        self._delivery(p, f"{key}:{e.message_id}", e.payload, schedule_id),
+                    )
+                    for e in edits
+                ]
+                steps.append(_Step(p, plans, ", ".join(EDIT_METHODS[e.kind] for e in edits)))
             return await self._queued(conn, run_id, Action.EDIT, steps)
 
     async def delete(
@@ -144,16 +171,28 @@ class PostLifecycle:
         await self._found(schedule_id, run_id)
         what = f"r:{request}" if request else "all"
         async with self._db.write() as conn:
-            steps: list[tuple[_Post, PlannedAction | None, str]] = []
+            steps: list[_Step] = []
             for p in await _posts(conn, run_id):
                 if (why := await _skipped(conn, p)) is not None:
-                    steps.append((p, None, why))
+                    steps.append(_Step(p, [], why))
                     continue
                 key = await _key(conn, p, Action.DELETE, what, explicit=request is not None)
-                payload = {"action": "delete", "message_id": int(p.message_id or 0)}
-                new = self._delivery(p, key, payload, schedule_id)
-                plan = PlannedAction(p.id, run_id, Action.DELETE, str(p.message_id), new)
-                steps.append((p, plan, "deleteMessage"))
+                plans = [
+                    PlannedAction(
+                        p.id,
+                        run_id,
+                        Action.DELETE,
+                        str(message_id),
+                        self._delivery(
+                            p,
+                            f"{key}:{message_id}",
+                            {"action": "delete", "message_id": message_id},
+                            schedule_id,
+                        ),
+                    )
+                    for message_id in p.message_ids
+                ]
+                steps.append(_Step(p, plans, "deleteMessage"))
             return await self._queued(conn, run_id, Action.DELETE, steps)
 
     def _render(
@@ -190,22 +229,25 @@ class PostLifecycle:
         conn: AsyncConnection,
         run_id: int,
         action: Action,
-        steps: Sequence[tuple[_Post, PlannedAction | None, str]],
+        steps: Sequence[_Step],
     ) -> LifecycleResult:
         """Queue the planned steps; a chat whose request was queued before says so."""
-        planned = [plan for _, plan, _ in steps if plan is not None]
+        planned = [plan for step in steps for plan in step.plans]
         known = await _existing(conn, [p.request for p in planned])
         created = await queue_actions(conn, self._queue, planned, self._clock.now())
         ids = await _existing(conn, [p.request for p in planned])
         chats = []
-        for post, plan, detail in steps:
-            if plan is None:
+        for step in steps:
+            post, first = step.post, (step.plans[0] if step.plans else None)
+            if first is None:
                 status, delivery = "skipped", None
             else:
-                status = "already_queued" if plan.request in known else "queued"
-                delivery = ids.get(plan.request)
+                status = "already_queued" if first.request in known else "queued"
+                delivery = ids.get(first.request)
             chats.append(
-                ChatAction(post.chat_id, post.topic_id, post.message_id, status, detail, delivery)
+                ChatAction(
+                    post.chat_id, post.topic_id, post.message_id, status, step.detail, delivery
+                )
             )
         if created:
             self._queue.wakeup.work_arrived([Channel.TELEGRAM])
@@ -224,6 +266,7 @@ async def _posts(conn: AsyncConnection, run_id: int) -> list[_Post]:
             r.message_id,
             r.delivery_id,
             r.variant,
+            r.messages,
         )
         for r in rows
     ]
@@ -240,6 +283,7 @@ async def _skipped(conn: AsyncConnection, post: _Post) -> str | None:
             select(func.count()).where(
                 a.c.post_id == post.id,
                 a.c.action == Action.DELETE,
+                a.c.message_id == post.message_id,
                 a.c.status == ActionStatus.DONE,
             )
         )

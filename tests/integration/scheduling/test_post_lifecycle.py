@@ -12,6 +12,7 @@ from herald.clock import FakeClock
 from herald.runtime import Runtime
 from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.media_files import png
 from tests.support.telegram_app import telegram_settings
 
 GUIDES = "/api/v1/guides"
@@ -226,3 +227,56 @@ async def test_an_edit_keeps_each_chat_in_the_ab_variant_it_was_shown(
         await ask(client, run, "edit")
         await drain(runtime)
         assert {m["text"] for m in telegram.edits} == {"Offer\n\nVariant 2!"}
+
+
+async def test_a_media_posts_caption_and_an_albums_buttons_are_edited_and_all_of_it_deleted(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    button = {"text": "Read", "url": "https://example.com/read"}
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        files = [
+            (await client.post("/api/v1/media", files={"file": (f"c{i}.png", png(40 + i, 30))}))
+            for i in range(2)
+        ]
+        photos = [f.json()["id"] for f in files]
+        single = {"title": "One", "body": "B", "buttons": [button], "media": photos[:1]}
+        album = {"title": "Two", "body": "B", "buttons": [button], "media": photos}
+        one = (await client.post(GUIDES, json=single)).json()
+        two = (await client.post(GUIDES, json=album)).json()
+        runs = {}
+        for name, item in (("one", one), ("two", two)):
+            body = {"name": name, "kind": "playlist", "items": [item["id"]], "chat_ids": [CHAT]}
+            schedule = (await client.post(SCHEDULES, json=body)).json()
+            runs[name] = (await client.post(f"{SCHEDULES}/{schedule['id']}/run")).json()
+        await drain(runtime)
+        runs = {name: await run_log(client, run) for name, run in runs.items()}
+        [album_post] = runs["two"]["details"]
+        first, _, buttons_message = (m["message_id"] for m in album_post["messages"])
+
+        await client.patch(f"{GUIDES}/{one['id']}", json={"body": "B2"})
+        edited = await ask(client, runs["one"], "edit")
+        assert edited["chats"][0]["detail"] == "editMessageCaption"
+        relabeled = [{"text": "Open", "url": "https://example.com/read"}]
+        await client.patch(f"{GUIDES}/{two['id']}", json={"buttons": relabeled})
+        edited = await ask(client, runs["two"], "edit")
+        assert edited["chats"][0]["detail"] == "editMessageText"  # the buttons' message
+        await drain(runtime)
+        [photo_message] = [m for m in telegram.edits if "photo" in m]
+        assert photo_message["caption"] == "One\n\nB2"
+        assert photo_message["reply_markup"]["inline_keyboard"] == [[button]]
+        shown = telegram.message(CHAT, buttons_message)
+        assert shown is not None and shown["reply_markup"]["inline_keyboard"] == [relabeled]
+
+        # A media change is not built: refused before anything is queued.
+        await client.patch(f"{GUIDES}/{one['id']}", json={"media": photos[1:]})
+        refused = await client.post(
+            f"{SCHEDULES}/{runs['one']['schedule_id']}/runs/{runs['one']['id']}/edit"
+        )
+        assert refused.status_code == 409 and "editMessageMedia" in refused.json()["detail"]
+
+        deleted = await ask(client, runs["two"], "delete")
+        assert deleted["queued"] == 3  # both files and the buttons' message
+        await drain(runtime)
+        assert sorted(m for _, m in telegram.deleted) == [first, first + 1, buttons_message]
+        run = await run_log(client, runs["two"])
+        assert [a[:2] for a in actions(run)[CHAT]] == [("edit", "done")] + [("delete", "done")] * 3
