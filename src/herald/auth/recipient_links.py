@@ -24,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,6 +54,16 @@ class RecipientToken:
     recipient_id: int
     category: str | None = None
     channel: Channel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSet:
+    """A recipient's links for a caller's own messages: the preference page, and an
+    unsubscribe URL from every category and from each one."""
+
+    preferences_url: str
+    unsubscribe_all_url: str
+    unsubscribe_urls: dict[str, str]  # category key -> URL
 
 
 class RecipientLinks:
@@ -107,3 +118,20 @@ class RecipientLinks:
 
     def preferences_url(self, recipient_id: int) -> str | None:
         return self.url(RecipientToken(Purpose.PREFERENCES, recipient_id))
+
+    def link_set(
+        self, recipient_id: int, categories: Iterable[str], channel: Channel | None
+    ) -> LinkSet | None:
+        """Every link of the recipient (unsubscribing on ``channel``, None: every
+        channel); None without ``HERALD_PUBLIC_URL``."""
+        page = self.preferences_url(recipient_id)
+        every = self.unsubscribe_url(recipient_id, None, channel)
+        if page is None or every is None:
+            return None
+        return LinkSet(
+            preferences_url=page,
+            unsubscribe_all_url=every,
+            unsubscribe_urls={
+                key: str(self.unsubscribe_url(recipient_id, key, channel)) for key in categories
+            },
+        )

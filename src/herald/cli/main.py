@@ -18,6 +18,7 @@ from herald.cli import doctor as doctor_cli
 from herald.cli import events as events_cli
 from herald.cli import keys as keys_cli
 from herald.cli import queue as queue_cli
+from herald.cli import recipients as recipients_cli
 from herald.cli import schedules as schedules_cli
 from herald.cli import serve as serve_cli
 from herald.cli import telegram as telegram_cli
@@ -45,6 +46,7 @@ app.add_typer(telegram_cli.telegram_app, name="telegram")
 app.add_typer(config_cli.config_app, name="config")
 app.add_typer(events_cli.events_app, name="events")
 app.add_typer(webhooks_cli.webhooks_app, name="webhooks")
+app.add_typer(recipients_cli.recipients_app, name="recipients")
 app.command("serve")(serve_cli.serve)
 app.command("doctor")(doctor_cli.doctor)
 

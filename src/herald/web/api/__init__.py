@@ -13,6 +13,7 @@ from herald.web.api import (
     health,
     media,
     notifications,
+    preference_links,
     preferences,
     queue,
     recipients,
@@ -32,6 +33,7 @@ api_router.include_router(queue.router)
 api_router.include_router(sandbox.router)
 api_router.include_router(recipients.router)
 api_router.include_router(preferences.router)
+api_router.include_router(preference_links.router)
 api_router.include_router(templates.router)
 api_router.include_router(campaigns.router)
 api_router.include_router(content.guides_router)
