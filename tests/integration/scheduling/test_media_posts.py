@@ -11,7 +11,7 @@ from httpx import AsyncClient
 from herald.clock import FakeClock
 from herald.runtime import Runtime
 from tests.support.app import serve
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, bad_request, slow
 from tests.support.media_files import gif, pdf, png
 from tests.support.telegram_app import telegram_settings
 
@@ -238,3 +238,40 @@ async def test_a_file_id_telegram_no_longer_knows_is_uploaded_again(
     stale, upload_again = telegram.requests_for("sendPhoto")[1:]
     assert stale.answer["description"] == "Bad Request: wrong file identifier/HTTP URL specified"
     assert upload_again.files and upload_again.status == 200
+
+
+async def test_a_media_post_follows_a_migrated_group(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    telegram.migrated_chats["-4242"] = -1004242
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        photo = await upload(client, "c.png", png(50, 50, 4))
+        item = await client.post(GUIDES, json={"title": "T", "body": "B", "media": [photo]})
+        schedule = await client.post(
+            SCHEDULES, json={"name": "migrating", "kind": "playlist",
+                             "items": [item.json()["id"]], "chat_ids": ["-4242"]},
+        )  # fmt: skip
+        await client.post(f"{SCHEDULES}/{schedule.json()['id']}/run")
+        await runtime.worker(exclusive=False).drain()
+        chats = (await client.get(f"{SCHEDULES}/{schedule.json()['id']}")).json()["chats"]
+    [message] = telegram.messages
+    assert message["chat"]["id"] == -1004242 and "photo" in message
+    assert [c["chat_id"] for c in chats] == ["-1004242"]
+    assert telegram.media.uploads_of(png(50, 50, 4)) == 1  # the refused send uploaded nothing
+
+
+async def test_an_album_whose_buttons_fail_is_still_posted_once(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    telegram.script(CHAT, slow(0), bad_request("Bad Request: BUTTON_URL_INVALID"))
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        photos = [await upload(client, f"c{i}.png", png(40, 40, 20 + i)) for i in range(2)]
+        item = await client.post(
+            GUIDES, json={"title": "Pair", "body": "B", "media": photos, "buttons": [BUTTON]}
+        )
+        run = await posted(client, runtime, item.json()["id"])
+    assert len(telegram.requests_for("sendMediaGroup")) == 1  # not sent again
+    assert [r.status for r in telegram.requests_for("sendMessage")] == [400]
+    [post] = run["details"]
+    assert post["status"] == "sent"
+    assert [m.get("media_id") for m in post["messages"]] == photos
