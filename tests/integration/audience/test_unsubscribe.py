@@ -88,6 +88,12 @@ async def test_a_campaign_email_carries_herald_s_one_click_link_and_the_post_tak
     assert again.status_code == 200  # idempotent, and counted once
     assert _unsubscribed(runtime, "promos", "email", "one_click") == 1
 
+    # The next promo email is held back when it is dispatched; nothing reaches the server.
+    await _campaign_mail(client, runtime)
+    assert len(smtp.messages) == 1
+    skipped = (await client.get("/api/v1/deliveries?state=skipped")).json()
+    assert [d["recipient"] for d in skipped] == ["reader@example.com"]
+
 
 async def test_a_required_template_s_campaign_offers_no_unsubscribe_of_herald_s(
     mail_api: tuple[AsyncClient, Runtime], smtp: SMTPTestServer
