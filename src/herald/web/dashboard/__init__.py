@@ -35,6 +35,7 @@ from herald.web.dashboard.pages import (
     recipients,
     sandbox,
     schedule_form,
+    schedule_runs,
     schedules,
 )
 from herald.web.dashboard.render import HERE, Pages
@@ -43,7 +44,7 @@ from herald.web.dashboard.session import SessionCodec
 router = APIRouter(include_in_schema=False)
 # schedule_form before schedules: /schedules/new is not a schedule's id
 for page in (
-    login, overview, schedule_form, schedules, content, deliveries, analytics,
+    login, overview, schedule_form, schedules, schedule_runs, content, deliveries, analytics,
     promo_analytics, recipients, sandbox, keys, media,
 ):  # fmt: skip
     router.include_router(page.router)

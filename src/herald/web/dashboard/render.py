@@ -34,6 +34,8 @@ NOTICES = {
     "created": "Schedule created.",
     "posted": "Posted now: the next item is on its way to every active chat.",
     "reactivated": "Chat reactivated: it gets posts again.",
+    "edit-queued": "Edit queued for {n} chat(s): each result shows below once sent.",
+    "delete-queued": "Delete queued for {n} message(s): each result shows below once sent.",
     "saved": "Saved.",
     "replayed": "{n} dead letter(s) put back in the queue.",
     "key-revoked": "Key revoked.",
