@@ -299,7 +299,7 @@ def profiled(args: argparse.Namespace, pid: int, name: str, seconds: float) -> N
     if args.profile:
         out = f"{args.profile}.{name}.txt"
         found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        spy = [found, "record", "-r", "200", "-f", "raw", "-o", out]
+        spy = [found, "record", "-r", "200", "--gil", "-f", "raw", "-o", out]
         spy += ["-d", str(int(seconds)), "-p", str(pid)]
         subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
