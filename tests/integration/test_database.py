@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from herald.clock import SystemClock
 from herald.db import Database, migrate
+from herald.db.tables import schedule_chats, schedule_posts
 from herald.queue import DeliveryQueue, NewDelivery, State
 from herald.queue.wakeup import PostgresListener, Wakeup
 from herald.worker import ChannelPlan, Worker, WorkerOptions
@@ -115,3 +117,44 @@ async def test_postgres_listener_sets_the_wakeup(db: Database) -> None:
         assert await wakeup.wait(5)
     finally:
         await listener.stop()
+
+
+async def test_downgrading_below_topics_keeps_one_row_per_chat(database_url: str) -> None:
+    """0012's downgrade: a chat listed with several topics keeps the chat's own row (or
+    its lowest topic), since the older unique keys have no topic."""
+    db = Database(database_url)
+    try:
+        await migrate.upgrade(db)
+        at = datetime(2026, 12, 7, 8, tzinfo=UTC)
+        async with db.write() as conn:
+            for n, (chat, topic) in enumerate([("-1", 0), ("-1", 5), ("-2", 9), ("-2", 3)]):
+                await conn.execute(
+                    insert(schedule_chats).values(
+                        schedule_id=1, chat_id=chat, topic_id=topic, active=True,
+                        added_at=at, updated_at=at,
+                    )
+                )  # fmt: skip
+                await conn.execute(
+                    insert(schedule_posts).values(
+                        run_id=7, chat_id=chat, topic_id=topic, status=f"sent{n}", updated_at=at
+                    )
+                )
+        async with db.write() as conn:
+            await conn.run_sync(_downgrade_to, "0011")
+        async with db.read() as conn:
+            chats = (await conn.execute(text("SELECT chat_id FROM schedule_chats"))).all()
+            posts = (await conn.execute(text("SELECT chat_id, status FROM schedule_posts"))).all()
+        assert sorted(r.chat_id for r in chats) == ["-1", "-2"]
+        assert sorted((r.chat_id, r.status) for r in posts) == [("-1", "sent0"), ("-2", "sent3")]
+        await migrate.upgrade(db)
+        assert await migrate.current_revisions(db) == migrate.head_revisions()
+    finally:
+        await db.dispose()
+
+
+def _downgrade_to(connection: object, revision: str) -> None:
+    from alembic import command
+
+    config = migrate.alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)

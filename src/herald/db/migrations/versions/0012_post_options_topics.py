@@ -3,6 +3,11 @@
 ``topic_id`` 0 is a chat without a topic: a non-null column keeps the unique keys
 (schedule, chat, topic) and (run, chat, topic) meaningful on SQLite and PostgreSQL alike.
 
+Downgrading goes back to one row per (schedule, chat) and per (run, chat), which cannot
+hold a chat listed with several topics: it keeps, for each, the chat's own row (topic 0)
+or else its lowest topic, and deletes the other topics' rows, chats and post-log rows
+alike (the older schema has nowhere to put them).
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-07
@@ -42,7 +47,20 @@ def upgrade() -> None:
         )
 
 
+def _keep_one_per_chat(table: str, owner: str) -> None:
+    """Delete the rows a (``owner``, chat) key without topics would count twice: each
+    keeps the row of the lowest topic (0, the chat itself, first), then the lowest id."""
+    op.execute(
+        f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {table} o"
+        f" WHERE o.{owner} = {table}.{owner} AND o.chat_id = {table}.chat_id"
+        f" AND (o.topic_id < {table}.topic_id"
+        f" OR (o.topic_id = {table}.topic_id AND o.id < {table}.id)))"
+    )
+
+
 def downgrade() -> None:
+    _keep_one_per_chat("schedule_posts", "run_id")
+    _keep_one_per_chat("schedule_chats", "schedule_id")
     with op.batch_alter_table("schedule_posts") as batch:
         batch.drop_constraint("uq_schedule_posts_run_id_chat_id_topic_id", type_="unique")
         batch.drop_column("topic_id")
