@@ -4,7 +4,10 @@ offered for reactivation in the dashboard, not posted to silently."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from herald.auth import Role
+from herald.db.tables import events
 from herald.runtime import Runtime
 from herald.scheduling.schedules import ScheduleKind, ScheduleSpec
 from tests.support.app import serve
@@ -99,3 +102,9 @@ async def test_by_webhook_a_left_bot_makes_the_chat_inactive(
         assert answer.json()["handled"] == "my_chat_member:inactive:restricted"
         assert (await chats(runtime))[GROUP] == (False, "removed", False)
         assert (await chats(runtime))[OTHER] == (False, "restricted", False)
+        async with runtime.db.read() as conn:  # through the one function that deactivates
+            found = await conn.execute(
+                select(events.c.subject, events.c.data).where(events.c.type == "chat.deactivated")
+            )
+            told = {(r.subject, r.data["reason"]) for r in found}
+        assert told == {(f"chat:{GROUP}", "removed"), (f"chat:{OTHER}", "restricted")}
