@@ -17,6 +17,7 @@ from herald.cli import config as config_cli
 from herald.cli import doctor as doctor_cli
 from herald.cli import events as events_cli
 from herald.cli import keys as keys_cli
+from herald.cli import preferences as preferences_cli
 from herald.cli import queue as queue_cli
 from herald.cli import recipients as recipients_cli
 from herald.cli import schedules as schedules_cli
@@ -47,6 +48,8 @@ app.add_typer(config_cli.config_app, name="config")
 app.add_typer(events_cli.events_app, name="events")
 app.add_typer(webhooks_cli.webhooks_app, name="webhooks")
 app.add_typer(recipients_cli.recipients_app, name="recipients")
+app.add_typer(preferences_cli.categories_app, name="categories")
+recipients_cli.recipients_app.add_typer(preferences_cli.preferences_app, name="preferences")
 app.command("serve")(serve_cli.serve)
 app.command("doctor")(doctor_cli.doctor)
 
