@@ -2,7 +2,8 @@
 
 Telegram edits a sent message one way per part: ``editMessageText`` for a text
 message's text, entities and link preview; ``editMessageCaption`` for a media message's
-caption; ``editMessageMedia`` for its file; ``editMessageReplyMarkup`` when only the
+caption; ``editMessageMedia`` for its file (with the caption: the library's media id,
+whose file_id the sender sends); ``editMessageReplyMarkup`` when only the
 buttons changed. Every edit of a message with buttons carries them, since an edit
 without a keyboard removes it. An album (``scheduling/posted.py``) is several messages:
 its caption is the first file's, and its buttons are in a message of their own after it
@@ -96,12 +97,10 @@ def plan_edits(
 ) -> list[Edit]:
     """The edits that make a post's messages show ``after``: one for a one-message post;
     for an album, its caption's and its buttons message's as they changed. EditRefused
-    when Telegram cannot do it: text <-> media, a file changed (not built yet), or an
-    album's number of files or its buttons message gained or lost."""
+    when Telegram cannot do it: text <-> media, an album's files changed (not built
+    yet), or its buttons message gained or lost."""
     if not messages or len(messages) == 1:
         kind = choose_edit(before, after)
-        if kind is EditKind.MEDIA:
-            raise EditRefused("the post's file changed: editMessageMedia is not supported yet")
         return [Edit(message_id, kind, edit_payload(kind, message_id, after))]
     files = [m for m in messages if "media_id" in m]
     buttons = next((m for m in messages if m.get("buttons")), None)
@@ -134,10 +133,12 @@ def edit_payload(
     if kind is EditKind.TEXT:
         payload |= {k: post[k] for k in ("text", "entities", "link_preview_options", "parse_mode")
                     if k in post}  # fmt: skip
-    elif kind is EditKind.CAPTION:
+    elif kind in (EditKind.CAPTION, EditKind.MEDIA):
         payload["caption"] = post.get("text") or ""
         if post.get("entities"):
             payload["caption_entities"] = post["entities"]
+        if kind is EditKind.MEDIA:  # the library's file: the sender sends its file_id
+            payload["media_id"] = post["media"][0]
     if keyboard and post.get("buttons"):
         payload["buttons"] = post["buttons"]
     return {**payload, POST: shown}

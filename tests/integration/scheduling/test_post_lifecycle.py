@@ -267,10 +267,28 @@ async def test_a_media_posts_caption_and_an_albums_buttons_are_edited_and_all_of
         shown = telegram.message(CHAT, buttons_message)
         assert shown is not None and shown["reply_markup"]["inline_keyboard"] == [relabeled]
 
-        # A media change is not built: refused before anything is queued.
+        # Another file: editMessageMedia, sent by the file_id its first post was given.
         await client.patch(f"{GUIDES}/{one['id']}", json={"media": photos[1:]})
+        replaced = await ask(client, runs["one"], "edit")
+        assert replaced["chats"][0]["detail"] == "editMessageMedia"
+        await drain(runtime)
+        [request] = telegram.requests_for("editMessageMedia")
+        assert not request.files  # the album's post uploaded it: its file_id is reused
+        photo_message = telegram.edits[-1]
+        assert photo_message["caption"] == "One\n\nB2" and "photo" in photo_message
+        assert actions(await run_log(client, runs["one"]))[CHAT][-1] == ("edit", "done", None)
+        fresh = await client.post("/api/v1/media", files={"file": ("new.png", png(90, 60))})
+        await client.patch(f"{GUIDES}/{one['id']}", json={"media": [fresh.json()["id"]]})
+        await ask(client, runs["one"], "edit")
+        await drain(runtime)
+        uploaded = telegram.requests_for("editMessageMedia")[-1]
+        assert uploaded.files["file0"].data == png(90, 60)  # never sent before: uploaded
+        assert actions(await run_log(client, runs["one"]))[CHAT][-1] == ("edit", "done", None)
+
+        # An album's files changing is not built: refused before anything is queued.
+        await client.patch(f"{GUIDES}/{two['id']}", json={"media": photos[::-1]})
         refused = await client.post(
-            f"{SCHEDULES}/{runs['one']['schedule_id']}/runs/{runs['one']['id']}/edit"
+            f"{SCHEDULES}/{runs['two']['schedule_id']}/runs/{runs['two']['id']}/edit"
         )
         assert refused.status_code == 409 and "editMessageMedia" in refused.json()["detail"]
 

@@ -92,8 +92,9 @@ def test_a_media_posts_text_is_edited_as_its_caption() -> None:
         "editMessageCaption", "T2", BOLD,
     )  # fmt: skip
     assert params["reply_markup"] == {"inline_keyboard": LINK}
-    with pytest.raises(EditRefused, match="editMessageMedia is not supported yet"):
-        plan_edits(PHOTO, {**PHOTO, "media": [9]}, 3, [{"message_id": 3, "media_id": 4}])
+    [edit] = plan_edits(PHOTO, {**PHOTO, "media": [9]}, 3, [{"message_id": 3, "media_id": 4}])
+    assert edit.kind is EditKind.MEDIA
+    assert (edit.payload["media_id"], edit.payload["caption"]) == (9, "T")  # the file's id
 
 
 def test_an_albums_caption_is_its_first_files_and_its_buttons_are_their_own_message() -> None:

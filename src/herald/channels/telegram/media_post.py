@@ -131,6 +131,39 @@ class MediaPoster:
                 await self._forget(known)
                 return await self._send(params, media, {}, text)
 
+    async def edit(self, params: dict[str, Any], media_id: int) -> None:
+        """Replace an earlier message's file with this one (editMessageMedia); ``params``
+        has ``chat_id``, ``message_id``, the caption's fields and the keyboard. Sent by
+        its file_id when known (a stale one forgotten), else uploaded once."""
+        found = await self._library.many([media_id])
+        if media_id not in found:
+            raise MissingMedia(f"no media {media_id} in the library")
+        item = found[media_id]
+        known = await self._file_ids_of([item])
+        if known:
+            try:
+                await self._edit(params, item, known[media_id])
+                return
+            except TelegramCallError as exc:
+                if not _stale(exc):
+                    raise
+                await self._forget(known)
+        async with self._uploading[media_id]:
+            await self._edit(params, item, None)
+
+    async def _edit(self, params: dict[str, Any], item: Media, file_id: str | None) -> None:
+        caption = {k: params[k] for k in _CAPTION_KEYS if k in params}
+        shown = {"type": item.kind.value, "media": file_id or "attach://file0", **caption}
+        body = form({**{k: v for k, v in params.items() if k not in caption}, "media": shown})
+        if file_id is None:
+            body.add_field("file0", await self._content(item), filename=item.name,
+                           content_type=item.mime)  # fmt: skip
+        result = await self._http.post("editMessageMedia", body, time_limit=UPLOAD_SECONDS)
+        if file_id is None and (issued := issued_file_id(result, item.kind)):
+            self._known[item.id] = issued
+            if self._file_ids is not None:
+                await self._file_ids.remember({item.id: issued}, self._bot)
+
     async def _file_ids_of(self, media: list[Media]) -> dict[int, str]:
         wanted = {m.id for m in media}
         missing = [i for i in wanted if i not in self._known]

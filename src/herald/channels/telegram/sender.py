@@ -227,6 +227,8 @@ class TelegramSender:
         """A message sent, or (a payload with ``action``) one pinned, unpinned or deleted."""
         if delivery.payload.get(MEDIA) is not None and "action" not in delivery.payload:
             return await self._send_media(delivery)
+        if delivery.payload.get("action") == "edit" and "media_id" in delivery.payload:
+            return await self._edit_media(delivery)
         try:
             if "action" in delivery.payload:
                 method, params = action_params(delivery.payload)
@@ -244,10 +246,8 @@ class TelegramSender:
         except TelegramCallError as exc:
             if exc.migrate_to_chat_id is not None and method == "sendMessage":
                 return await self._resend_migrated(delivery, exc.migrate_to_chat_id, params)
-            if method.startswith("edit") and _NOT_MODIFIED in exc.outcome.error.lower():
-                # The message already says it: the edit is done.
-                meta = {NOT_MODIFIED: exc.outcome.error}
-                return Sent(provider_message_id=str(params["message_id"]), meta=meta)
+            if method.startswith("edit") and (done := _unchanged(exc, params)) is not None:
+                return done
             return self._failed(exc, delivery)
         if method == "getChatMemberCount":
             count = result if isinstance(result, int) and not isinstance(result, bool) else None
@@ -255,6 +255,29 @@ class TelegramSender:
         if method != "sendMessage":
             return Sent(provider_message_id=str(params["message_id"]))
         return Sent(provider_message_id=_message_id(result))
+
+    async def _edit_media(self, delivery: Delivery) -> Outcome:
+        """An edit that replaces a message's file (``media_id``, from the library), with
+        its caption and keyboard: editMessageMedia, the file sent by its file_id."""
+        payload = delivery.payload
+        try:
+            _, params = edit_params({**payload, "edit": "caption"})
+            media_id = payload["media_id"]
+            if not (isinstance(media_id, int) and not isinstance(media_id, bool)):
+                raise ValueError("'media_id' must be a media id")
+            if self._media is None:
+                raise ValueError("media edits need the media library")
+        except ValueError as exc:
+            return Permanent(error=f"bad payload: {exc}", reason=TelegramReason.BAD_PAYLOAD)
+        params["chat_id"] = delivery.recipient
+        try:
+            await self._media.edit(params, media_id)
+        except MissingMedia as exc:
+            return Permanent(error=f"bad payload: {exc}", reason=TelegramReason.BAD_PAYLOAD)
+        except TelegramCallError as exc:
+            done = _unchanged(exc, params)
+            return done if done is not None else self._failed(exc, delivery)
+        return Sent(provider_message_id=str(params["message_id"]))
 
     async def _send_media(self, delivery: Delivery) -> Outcome:
         """A post with media (``media_post``): its provider message id is every message
@@ -343,6 +366,14 @@ class TelegramSender:
         elif reason == TelegramReason.UNEXPECTED:
             log.warning("telegram_unexpected_error", delivery_id=delivery_id, error=outcome.error)
         return outcome
+
+
+def _unchanged(exc: TelegramCallError, params: dict[str, Any]) -> Sent | None:
+    """An edit refused as "message is not modified" is done: the message says it."""
+    if _NOT_MODIFIED not in exc.outcome.error.lower():
+        return None
+    meta = {NOT_MODIFIED: exc.outcome.error}
+    return Sent(provider_message_id=str(params["message_id"]), meta=meta)
 
 
 def _message_id(result: Any) -> str | None:
