@@ -63,6 +63,7 @@ from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 from herald.tracking.variants import VariantAnalytics
 from herald.webhooks import EndpointStore
+from herald.webhooks.attempts import AttemptLog
 from herald.webhooks.fanout import RETRY_POLICY as WEBHOOK_RETRY_POLICY
 from herald.webhooks.fanout import Fanout
 from herald.worker import Worker
@@ -172,6 +173,7 @@ class Runtime:
     webhooks: EndpointStore
     variant_analytics: VariantAnalytics
     fanout: Fanout
+    webhook_attempts: AttemptLog
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -199,10 +201,12 @@ class Runtime:
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
         hooks = settings.webhooks
         webhooks = EndpointStore(db, clock, allow_private=hooks.allow_private_networks)
+        attempts = AttemptLog(db, clock)
         chosen.setdefault(
             WEBHOOK_CHANNEL,
             WebhookSender(
                 webhooks,
+                attempts,
                 clock,
                 allow_private=hooks.allow_private_networks,
                 timeout_seconds=hooks.timeout_seconds,
@@ -287,6 +291,7 @@ class Runtime:
                 retention=timedelta(days=settings.retention_days),
             ),
             variant_analytics=VariantAnalytics(db),
+            webhook_attempts=attempts,
             senders=chosen,
         )
         if settings.telegram_bot_token is None:
@@ -376,6 +381,7 @@ class Runtime:
                     self.queue,
                     count_members=telegram is not None and not telegram.sandbox,
                 ),
+                self.webhook_attempts,
             ),
             leases=Leases(self.db, self.clock),
             gate=PreferenceGate(self.preferences, self.categories, s.audience, self.clock),

@@ -237,36 +237,6 @@ class EndpointStore:
         rows = (await conn.execute(select(E).where(E.c.enabled.is_(True)))).all()
         return [_from_row(Endpoint, r) for r in rows]
 
-    async def record_attempt(self, attempt: Attempt) -> Endpoint | None:
-        """Store the attempt and move the endpoint's failing streak: a success ends it,
-        a failure starts it if none runs. Returns the endpoint as it now stands."""
-        clipped = attempt.response[:SNIPPET_CHARS]
-        async with self.db.write() as conn:
-            await conn.execute(
-                A.insert().values(
-                    endpoint_id=attempt.endpoint_id,
-                    event_id=attempt.event_id,
-                    event_type=attempt.event_type,
-                    delivery_id=attempt.delivery_id,
-                    attempted_at=attempt.attempted_at,
-                    status=attempt.status,
-                    latency_ms=attempt.latency_ms,
-                    ok=attempt.ok,
-                    error=(attempt.error or None) and attempt.error[:SNIPPET_CHARS],
-                    response=clipped,
-                )
-            )
-            streak = (
-                E.c.failing_since.is_(None) if not attempt.ok else E.c.failing_since.is_not(None)
-            )
-            await conn.execute(
-                update(E)
-                .where(E.c.id == attempt.endpoint_id, streak)
-                .values(failing_since=None if attempt.ok else attempt.attempted_at)
-            )
-            row = (await conn.execute(select(E).where(E.c.id == attempt.endpoint_id))).first()
-        return None if row is None else _from_row(Endpoint, row)
-
     async def attempts(self, endpoint_id: int, limit: int = 20) -> list[Attempt]:
         """The latest attempts, newest first."""
         async with self.db.read() as conn:

@@ -46,9 +46,13 @@ class Hooked:
         return Event(type_, subject, data, self.clock.now())
 
     async def pump(self) -> None:
-        """Fan the outbox out, then send what is due."""
+        """Fan the outbox out, then send what is due. ``Worker.drain`` returns when the
+        send that held a subject's key is recorded, before the next event of that
+        subject is claimed: drain until a round claims nothing."""
         await self.runtime.fanout.drain()
-        await self.runtime.worker(exclusive=False).drain()
+        worker = self.runtime.worker(exclusive=False)
+        while (await worker.drain()).claimed:
+            pass
 
     async def later(self, seconds: float) -> None:
         self.clock.advance(seconds)

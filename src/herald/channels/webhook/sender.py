@@ -1,8 +1,9 @@
 """WebhookSender: one event, signed, posted to one endpoint, its attempt stored.
 
-The endpoint is read at send time, so a disabled, deleted or re-pointed endpoint and a
-rotated secret take effect on the next request, retries included. The request follows
-no redirect, has a timeout, and reads at most ``MAX_RESPONSE_BYTES`` of the answer.
+The endpoint is read at send time (at most once a second), so a disabled, deleted or
+re-pointed endpoint and a rotated secret take effect within a second, retries included.
+The request follows no redirect, has a timeout, and reads at most ``MAX_RESPONSE_BYTES``
+of the answer. The attempt goes to the ``AttemptLog``, written with the outcome's batch.
 Unless private networks are allowed, every address the host resolves to is checked
 again here, by the connector's own resolver, so the address checked is the address
 connected to (DNS can change after registration).
@@ -14,11 +15,9 @@ import ipaddress
 import json
 import socket
 import time
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
-import structlog
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
@@ -28,12 +27,11 @@ from herald.clock import Clock
 from herald.queue import Delivery, Outcome, Permanent, Sent
 from herald.webhooks import Attempt, Endpoint, EndpointNotFound, EndpointStore
 from herald.webhooks.addresses import ForbiddenAddress, forbidden, parse_url
+from herald.webhooks.attempts import AttemptLog
 from herald.webhooks.secrets import signature_header
 
-log = structlog.get_logger("herald.webhooks")
-
 MAX_RESPONSE_BYTES = 4096
-FAILING_LIMIT = timedelta(days=5)
+ENDPOINT_CACHE_SECONDS = 1.0
 USER_AGENT = "herald-webhooks/1"
 
 
@@ -70,6 +68,7 @@ class WebhookSender:
     def __init__(
         self,
         store: EndpointStore,
+        log: AttemptLog,
         clock: Clock,
         *,
         allow_private: bool = False,
@@ -77,6 +76,8 @@ class WebhookSender:
         max_connections: int = 100,
     ) -> None:
         self.store = store
+        self.log = log
+        self._endpoints: dict[int, tuple[float, Endpoint]] = {}
         self.clock = clock
         self.allow_private = allow_private
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -98,7 +99,7 @@ class WebhookSender:
     async def send(self, delivery: Delivery) -> Outcome:
         payload = delivery.payload
         try:
-            endpoint = await self.store.get(int(payload["endpoint_id"]))
+            endpoint = await self._endpoint(int(payload["endpoint_id"]))
         except EndpointNotFound as exc:
             return Permanent(str(exc), reason=WebhookReason.ENDPOINT_UNAVAILABLE)
         if not endpoint.enabled:
@@ -133,7 +134,7 @@ class WebhookSender:
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             outcome = map_exception(exc)
         latency_ms = (time.perf_counter() - started) * 1000
-        await self._after(endpoint, delivery, outcome, status, snippet, latency_ms)
+        self._after(endpoint, delivery, outcome, status, snippet, latency_ms)
         return outcome
 
     def _check_literal(self, url: str) -> None:
@@ -150,7 +151,7 @@ class WebhookSender:
         if not self.allow_private and (why := forbidden(host)) is not None:
             raise ForbiddenAddress(f"{why}; not called")
 
-    async def _after(
+    def _after(
         self,
         endpoint: Endpoint,
         delivery: Delivery,
@@ -159,33 +160,35 @@ class WebhookSender:
         snippet: str,
         latency_ms: float,
     ) -> None:
-        """Store the attempt; disable the endpoint on a 410, or after 5 days of failures."""
+        """Hand the attempt to the log, which writes it with the outcome's batch (and
+        disables the endpoint after a 410 or five days of failures)."""
         ok = isinstance(outcome, Sent)
-        now = self.clock.now()
-        current = await self.store.record_attempt(
+        self.log.hold(
             Attempt(
                 endpoint_id=endpoint.id,
                 event_id=delivery.payload["event_id"],
                 event_type=delivery.payload["type"],
-                attempted_at=now,
+                attempted_at=self.clock.now(),
                 status=status,
                 latency_ms=round(latency_ms, 2),
                 ok=ok,
                 error=None if ok else getattr(outcome, "error", None),
                 response=snippet,
                 delivery_id=delivery.id,
-            )
+            ),
+            gone=isinstance(outcome, Permanent) and outcome.reason == WebhookReason.GONE,
         )
-        if current is None or not current.enabled or ok:
-            return
-        reason = None
-        if isinstance(outcome, Permanent) and outcome.reason == WebhookReason.GONE:
-            reason = "the endpoint answered 410 Gone"
-        elif current.failing_since and now - current.failing_since >= FAILING_LIMIT:
-            reason = f"failing since {current.failing_since.isoformat()} (5 days)"
-        if reason is not None:
-            await self.store.disable(endpoint.id, reason)
-            log.warning("webhook_endpoint_disabled", endpoint_id=endpoint.id, reason=reason)
+
+    async def _endpoint(self, endpoint_id: int) -> Endpoint:
+        """The endpoint as stored, read at most once a second per endpoint: a change
+        (rotation, new URL, disabled) reaches the sends within a second."""
+        now = time.monotonic()
+        cached = self._endpoints.get(endpoint_id)
+        if cached is not None and now - cached[0] < ENDPOINT_CACHE_SECONDS:
+            return cached[1]
+        endpoint = await self.store.get(endpoint_id)
+        self._endpoints[endpoint_id] = (now, endpoint)
+        return endpoint
 
     async def close(self) -> None:
         if self._session is not None:
