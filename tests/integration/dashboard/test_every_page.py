@@ -12,7 +12,7 @@ from tests.support.dashboard import sign_in
 PAGES = ["/", "/schedules", "/schedules/1", "/content", "/content/1", "/content/new/promo",
          "/deliveries", "/deliveries?state=dead", "/deliveries/1", "/analytics",
          "/analytics?span=48h", "/analytics/promos/5", "/analytics/promos/5?span=48h",
-         "/recipients", "/sandbox", "/sandbox?channel=email"]  # fmt: skip
+         "/recipients", "/sandbox", "/sandbox?channel=email", "/webhooks"]  # fmt: skip
 
 
 @pytest.mark.parametrize("role", list(Role))

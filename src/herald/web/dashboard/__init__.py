@@ -37,6 +37,7 @@ from herald.web.dashboard.pages import (
     schedule_form,
     schedule_runs,
     schedules,
+    webhooks,
 )
 from herald.web.dashboard.render import HERE, Pages
 from herald.web.dashboard.session import SessionCodec
@@ -45,7 +46,7 @@ router = APIRouter(include_in_schema=False)
 # schedule_form before schedules: /schedules/new is not a schedule's id
 for page in (
     login, overview, schedule_form, schedules, schedule_runs, content, deliveries, analytics,
-    promo_analytics, recipients, sandbox, keys, media,
+    promo_analytics, recipients, sandbox, webhooks, keys, media,
 ):  # fmt: skip
     router.include_router(page.router)
 

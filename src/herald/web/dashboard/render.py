@@ -39,6 +39,10 @@ NOTICES = {
     "saved": "Saved.",
     "replayed": "{n} dead letter(s) put back in the queue.",
     "key-revoked": "Key revoked.",
+    "webhook-enabled": "Webhook enabled.",
+    "webhook-disabled": "Webhook disabled: nothing is sent to it until enabled.",
+    "webhook-tested": "A webhook.test event is on its way.",
+    "webhook-deleted": "Webhook deleted.",
     "signed-out": "Signed out.",
 }
 NAV = (
@@ -49,6 +53,7 @@ NAV = (
     ("analytics", "/analytics", "Analytics"),
     ("recipients", "/recipients", "Recipients"),
     ("sandbox", "/sandbox", "Sandbox"),
+    ("webhooks", "/webhooks", "Webhooks"),
     ("keys", "/keys", "API keys"),
 )
 
