@@ -27,6 +27,7 @@ _CAPTION: tuple[str, ...] = ("text", "entities")
 _MEDIA = ("media",)
 _MARKUP = ("buttons",)
 _ALBUM_BUTTONS = ("buttons", "buttons_text")
+_ALBUM_PARTS = (*_CAPTION, *_ALBUM_BUTTONS)
 _SHOWN = (*_TEXT, *_MEDIA, *_ALBUM_BUTTONS, "parse_mode")
 # Where an edit payload keeps the whole post it makes the message show, for the next
 # edit to compare with (the sender sends only its method's parameters).
@@ -96,26 +97,40 @@ def plan_edits(
     messages: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Edit]:
     """The edits that make a post's messages show ``after``: one for a one-message post;
-    for an album, its caption's and its buttons message's as they changed. EditRefused
-    when Telegram cannot do it: text <-> media, an album's files changed (not built
-    yet), or its buttons message gained or lost."""
+    for an album, each changed file's (the first with the caption), the caption's and
+    the buttons message's as they changed. EditRefused when Telegram cannot do it: text
+    <-> media, an album's number of files changed, or its buttons message gained or
+    lost."""
     if not messages or len(messages) == 1:
         kind = choose_edit(before, after)
         return [Edit(message_id, kind, edit_payload(kind, message_id, after))]
     files = [m for m in messages if "media_id" in m]
     buttons = next((m for m in messages if m.get("buttons")), None)
-    if [m["media_id"] for m in files] != list(after.get("media") or []):
-        raise EditRefused("the album's files changed: editMessageMedia is not supported yet")
+    now = list(after.get("media") or [])
+    if len(now) != len(files):
+        raise EditRefused(
+            f"the album had {len(files)} files and would have {len(now)}: Telegram cannot "
+            "add or remove an album's files"
+        )
     if bool(buttons) != bool(after.get("buttons")):
         raise EditRefused("the album's buttons came or went: its buttons message cannot follow")
+    was = list((before or {}).get("media") or [m["media_id"] for m in files])
+    edits = [
+        Edit(
+            at, EditKind.MEDIA, edit_payload(EditKind.MEDIA, at, after, keyboard=False, file=index)
+        )
+        for index, at in enumerate(int(m["message_id"]) for m in files)
+        if was[index : index + 1] != now[index : index + 1]
+    ]
     first = int(files[0]["message_id"])
-    caption = edit_payload(EditKind.CAPTION, first, after, keyboard=False)
-    if before is None or not _differs(before, after, (*_CAPTION, *_ALBUM_BUTTONS)):
-        return [Edit(first, EditKind.CAPTION, caption)]  # the whole caption: not modified
-    edits = []
-    if _differs(before, after, _CAPTION):
-        edits.append(Edit(first, EditKind.CAPTION, caption))
-    if buttons is not None and _differs(before, after, _ALBUM_BUTTONS):
+    whole = edit_payload(EditKind.CAPTION, first, after, keyboard=False)
+    caption = Edit(first, EditKind.CAPTION, whole)
+    if not edits and (before is None or not _differs(before, after, _ALBUM_PARTS)):
+        return [caption]  # the whole caption: "not modified" when nothing changed
+    first_file_edited = any(e.message_id == first for e in edits)
+    if (before is None or _differs(before, after, _CAPTION)) and not first_file_edited:
+        edits.insert(0, caption)
+    if buttons is not None and (before is None or _differs(before, after, _ALBUM_BUTTONS)):
         at = int(buttons["message_id"])
         text = after.get("buttons_text") or DEFAULT_BUTTONS_TEXT
         shown = {"text": text, "parse_mode": None, "buttons": after["buttons"]}
@@ -124,21 +139,27 @@ def plan_edits(
 
 
 def edit_payload(
-    kind: EditKind, message_id: int, post: Mapping[str, Any], *, keyboard: bool = True
+    kind: EditKind,
+    message_id: int,
+    post: Mapping[str, Any],
+    *,
+    keyboard: bool = True,
+    file: int = 0,
 ) -> dict[str, Any]:
     """The delivery payload of an edit: its method's parameters, and the whole post it
-    makes the message show (``herald_post``, which the sender does not send)."""
+    makes the message show (``herald_post``, which the sender does not send). A media
+    edit shows the post's ``file``-th file, with the caption only on the first."""
     shown = {k: post[k] for k in _SHOWN if k in post}
     payload: dict[str, Any] = {"action": "edit", "edit": kind.value, "message_id": message_id}
     if kind is EditKind.TEXT:
         payload |= {k: post[k] for k in ("text", "entities", "link_preview_options", "parse_mode")
                     if k in post}  # fmt: skip
     elif kind in (EditKind.CAPTION, EditKind.MEDIA):
-        payload["caption"] = post.get("text") or ""
-        if post.get("entities"):
+        payload["caption"] = (post.get("text") or "") if file == 0 else ""
+        if post.get("entities") and file == 0:
             payload["caption_entities"] = post["entities"]
         if kind is EditKind.MEDIA:  # the library's file: the sender sends its file_id
-            payload["media_id"] = post["media"][0]
+            payload["media_id"] = post["media"][file]
     if keyboard and post.get("buttons"):
         payload["buttons"] = post["buttons"]
     return {**payload, POST: shown}

@@ -285,16 +285,26 @@ async def test_a_media_posts_caption_and_an_albums_buttons_are_edited_and_all_of
         assert uploaded.files["file0"].data == png(90, 60)  # never sent before: uploaded
         assert actions(await run_log(client, runs["one"]))[CHAT][-1] == ("edit", "done", None)
 
-        # An album's files changing is not built: refused before anything is queued.
+        # An album's files swapped: each message edited, the caption staying on the first.
         await client.patch(f"{GUIDES}/{two['id']}", json={"media": photos[::-1]})
+        swapped = await ask(client, runs["two"], "edit")
+        assert swapped["chats"][0]["detail"] == "editMessageMedia, editMessageMedia"
+        await drain(runtime)
+        shown = telegram.message(CHAT, first)
+        assert shown is not None and shown["caption"] == "Two\n\nB"
+        assert shown["photo"][-1]["width"] == 41  # the second file (41 px) is first now
+        # A file more than the album has cannot be added: refused, nothing queued.
+        await client.patch(f"{GUIDES}/{two['id']}", json={"media": [*photos, photos[0]]})
         refused = await client.post(
             f"{SCHEDULES}/{runs['two']['schedule_id']}/runs/{runs['two']['id']}/edit"
         )
-        assert refused.status_code == 409 and "editMessageMedia" in refused.json()["detail"]
+        assert refused.status_code == 409 and "would have 3" in refused.json()["detail"]
 
         deleted = await ask(client, runs["two"], "delete")
         assert deleted["queued"] == 3  # both files and the buttons' message
         await drain(runtime)
         assert sorted(m for _, m in telegram.deleted) == [first, first + 1, buttons_message]
         run = await run_log(client, runs["two"])
-        assert [a[:2] for a in actions(run)[CHAT]] == [("edit", "done")] + [("delete", "done")] * 3
+        assert [a[:2] for a in actions(run)[CHAT]] == [("edit", "done")] * 3 + [
+            ("delete", "done")
+        ] * 3

@@ -114,10 +114,23 @@ def test_an_albums_caption_is_its_first_files_and_its_buttons_are_their_own_mess
     assert [(e.message_id, e.kind) for e in unchanged] == [(10, EditKind.CAPTION)]
 
 
+def test_an_albums_changed_files_are_edited_each_the_first_with_the_caption() -> None:
+    swapped = plan_edits(ALBUM, {**ALBUM, "media": [5, 4]}, 10, ALBUM_MESSAGES)
+    assert [(e.message_id, e.kind, e.payload["media_id"]) for e in swapped] == [
+        (10, EditKind.MEDIA, 5), (11, EditKind.MEDIA, 4),
+    ]  # fmt: skip
+    assert [e.payload["caption"] for e in swapped] == ["T", ""]
+    assert all("buttons" not in e.payload for e in swapped)
+    second = plan_edits(ALBUM, {**ALBUM, "media": [4, 6], "text": "x"}, 10, ALBUM_MESSAGES)
+    assert [(e.message_id, e.kind) for e in second] == [
+        (10, EditKind.CAPTION), (11, EditKind.MEDIA),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("after", "why"),
     [
-        ({**ALBUM, "media": [5, 4]}, "files changed"),
+        ({**ALBUM, "media": [4, 5, 6]}, "had 2 files and would have 3"),
         ({**ALBUM, "buttons": None}, "buttons came or went"),
     ],
 )
