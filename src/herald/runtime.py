@@ -294,9 +294,10 @@ class Runtime:
             webhook_attempts=attempts,
             senders=chosen,
         )
+        opt_out = TelegramOptOut(recipients, categories, runtime.opt_outs, recipient_links)
         if settings.telegram_bot_token is None:
             runtime.sandbox_callbacks = Callbacks(
-                signer, targets, clicks, None, SandboxBot(), metrics, clock
+                signer, targets, clicks, None, SandboxBot(), metrics, clock, opt_out=opt_out
             )
         else:
             with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
@@ -310,11 +311,18 @@ class Runtime:
                     runtime.bot,
                     Offers(signer, targets, settings.public_url),
                     admin_ids=settings.telegram_admin_ids,
-                    opt_out=TelegramOptOut(
-                        recipients, categories, runtime.opt_outs, recipient_links
-                    ),
+                    opt_out=opt_out,
                 ),
-                Callbacks(signer, targets, clicks, runtime.bot, runtime.bot, metrics, clock),
+                Callbacks(
+                    signer,
+                    targets,
+                    clicks,
+                    runtime.bot,
+                    runtime.bot,
+                    metrics,
+                    clock,
+                    opt_out=opt_out,
+                ),
                 runtime.bot,
                 metrics,
                 membership=Membership(schedule_store, metrics),

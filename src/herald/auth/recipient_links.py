@@ -13,7 +13,9 @@ tracked links and buttons). Format, URL-safe without escaping::
 
     <u|p><recipient id>.<category or empty>.<channel or empty>.<signature>
 
-An empty category means every category, an empty channel every channel. URLs need
+An empty category means every category, an empty channel every channel. An
+unsubscribe button under a campaign DM carries ``o1:<id>:<category>:<signature>``
+(96 bits, under a key of its own) in its callback data, the channel Telegram. URLs need
 ``HERALD_PUBLIC_URL``; without it ``RecipientLinks.url`` is None and herald says so
 (``herald doctor``, a line at start).
 """
@@ -36,6 +38,12 @@ _CHANNELS = "|".join(c.value for c in Channel)
 _TOKEN = re.compile(
     rf"([up])(0|[1-9][0-9]{{0,18}})\.({CATEGORY})?\.({_CHANNELS})?\.([A-Za-z0-9_-]{{{SIGNATURE_CHARS}}})"
 )
+
+
+# An unsubscribe button under a campaign DM: Telegram's callback_data holds 64 bytes.
+_BUTTON = re.compile(r"o1:(0|[1-9][0-9]{0,18}):([A-Za-z0-9_-]{0,64}):([A-Za-z0-9_-]{16})")
+BUTTON_PREFIX = "o1:"
+MAX_CALLBACK_BYTES = 64
 
 
 class Purpose(StrEnum):
@@ -74,6 +82,7 @@ class RecipientLinks:
             raise ValueError("a secret key is required to sign recipient links")
         root = hashlib.sha256(b"herald.recipient-links\0" + secret_key.encode()).digest()
         self._keys = {p: hmac.new(root, p.name.encode(), hashlib.sha256).digest() for p in Purpose}
+        self._button_key = hmac.new(root, b"BUTTON", hashlib.sha256).digest()
         self.public_url = public_url.rstrip("/") if public_url else None
 
     def _mac(self, purpose: Purpose, head: str) -> str:
@@ -100,6 +109,29 @@ class RecipientLinks:
             category=match[3],
             channel=Channel(match[4]) if match[4] else None,
         )
+
+    def callback_data(self, recipient_id: int, category: str | None) -> str | None:
+        """A Telegram unsubscribe button's data (``o1:<id>:<category>:<sig>``, the channel
+        Telegram implied); None when it would not fit Telegram's 64 bytes."""
+        head = f"{BUTTON_PREFIX}{recipient_id}:{category or ''}"
+        data = f"{head}:{self._button_mac(head)}"
+        return data if len(data.encode()) <= MAX_CALLBACK_BYTES else None
+
+    def verify_callback(self, data: str) -> RecipientToken | None:
+        """What a pressed unsubscribe button names, or None when garbled or forged."""
+        match = _BUTTON.fullmatch(data)
+        if match is None:
+            return None
+        head = data[: -(len(match[3]) + 1)]
+        if not hmac.compare_digest(match[3], self._button_mac(head)):
+            return None
+        return RecipientToken(
+            Purpose.UNSUBSCRIBE, int(match[1]), match[2] or None, Channel.TELEGRAM
+        )
+
+    def _button_mac(self, head: str) -> str:
+        mac = hmac.new(self._button_key, head.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode()[:16]
 
     def path(self, ref: RecipientToken) -> str:
         """``ref``'s page on herald (``/u/...``, ``/preferences/...``), for herald's own pages."""

@@ -1,4 +1,5 @@
-"""Presses of tracked CTA buttons (callback queries): stored, then answered.
+"""Presses of tracked CTA buttons (callback queries): stored, then answered; and of the
+unsubscribe button under campaign DMs (bot/opt_out.py).
 
 The callback data is verified before anything is believed (Telegram clients can send
 any data they like); a forged or malformed one is counted and answered politely.
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 
 import structlog
 
+from herald.auth.recipient_links import BUTTON_PREFIX
+from herald.bot.opt_out import TelegramOptOut
 from herald.channels.telegram.errors import TelegramCallError
 from herald.clock import Clock
 from herald.metrics import Metrics
@@ -63,7 +66,10 @@ class Callbacks:
         identity: BotIdentity,
         metrics: Metrics,
         clock: Clock,
+        opt_out: TelegramOptOut | None = None,
     ) -> None:
+        """``opt_out``: presses of the unsubscribe button under campaign DMs."""
+        self._opt_out = opt_out
         self._signer = signer
         self._targets = targets
         self._clicks = clicks
@@ -83,6 +89,11 @@ class Callbacks:
         """
         query_id = str(query.get("id") or "")
         data = query.get("data")
+        if self._opt_out is not None and isinstance(data, str) and data.startswith(BUTTON_PREFIX):
+            answer = await self._opt_out.press(data)
+            if answer is not None:
+                await self._answer(query_id, answers, text=answer)
+                return "unsubscribed"
         click = self._signer.verify(data) if isinstance(data, str) else None
         if click is None:
             self._metrics.callbacks_rejected.inc()

@@ -1,5 +1,6 @@
 """Telegram opt-out in a private chat with the bot: ``/stop``, ``/stop <category>``,
-``/start`` (no payload) or ``/start <category>``, and ``/settings``.
+``/start`` (no payload) or ``/start <category>``, and ``/settings``; and the signed
+unsubscribe button under a campaign DM.
 
 The chat names the person: every recipient whose ``telegram_chat_id`` is this private
 chat is changed (one person may be known under two external ids). ``/stop`` refuses
@@ -27,6 +28,7 @@ STOPPED = (
     "account still arrive. Send /start{again} to receive them again, or /settings for "
     "all your preferences."
 )
+PRESSED = "Done: no more {what} here. Send /start{again} to undo."
 STARTED = "Welcome back: you will receive {what} here on Telegram again."
 NO_SUCH_TOPIC = "There is no topic {key!r}. Topics: {keys}."
 NO_TOPICS = "There is no topic {key!r}."
@@ -72,6 +74,20 @@ class TelegramOptOut:
                 recipient_id, category=key, channel=Channel.TELEGRAM, source=Source.TELEGRAM
             )
         return STARTED.format(what=_what(key)) if changed else None
+
+    async def press(self, data: str) -> str | None:
+        """The unsubscribe button under a campaign DM: the category it names (or every
+        one) refused on Telegram; the answer shown, or None when the data is not a
+        signed button of ours (the caller rejects it as any forged press)."""
+        ref = self._links.verify_callback(data)
+        if ref is None or await self._recipients.get_by_id(ref.recipient_id) is None:
+            return None
+        key = ref.category if ref.category in await self._categories.keys() else None
+        if ref.category is None or key is not None:
+            await self._opt_outs.unsubscribe(
+                ref.recipient_id, category=key, channel=Channel.TELEGRAM, source=Source.TELEGRAM
+            )
+        return PRESSED.format(what=_what(ref.category), again=f" {key}" if key else "")
 
     async def settings(self, chat_id: int) -> str:
         ids = await self._recipients.ids_by_telegram_chat(str(chat_id))

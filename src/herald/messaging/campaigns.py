@@ -27,7 +27,7 @@ from herald.db.tables import campaigns, deliveries
 from herald.messaging.campaign_finish import CampaignFinish
 from herald.messaging.notifications import Renderer, channel_payload, marked
 from herald.messaging.recipients import Recipient, Recipients
-from herald.messaging.unsubscribe import add_unsubscribe
+from herald.messaging.unsubscribe import Addressee, add_unsubscribe, add_unsubscribe_button
 from herald.metrics import Metrics
 from herald.preferences import CategoryStore, PreferenceRuleError, marks
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
@@ -153,7 +153,7 @@ class Campaigns:
                     Lane.CAMPAIGN,
                     request.category,
                 )
-                if request.channel == Channel.EMAIL:
+                if request.channel in (Channel.EMAIL, Channel.TELEGRAM):
                     self._unsubscribe(payload, recipient, request)
                 batch.append(
                     NewDelivery(
@@ -179,17 +179,14 @@ class Campaigns:
         audience = marks.read(payload)
         # A required template's messages ignore opt-outs: a link offering one would lie.
         if self._links is None or (audience is not None and not audience.gated):
-            if caller is not None:
+            if caller is not None and request.channel == Channel.EMAIL:
                 payload["list_unsubscribe"] = caller
             return
-        add_unsubscribe(
-            payload,
-            self._links,
-            recipient_id=recipient.id,
-            locale=recipient.locale,
-            category=audience.category if audience is not None else None,
-            caller_uri=caller,
-        )
+        to = Addressee(recipient.id, recipient.locale, audience.category if audience else None)
+        if request.channel == Channel.TELEGRAM:
+            add_unsubscribe_button(payload, self._links, to)
+        else:
+            add_unsubscribe(payload, self._links, to, caller)
 
     async def _capped_addresses(self, channel: str, page: Sequence[Recipient]) -> set[str]:
         """Email addresses that already got their hourly share of campaign mail."""

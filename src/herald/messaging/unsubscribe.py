@@ -1,4 +1,5 @@
-"""herald's own unsubscribe on campaign email: the List-Unsubscribe URL and a footer.
+"""herald's own unsubscribe on campaign messages: the List-Unsubscribe URL and a footer
+on email, a signed unsubscribe button under a Telegram DM.
 
 Every campaign email carries herald's signed one-click URL (RFC 8058) for its recipient,
 category and channel, and a footer with the preference page and the same unsubscribe
@@ -12,6 +13,7 @@ promised to stop it would lie.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import escape
@@ -19,7 +21,8 @@ from markupsafe import escape
 from herald.auth.recipient_links import RecipientLinks
 from herald.channel import Channel
 
-# language -> (preferences, unsubscribe); English is the fallback.
+# language -> (preferences, unsubscribe); English is the fallback. The second is also
+# the label of the unsubscribe button under a campaign DM.
 FOOTER: dict[str, tuple[str, str]] = {
     "en": ("Manage your email preferences", "Unsubscribe"),
     "de": ("E-Mail-Einstellungen verwalten", "Abmelden"),
@@ -37,18 +40,21 @@ def language(locale: str | None, available: Any, default: str = "en") -> str:
     return default
 
 
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """Whose message it is, in which language, and of which category (None: all)."""
+
+    recipient_id: int
+    locale: str | None
+    category: str | None
+
+
 def add_unsubscribe(
-    payload: dict[str, Any],
-    links: RecipientLinks,
-    *,
-    recipient_id: int,
-    locale: str | None,
-    category: str | None,
-    caller_uri: str | None,
+    payload: dict[str, Any], links: RecipientLinks, to: Addressee, caller_uri: str | None
 ) -> None:
     """Sets the email ``payload``'s List-Unsubscribe URIs and appends the footer."""
-    unsubscribe = links.unsubscribe_url(recipient_id, category, Channel.EMAIL)
-    preferences = links.preferences_url(recipient_id)
+    unsubscribe = links.unsubscribe_url(to.recipient_id, to.category, Channel.EMAIL)
+    preferences = links.preferences_url(to.recipient_id)
     uris = [unsubscribe] if unsubscribe else []
     if caller_uri and (unsubscribe is None or caller_uri.lower().startswith("mailto:")):
         uris.append(caller_uri)
@@ -56,7 +62,7 @@ def add_unsubscribe(
         payload["list_unsubscribe"] = uris
     if unsubscribe is None or preferences is None:
         return
-    manage, leave = FOOTER[language(locale, FOOTER)]
+    manage, leave = FOOTER[language(to.locale, FOOTER)]
     payload["text"] = f"{payload['text']}\n\n--\n{manage}: {preferences}\n{leave}: {unsubscribe}"
     footer = (
         '<p style="font-size:12px;color:#6b7280;text-align:center;">'
@@ -67,3 +73,14 @@ def add_unsubscribe(
     ends = list(_BODY_END.finditer(html))
     at = ends[-1].start() if ends else len(html)
     payload["html"] = f"{html[:at]}{footer}\n{html[at:]}"
+
+
+def add_unsubscribe_button(payload: dict[str, Any], links: RecipientLinks, to: Addressee) -> None:
+    """A last row under a Telegram campaign DM: one signed button that unsubscribes the
+    recipient from ``category`` (None: every one) on Telegram (bot/opt_out.py answers)."""
+    data = links.callback_data(to.recipient_id, to.category)
+    if data is None:
+        return
+    _, leave = FOOTER[language(to.locale, FOOTER)]
+    rows = list(payload.get("buttons") or [])
+    payload["buttons"] = [*rows, [{"text": leave, "callback_data": data}]]

@@ -5,29 +5,43 @@ through the queue, the preferences stored, the unsubscribes counted."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from herald.bot.callbacks import REJECTED_ANSWER
 from herald.bot.offers import WELCOME
 from herald.bot.opt_out import UNKNOWN
 from herald.channel import Channel
 from herald.db.tables import deliveries
+from herald.messaging.campaigns import CampaignRequest
 from herald.runtime import Runtime
 from tests.integration.audience.conftest import PUBLIC_URL
+from tests.integration.preferences.conftest import write_templates
+from tests.integration.test_messaging import SL_VARS
 from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_app import WEBHOOK_SECRET, telegram_settings
 from tests.support.waiting import eventually
 
 CHAT = 4242  # a private chat: the user's own id
+TEMPLATE = "position_sl_failed"  # required: opt-outs never stop it
 
 
 @pytest.fixture
-async def bot(database_url: str, telegram: FakeTelegram) -> AsyncIterator[tuple[int, Runtime]]:
-    """The app polling the fake Bot API, the categories promos and signals, and the
-    recipient ``trader`` reached at the private chat; yields the recipient's id."""
-    settings = telegram_settings(database_url, telegram, public_url=PUBLIC_URL)
+async def bot(
+    database_url: str, telegram: FakeTelegram, tmp_path: Path
+) -> AsyncIterator[tuple[int, Runtime]]:
+    """The app polling the fake Bot API, the categories promos and signals, the template
+    weekly_promo (promos), and the recipient ``trader`` reached at the private chat;
+    yields the recipient's id."""
+    settings = telegram_settings(
+        database_url,
+        telegram,
+        public_url=PUBLIC_URL,
+        templates_dir=write_templates(tmp_path / "templates"),
+    )
     async with serve(settings, poll_updates=True) as (client, runtime):
         for key in ("promos", "signals"):
             await client.post("/api/v1/categories", json={"key": key, "name": key.title()})
@@ -127,3 +141,35 @@ async def test_stop_by_webhook(database_url: str, telegram: FakeTelegram) -> Non
         await runtime.worker(exclusive=False).drain()
         last = [m for m in telegram.messages if m["chat"]["id"] == CHAT][-1]["text"]
         assert last == "Sorry, the preference page is not available on this server."
+
+
+async def test_the_unsubscribe_button_under_a_campaign_dm(
+    bot: tuple[int, Runtime], telegram: FakeTelegram
+) -> None:
+    recipient_id, runtime = bot
+    for template, variables in (("weekly_promo", {"offer": "2 for 1"}), (TEMPLATE, SL_VARS)):
+        request = CampaignRequest("dm", template, variables, "telegram", ["trader"])
+        await runtime.campaigns.start(request)
+    await runtime.worker(exclusive=False).drain()
+    promo, required = [m for m in telegram.messages if m["chat"]["id"] == CHAT]
+    # A required template's DM ignores opt-outs: no button may offer one.
+    assert "Unsubscribe" not in str(required.get("reply_markup"))
+    [*_, [button]] = promo["reply_markup"]["inline_keyboard"]
+    assert button["text"] == "Unsubscribe"
+
+    forged = button["callback_data"][:-1] + ("A" if button["callback_data"][-1] != "A" else "B")
+    telegram.push_callback(CHAT, forged)
+    telegram.push_callback(CHAT, button["callback_data"])
+
+    async def both_answered() -> bool:
+        return len(telegram.answered_callbacks) == 2
+
+    await eventually(both_answered)
+    texts = [a["text"] for a in telegram.answered_callbacks]
+    assert texts == [
+        REJECTED_ANSWER,
+        "Done: no more messages about 'promos' here. Send /start promos to undo.",
+    ]
+    prefs = await runtime.preferences.get(recipient_id)
+    assert not prefs.accepts("promos", Channel.TELEGRAM) and prefs.accepts("signals", "telegram")
+    assert counted(runtime, "promos") == 1

@@ -87,3 +87,30 @@ def test_another_secret_key_refuses_the_token() -> None:
 def test_a_category_that_cannot_go_in_a_link_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot be put in a link"):
         LINKS.token(RecipientToken(Purpose.UNSUBSCRIBE, 7, "a b"))
+
+
+@given(
+    recipient_id=st.integers(min_value=0, max_value=10**18),
+    category=st.none() | st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True),
+)
+def test_unsubscribe_buttons_fit_telegram_and_round_trip(
+    recipient_id: int, category: str | None
+) -> None:
+    data = LINKS.callback_data(recipient_id, category)
+    assert data is not None and len(data.encode()) <= 64
+    assert LINKS.verify_callback(data) == RecipientToken(
+        Purpose.UNSUBSCRIBE, recipient_id, category, Channel.TELEGRAM
+    )
+
+
+def test_a_button_that_would_not_fit_is_not_made_and_a_forged_one_is_refused() -> None:
+    assert LINKS.callback_data(10**18, "c" * 40) is None
+    data = LINKS.callback_data(7, "promos")
+    assert data is not None
+    assert LINKS.verify_callback(data.replace(":7:", ":8:")) is None
+    assert LINKS.verify_callback(data.replace(":promos:", "::")) is None
+    assert LINKS.verify_callback(Signer(SECRET).sign(7, 0)) is None
+    assert (
+        LINKS.verify_callback("o1:7::" + LINKS.token(RecipientToken(Purpose.UNSUBSCRIBE, 7))[-16:])
+        is None
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from herald.auth.recipient_links import RecipientLinks
-from herald.messaging.unsubscribe import add_unsubscribe, language
+from herald.messaging.unsubscribe import Addressee, add_unsubscribe, language
 
 LINKS = RecipientLinks("unit-test-secret-key", "https://herald.example.com")
 
@@ -18,9 +18,7 @@ def _payload(html: str = "<html><body><p>Hi</p></body></html>") -> dict[str, Any
 
 def test_the_footer_goes_before_the_body_ends_in_the_recipient_s_language() -> None:
     payload = _payload()
-    add_unsubscribe(
-        payload, LINKS, recipient_id=5, locale="de-AT", category="promos", caller_uri=None
-    )
+    add_unsubscribe(payload, LINKS, Addressee(5, "de-AT", "promos"), None)
     [url] = payload["list_unsubscribe"]
     assert url.startswith("https://herald.example.com/u/u5.promos.email.")
     assert payload["text"].startswith("Hi\n\n--\nE-Mail-Einstellungen verwalten: ")
@@ -32,24 +30,14 @@ def test_the_footer_goes_before_the_body_ends_in_the_recipient_s_language() -> N
 
 def test_a_caller_s_mailto_stays_beside_and_an_https_url_only_without_herald_s() -> None:
     payload = _payload()
-    add_unsubscribe(
-        payload, LINKS, recipient_id=5, locale=None, category=None, caller_uri="mailto:a@b.c"
-    )
+    add_unsubscribe(payload, LINKS, Addressee(5, None, None), "mailto:a@b.c")
     assert payload["list_unsubscribe"][1:] == ["mailto:a@b.c"]
     other = _payload()
-    add_unsubscribe(
-        other, LINKS, recipient_id=5, locale=None, category=None, caller_uri="https://a.b/u"
-    )
+    add_unsubscribe(other, LINKS, Addressee(5, None, None), "https://a.b/u")
     assert len(other["list_unsubscribe"]) == 1
     without = _payload()
-    add_unsubscribe(
-        without,
-        RecipientLinks("unit-test-secret-key", None),
-        recipient_id=5,
-        locale=None,
-        category=None,
-        caller_uri="https://a.b/u",
-    )
+    no_url = RecipientLinks("unit-test-secret-key", None)
+    add_unsubscribe(without, no_url, Addressee(5, None, None), "https://a.b/u")
     assert without == {**_payload(), "list_unsubscribe": ["https://a.b/u"]}
 
 
