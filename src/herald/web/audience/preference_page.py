@@ -10,31 +10,24 @@ from herald's own form (a cross-site ``Sec-Fetch-Site`` or a foreign ``Origin`` 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from herald.auth.recipient_links import Purpose
 from herald.channel import Channel
-from herald.preferences import ALL_CHANNELS, PreferenceRuleError, Preferences, QuietHours
+from herald.preferences import ALL_CHANNELS, PreferenceRuleError, Preferences
 from herald.preferences.optouts import Source
 from herald.runtime import Runtime
 from herald.web.audience.found import Found, found, invalid
 from herald.web.audience.render import pages
 from herald.web.deps import RuntimeDep
+from herald.web.preference_form import preferences_from_form, timezones
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Path()]  # any shape: a bad one is a 404 page
-
-
-@cache
-def timezones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
@@ -56,7 +49,7 @@ async def save(token: Token, request: Request, runtime: RuntimeDep) -> Response:
     form = await request.form()
     keys = sorted(await runtime.categories.keys())
     try:
-        prefs = _parsed(form, keys)
+        prefs = preferences_from_form(form, keys)
     except PreferenceRuleError as exc:
         current = await runtime.preferences.get(here.ref.recipient_id)
         return await _page(
@@ -93,26 +86,6 @@ async def _page(
         unsubscribed_all=prefs.unsubscribed_all,
         saved=saved,
         error=error,
-    )
-
-
-def _parsed(form: FormData, keys: list[str]) -> Preferences:
-    """The form's choices as Preferences; PreferenceRuleError names what is wrong."""
-    values = {str(v) for v in form.getlist("channel")}
-    channels_on = {c for c in Channel if c.value in values}
-    accepted = {str(v) for v in form.getlist("accept")}
-    start, end = (str(form.get(name) or "").strip() for name in ("quiet_start", "quiet_end"))
-    if bool(start) != bool(end):
-        raise PreferenceRuleError(("quiet_hours",), "quiet_both")
-    timezone = str(form.get("timezone") or "").strip() or None
-    return Preferences(
-        timezone=timezone,
-        quiet_hours=QuietHours.parse(start, end) if start else None,
-        categories={
-            key: frozenset(c for c in Channel if f"{key}:{c.value}" in accepted) for key in keys
-        },
-        channels_off=ALL_CHANNELS - channels_on,
-        unsubscribed_all=form.get("unsubscribed_all") == "1",
     )
 
 

@@ -32,6 +32,7 @@ from herald.web.dashboard.pages import (
     media,
     overview,
     promo_analytics,
+    recipient,
     recipients,
     sandbox,
     schedule_form,
@@ -46,7 +47,7 @@ router = APIRouter(include_in_schema=False)
 # schedule_form before schedules: /schedules/new is not a schedule's id
 for page in (
     login, overview, schedule_form, schedules, schedule_runs, content, deliveries, analytics,
-    promo_analytics, recipients, sandbox, webhooks, keys, media,
+    promo_analytics, recipients, recipient, sandbox, webhooks, keys, media,
 ):  # fmt: skip
     router.include_router(page.router)
 

@@ -29,6 +29,7 @@ SECURITY_HEADERS = {
 }
 # What a redirect after a form may announce: codes, never text taken from the URL.
 NOTICES = {
+    "preferences-saved": "Preferences saved.",
     "paused": "Schedule paused.",
     "resumed": "Schedule resumed.",
     "created": "Schedule created.",
