@@ -11,6 +11,7 @@ connected to (DNS can change after registration).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import socket
@@ -77,7 +78,7 @@ class WebhookSender:
     ) -> None:
         self.store = store
         self.log = log
-        self._endpoints: dict[int, tuple[float, Endpoint]] = {}
+        self._endpoints: dict[int, tuple[float, asyncio.Future[Endpoint]]] = {}
         self.clock = clock
         self.allow_private = allow_private
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -180,15 +181,21 @@ class WebhookSender:
         )
 
     async def _endpoint(self, endpoint_id: int) -> Endpoint:
-        """The endpoint as stored, read at most once a second per endpoint: a change
-        (rotation, new URL, disabled) reaches the sends within a second."""
+        """The endpoint as stored, read at most once a second per endpoint and by one
+        request at a time (the sends in flight share it): a change (rotation, new URL,
+        disabled) reaches the sends within a second."""
         now = time.monotonic()
         cached = self._endpoints.get(endpoint_id)
-        if cached is not None and now - cached[0] < ENDPOINT_CACHE_SECONDS:
-            return cached[1]
-        endpoint = await self.store.get(endpoint_id)
-        self._endpoints[endpoint_id] = (now, endpoint)
-        return endpoint
+        if cached is None or now - cached[0] >= ENDPOINT_CACHE_SECONDS:
+            cached = (now, asyncio.ensure_future(self.store.get(endpoint_id)))
+            self._endpoints[endpoint_id] = cached
+        try:
+            return await asyncio.shield(cached[1])
+        except EndpointNotFound:
+            raise
+        except Exception:
+            self._endpoints.pop(endpoint_id, None)  # the database was away: ask again
+            raise
 
     async def close(self) -> None:
         if self._session is not None:
