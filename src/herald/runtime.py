@@ -19,6 +19,7 @@ from herald.auth import ApiKeys, SignInLinks
 from herald.auth.recipient_links import RecipientLinks
 from herald.bot.callbacks import Callbacks, SandboxBot
 from herald.bot.commands import Commands
+from herald.bot.joins import Joins
 from herald.bot.membership import Membership
 from herald.bot.offers import Offers
 from herald.bot.opt_out import TelegramOptOut
@@ -51,6 +52,7 @@ from herald.queue import DeliveryQueue, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
 from herald.scheduling.effects import PostingEffects
+from herald.scheduling.invites import InviteLinks
 from herald.scheduling.lifecycle import PostLifecycle
 from herald.scheduling.runner import SlotRunner, default_holder
 from herald.scheduling.runs import RunLog
@@ -59,6 +61,7 @@ from herald.scheduling.service import SchedulerService
 from herald.tracking.analytics import Analytics
 from herald.tracking.clicks import ClickStore
 from herald.tracking.humans import HitFilter, LastSends
+from herald.tracking.joins import JoinStore
 from herald.tracking.signing import Signer
 from herald.tracking.targets import Targets
 from herald.tracking.variants import VariantAnalytics
@@ -174,6 +177,7 @@ class Runtime:
     variant_analytics: VariantAnalytics
     fanout: Fanout
     webhook_attempts: AttemptLog
+    joins: JoinStore
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: BotApi | None = None  # None without a bot token: no updates to receive
     updates: UpdateHandler | None = None
@@ -229,6 +233,12 @@ class Runtime:
         targets = Targets(db, content, clock)
         clicks = ClickStore(db, metrics)
         runs = RunLog(db)
+        bot = None
+        if settings.telegram_bot_token is not None:
+            with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
+                bot = BotApi(
+                    settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url
+                )
         runner = SlotRunner(
             db,
             clock,
@@ -237,6 +247,7 @@ class Runtime:
             metrics,
             grace=timedelta(seconds=settings.schedule_grace_seconds),
             public_url=settings.public_url,
+            invites=InviteLinks(db, clock, bot),
         )
         runtime = cls(
             settings=settings,
@@ -292,23 +303,21 @@ class Runtime:
             ),
             variant_analytics=VariantAnalytics(db),
             webhook_attempts=attempts,
+            joins=JoinStore(db),
             senders=chosen,
         )
         opt_out = TelegramOptOut(recipients, categories, runtime.opt_outs, recipient_links)
-        if settings.telegram_bot_token is None:
+        if bot is None:
             runtime.sandbox_callbacks = Callbacks(
                 signer, targets, clicks, None, SandboxBot(), metrics, clock, opt_out=opt_out
             )
         else:
-            with _blame("HERALD_TELEGRAM_BOT_TOKEN"):
-                runtime.bot = BotApi(
-                    settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url
-                )
+            runtime.bot = bot
             runtime.updates = UpdateHandler(
                 Commands(
                     schedule_store,
                     Replies(queue),
-                    runtime.bot,
+                    bot,
                     Offers(signer, targets, settings.public_url),
                     admin_ids=settings.telegram_admin_ids,
                     opt_out=opt_out,
@@ -317,15 +326,16 @@ class Runtime:
                     signer,
                     targets,
                     clicks,
-                    runtime.bot,
-                    runtime.bot,
+                    bot,
+                    bot,
                     metrics,
                     clock,
                     opt_out=opt_out,
                 ),
-                runtime.bot,
+                bot,
                 metrics,
                 membership=Membership(schedule_store, metrics),
+                joins=Joins(runtime.joins),
             )
         return runtime
 

@@ -99,7 +99,7 @@ async def test_content_create_get_patch_delete(
     created = await make(client, base, "Stops", footer="Part 1", buttons=LINK)
     item_id = created["id"]
     assert (created["kind"], created["title"], created["body"]) == (kind, "Stops", "Stops body")
-    assert created["buttons"] == [{**LINK[0], "click": False}]
+    assert created["buttons"] == [{**LINK[0], "click": False, "join_chat_id": None}]
     assert (created["footer"], created["enabled"]) == ("Part 1", True)
 
     assert (await client.get(f"{base}/{item_id}")).json() == created
@@ -157,7 +157,7 @@ async def test_a_promo_button_without_url_is_a_signed_tracked_click(
 ) -> None:
     client, runtime = api
     promo = await make(client, PROMOS, "Free week", buttons=[{"text": "Start"}], alert_text="Hi")
-    assert promo["buttons"] == [{"text": "Start", "url": None, "click": True}]
+    assert promo["buttons"] == [{"text": "Start", "url": None, "click": True, "join_chat_id": None}]
     assert promo["alert_text"] == "Hi"
 
     preview = (await client.get(f"{PROMOS}/{promo['id']}/preview")).json()
@@ -174,7 +174,7 @@ async def test_a_promo_link_marked_click_stays_a_tracked_click(
     client, runtime = api
     offer = [{"text": "Claim", "url": "https://example.com/offer", "click": True}]
     promo = await make(client, PROMOS, "Offer", buttons=offer)
-    assert promo["buttons"] == offer
+    assert promo["buttons"] == [{**offer[0], "join_chat_id": None}]
     stored = await runtime.content.get(promo["id"])
     assert stored is not None and stored.buttons[0].click
     [[button]] = (await client.get(f"{PROMOS}/{promo['id']}/preview")).json()["buttons"]

@@ -13,6 +13,7 @@ import structlog
 
 from herald.bot.callbacks import BotIdentity, Callbacks
 from herald.bot.commands import Command, Commands
+from herald.bot.joins import Joins
 from herald.bot.membership import Membership
 from herald.metrics import Metrics
 
@@ -28,12 +29,14 @@ class UpdateHandler:
         metrics: Metrics,
         *,
         membership: Membership | None = None,
+        joins: Joins | None = None,
     ) -> None:
         self._commands = commands
         self._callbacks = callbacks
         self._identity = identity
         self._metrics = metrics
         self._membership = membership
+        self._joins = joins
 
     async def handle(self, update: Any, answers: list[dict[str, Any]] | None = None) -> str:
         """What the update was handled as: command, callback, my_chat_member, or
@@ -59,6 +62,8 @@ class UpdateHandler:
             return f"callback:{await self._callbacks.handle(query, answers)}"
         if isinstance(changed := update.get("my_chat_member"), dict) and self._membership:
             return f"my_chat_member:{await self._membership.handle(changed)}"
+        if isinstance(changed := update.get("chat_member"), dict) and self._joins:
+            return f"chat_member:{await self._joins.handle(changed)}"
         message = update.get("message") or update.get("channel_post")
         if not isinstance(message, dict):
             return self._ignored("unsupported")

@@ -519,3 +519,36 @@ audience_counts = Table(
     Column("sent", Integer, nullable=False),
     Index("ix_audience_counts_day", "day"),
 )
+
+# Invite links of promos' join buttons (scheduling.invites): one per (promo, target
+# chat, chat posted in); a refusal keeps Telegram's reason and no link.
+invite_links = Table(
+    "invite_links",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("content_id", BigId, nullable=False),
+    Column("target_chat_id", String(64), nullable=False),  # the chat it invites to
+    Column("source_chat_id", String(64), nullable=False),  # the chat the promo is posted in
+    Column("name", String(32), nullable=False),
+    Column("invite_link", String(255), unique=True),  # null: Telegram refused (error)
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("content_id", "target_chat_id", "source_chat_id"),
+)
+
+# A person who joined a chat through one of herald's invite links (tracking.joins), from
+# Telegram's chat_member update; the same (link, user, time) is stored once.
+joins = Table(
+    "joins",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("invite_link_id", BigId, nullable=False),
+    Column("content_id", BigId, nullable=False),
+    Column("target_chat_id", String(64), nullable=False),
+    Column("source_chat_id", String(64), nullable=False),
+    Column("telegram_user_id", BigInteger, nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    UniqueConstraint("invite_link_id", "telegram_user_id", "joined_at"),
+    Index("ix_joins_content_id_joined_at", "content_id", "joined_at"),
+)

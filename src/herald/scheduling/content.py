@@ -43,16 +43,19 @@ class Button:
     A callback button without a ``url`` is answered with the promo's alert text; one
     with a ``url`` (``click=True``) is answered with a deep link to the bot, whose
     /start sends the user the offer and that link privately. Links are tracked through
-    ``/r/`` when ``HERALD_PUBLIC_URL`` is set.
+    ``/r/`` when ``HERALD_PUBLIC_URL`` is set. A promo's ``join_chat_id`` button invites
+    to that group or channel: its link is herald's own invite link for the promo, the
+    target and the chat it is posted in (``scheduling.invites``), whose joins are counted.
     """
 
     text: str
     url: str | None = None
     click: bool = False
+    join_chat_id: str | None = None
 
     @property
     def callback(self) -> bool:
-        return self.click or self.url is None
+        return self.click or (self.url is None and self.join_chat_id is None)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -60,12 +63,17 @@ class Button:
             data["url"] = self.url
         if self.click and self.url:
             data["click"] = True
+        if self.join_chat_id:
+            data["join_chat_id"] = self.join_chat_id
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Button:
         return cls(
-            text=str(data["text"]), url=data.get("url") or None, click=bool(data.get("click"))
+            text=str(data["text"]),
+            url=data.get("url") or None,
+            click=bool(data.get("click")),
+            join_chat_id=data.get("join_chat_id") or None,
         )
 
 
@@ -86,6 +94,11 @@ class ContentItem:
     options: PostOptions = NO_OPTIONS  # defaults a schedule's options override
     variants: VariantTest | None = None  # an A/B test, running or the last one ended
     media: tuple[int, ...] = ()  # media library ids: a media post (one) or an album
+
+    @property
+    def join_targets(self) -> list[str]:
+        """The chats its join buttons invite to, each once."""
+        return list(dict.fromkeys(b.join_chat_id for b in self.buttons if b.join_chat_id))
 
     @property
     def testing(self) -> VariantTest | None:

@@ -90,6 +90,18 @@ def _alert_text(kind: Kind, alert_text: str | None) -> None:
 
 
 def _buttons(kind: Kind, buttons: Sequence[Button]) -> None:
+    for index, button in enumerate(buttons):
+        if button.join_chat_id is None:
+            continue
+        if kind is not Kind.PROMO:
+            raise ContentRuleError(
+                ("buttons", index, "join_chat_id"), "only a promo's buttons invite to a chat"
+            )
+        if button.url is not None or button.click:
+            raise ContentRuleError(
+                ("buttons", index, "join_chat_id"),
+                "a join button's link is herald's invite link: give no url and no click",
+            )
     if kind is not Kind.GUIDE:
         return
     for index, button in enumerate(buttons):

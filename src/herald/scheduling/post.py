@@ -9,6 +9,7 @@ sends as it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from herald.channels.telegram.media_post import BUTTONS_TEXT, MEDIA
@@ -20,6 +21,9 @@ SEPARATOR = "\n\n"
 # The payload's key for what follows a sent post (pin, unpin, delete): the sender sends
 # only the Bot API's parameters it knows, so Telegram never sees it.
 AFTERWARDS = "herald_afterwards"
+# What a join button links to where no invite link is given (previews): the real one is
+# made for each chat it is posted in (``scheduling.invites``).
+PREVIEW_INVITE_LINK = "https://t.me/+invite-link-made-when-posted"
 
 
 class ButtonSigner(Protocol):
@@ -113,6 +117,7 @@ def render_post(
     public_url: str | None = None,
     options: PostOptions | None = None,
     variant: str | None = None,
+    joins: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Telegram payload of a guide or promo, sent with ``options`` (the item's own
     when none are given: a schedule passes its overrides over them).
@@ -120,13 +125,18 @@ def render_post(
     Callback CTAs get signed callback data; with a ``public_url`` links go through
     ``{public_url}/r/<token>``, so their clicks are counted too. With ``variant`` (a
     running A/B test's A-D) the post shows that variant and its buttons' data name it.
+    A join button links to ``joins[its target chat]``, the invite link for the chat the
+    post goes to (not through ``/r/``: Telegram opens it, and the join is what counts).
     """
     if variant is not None and item.testing is not None:
         item = item.as_variant(item.testing.variant(variant))
     body = post_body(item.body, item.format)
     message = PostMessage().title(item.title).body(body).footer(item.footer)
     for index, button in enumerate(item.buttons):
-        if button.callback:
+        if button.join_chat_id is not None:
+            link = (joins or {}).get(button.join_chat_id, PREVIEW_INVITE_LINK)
+            message.link_button(button.text, link)
+        elif button.callback:
             message.callback_button(button.text, signer.sign(item.id, index, variant))
         elif public_url and item.id:
             token = signer.link_token(content_id=item.id, cta=index, variant=variant)

@@ -36,6 +36,7 @@ from herald.metrics import Metrics
 from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.cadence import plan
 from herald.scheduling.content import ContentItem, Kind
+from herald.scheduling.invites import InviteLinks, Link, links_for, missing_reason
 from herald.scheduling.post import ButtonSigner, render_post
 from herald.scheduling.schedules import (
     ChatTarget,
@@ -80,6 +81,7 @@ class SlotRunner:
         grace: timedelta,
         holder: str | None = None,
         public_url: str | None = None,
+        invites: InviteLinks | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -89,9 +91,28 @@ class SlotRunner:
         self._grace = grace
         self._holder = holder or default_holder()
         self._public_url = public_url
+        self._invites = invites
+
+    async def _prepare(self, schedule_id: int, *, due_only: bool) -> None:
+        """Make the invite links the next item's join buttons need, before the run's
+        transaction (a Bot API call must not hold the write lock)."""
+        if self._invites is None:
+            return
+        async with self._db.read() as conn:
+            schedule = await _locked_schedule(conn, schedule_id, lock=False)
+            if schedule is None or not schedule.active_chats:
+                return
+            due = schedule.next_slot_at is not None and schedule.next_slot_at <= self._clock.now()
+            if due_only and not (schedule.enabled and due):
+                return
+            playlist = await _playlist(conn, schedule)
+        if playlist:
+            item = playlist[schedule.position % len(playlist)]
+            await self._invites.prepare(item, [c.chat_id for c in schedule.active_chats])
 
     async def run_due(self, schedule_id: int) -> RunResult | None:
         """Post the schedule's due slot if it has one and nobody took it; else None."""
+        await self._prepare(schedule_id, due_only=True)
         now = self._clock.now()
         async with self._db.write() as conn:
             schedule = await _locked_schedule(conn, schedule_id)
@@ -124,6 +145,7 @@ class SlotRunner:
 
     async def run_now(self, schedule_id: int) -> RunResult | None:
         """Post the next item now, outside the cadence (``POST /schedules/{id}/run``)."""
+        await self._prepare(schedule_id, due_only=False)
         now = self._clock.now()
         async with self._db.write() as conn:
             schedule = await _locked_schedule(conn, schedule_id)
@@ -215,19 +237,34 @@ class SlotRunner:
         index = schedule.position % len(playlist)
         item = playlist[index]
         variants = await _variants(conn, item, chats)
-        options = schedule.options.over(item.options)
-        payloads = {
-            v: render_post(item, self._signer, self._public_url, options, v)
-            for v in dict.fromkeys(variants.values())
+        targets = item.join_targets
+        links = await links_for(conn, item.id, targets, [c.chat_id for c in chats])
+        failed = {
+            chat: missing_reason(target, links.get((target, chat.chat_id)))
+            for chat in chats
+            for target in targets
+            if _missing(links.get((target, chat.chat_id)))
         }
-        keys = {chat: post_key(run_id, chat) for chat in chats}
+        options = schedule.options.over(item.options)
+        keys = {chat: post_key(run_id, chat) for chat in chats if chat not in failed}
+        rendered: dict[tuple[str | None, str], dict[str, Any]] = {}
+        payloads: dict[ChatTarget, dict[str, Any]] = {}
+        for chat in keys:
+            # one payload per variant, and per chat posted in when it has invite links
+            shown = (variants[chat], chat.chat_id if targets else "")
+            if shown not in rendered:
+                joins = {t: str(links[t, chat.chat_id].url) for t in targets}
+                rendered[shown] = render_post(
+                    item, self._signer, self._public_url, options, variants[chat], joins
+                )
+            payloads[chat] = rendered[shown]
         await self._queue.enqueue_in(
             conn,
             [
                 NewDelivery(
                     channel=Channel.TELEGRAM,
                     recipient=chat.chat_id,
-                    payload=_to_topic(payloads[variants[chat]], chat),
+                    payload=_to_topic(payloads[chat], chat),
                     lane=Lane.CAMPAIGN,
                     campaign=schedule_campaign(schedule.id),
                     idempotency_key=key,
@@ -251,14 +288,16 @@ class SlotRunner:
                     "run_id": run_id,
                     "chat_id": chat.chat_id,
                     "topic_id": chat.stored_topic,
-                    "delivery_id": ids[key],
-                    "status": "queued",
+                    "delivery_id": ids[keys[chat]] if chat in keys else None,
+                    "status": "queued" if chat in keys else "failed",
+                    "error": failed.get(chat),
                     "updated_at": now,
                     "variant": variants[chat],
                 }
-                for chat, key in keys.items()
+                for chat in chats
             ],
         )
+        done = {} if keys else {"status": "done", "failed": len(failed), "finished_at": now}
         await conn.execute(
             update(schedule_runs)
             .where(schedule_runs.c.id == run_id)
@@ -267,8 +306,11 @@ class SlotRunner:
                 content_kind=item.kind.value,
                 position=index,
                 chats=len(chats),
+                **done,
             )
         )
+        if failed:
+            log.warning("schedule_posts_without_invite_link", run_id=run_id, chats=len(failed))
         await conn.execute(
             update(schedules)
             .where(schedules.c.id == schedule.id)
@@ -349,6 +391,10 @@ async def _variants(
     }
 
 
+def _missing(link: Link | None) -> bool:
+    return link is None or link.url is None
+
+
 def _to_topic(payload: dict[str, Any], chat: ChatTarget) -> dict[str, Any]:
     return payload if not chat.topic_id else {**payload, "message_thread_id": chat.topic_id}
 
@@ -360,10 +406,11 @@ def _log_once(schedule: Schedule, status: str, event: str) -> None:
         log.warning(event, schedule=schedule.name)
 
 
-async def _locked_schedule(conn: AsyncConnection, schedule_id: int) -> Schedule | None:
-    row = (
-        await conn.execute(locked(conn, select(schedules).where(schedules.c.id == schedule_id)))
-    ).first()
+async def _locked_schedule(
+    conn: AsyncConnection, schedule_id: int, *, lock: bool = True
+) -> Schedule | None:
+    query = select(schedules).where(schedules.c.id == schedule_id)
+    row = (await conn.execute(locked(conn, query) if lock else query)).first()
     if row is None:
         return None
     c = schedule_chats

@@ -58,9 +58,20 @@ class ButtonIn(RequestModel):
         description="promos: a callback button even with a url; the click is answered "
         "with a deep link to the bot, which sends the offer and the url privately",
     )
+    join_chat_id: str | None = Field(
+        None,
+        description="promos: invite to this group or channel (-100... or @name) with an "
+        "invite link herald creates per chat posted in; its joins are counted (the bot "
+        "must be an administrator there with the right to invite)",
+    )
+
+    @field_validator("join_chat_id", mode="before")
+    @classmethod
+    def _join(cls, value: object) -> object:
+        return None if value in (None, "") else parse_chat_ids([value])[0]
 
     def button(self) -> Button:
-        return Button(self.text, self.url, self.click)
+        return Button(self.text, self.url, self.click, self.join_chat_id)
 
 
 class VariantIn(RequestModel):

@@ -123,6 +123,7 @@ async def test_a_press_by_long_polling_is_stored_answered_counted_and_analysed(
         "members_reached": 2,
         "chats_without_count": 0,
         "clickers_per_chat": 1.0,
+        "joins": 0,
     }
     assert stats[promo.id]["first_click"] is not None
     page = (await client.get(f"/api/v1/promos/{promo.id}/clicks")).json()

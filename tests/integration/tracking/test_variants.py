@@ -88,6 +88,7 @@ async def test_two_variants_over_many_slots_give_the_expected_winner_and_interva
         for n, message in enumerate(by_variant["B"][:50]):
             await press(runtime, telegram, message, 6000 + n)
         await press(runtime, telegram, by_variant["B"][0], 6000)
+        await runtime.clicks.flush()  # the batched writer's next write, now
 
         report = await client.get(f"/api/v1/analytics/promos/{promo_id}/variants")
         assert report.status_code == 200, report.text

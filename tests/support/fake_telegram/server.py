@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from tests.support.fake_telegram import editing, members, sending, updates
+from tests.support.fake_telegram import editing, invites, members, sending, updates
 from tests.support.fake_telegram.limits import PAID, Limits, Violation
 from tests.support.fake_telegram.media import MediaStore
 from tests.support.fake_telegram.replies import (
@@ -93,6 +93,10 @@ class FakeTelegram:
     # Forum supergroups: chat -> {topic id: open}; a thread id elsewhere is ignored.
     forum_topics: dict[str, dict[int, bool]] = field(default_factory=dict)
     member_counts: dict[str, int] = field(default_factory=dict)  # getChatMemberCount
+    # createChatInviteLink: chats that refuse it (chat -> Telegram's reason), and the
+    # links made (each with its chat_id).
+    invite_refusals: dict[str, str] = field(default_factory=dict)
+    invite_links: list[Body] = field(default_factory=list)
     media: MediaStore = field(default_factory=MediaStore)  # uploads and issued file_ids
     wall_clock: Callable[[], float] = time.time
 
@@ -103,6 +107,7 @@ class FakeTelegram:
         self.updates: list[Body] = []
         self.allowed_updates: list[str] | None = None  # the last a getUpdates or webhook named
         self._update_ids = iter(range(1, 1 << 62))
+        self.invite_seq = 0
         self.callback_ids: set[str] = set()
         self._callback_seq = itertools.count(4_100_000_000_000_000_001)
         self._message_ids: Counter[str] = Counter()
@@ -123,7 +128,7 @@ class FakeTelegram:
             "getme": self._get_me,
             **{
                 name.lower(): partial(method, self)
-                for module in (editing, members, updates)
+                for module in (editing, invites, members, updates)
                 for name, method in module.METHODS.items()
             },
         }
@@ -246,15 +251,37 @@ class FakeTelegram:
         return self._push_member("my_chat_member", chat_id, bot, old, new, from_user_id)
 
     def push_chat_member(
-        self, chat_id: int, user_id: int, old: str, new: str, *, from_user_id: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        old: str,
+        new: str,
+        *,
+        from_user_id: int | None = None,
+        invite_link: str | None = None,
     ) -> Body:
         """Someone's status changed in a chat where the bot is an administrator; served
-        only to a bot whose allowed_updates lists "chat_member"."""
+        only to a bot whose allowed_updates lists "chat_member". ``invite_link``: they
+        joined by this link (the update carries the link made for the bot in full)."""
         user = {"id": user_id, "is_bot": False, "first_name": "Test"}
-        return self._push_member("chat_member", chat_id, user, old, new, from_user_id)
+        link = next((dict(x) for x in self.invite_links if x["invite_link"] == invite_link), None)
+        if invite_link is not None and link is None:  # another admin's link, not the bot's
+            creator = {"id": 1, "is_bot": False, "first_name": "Admin"}
+            link = {"invite_link": invite_link, "creator": creator, "is_primary": False,
+                    "creates_join_request": False, "is_revoked": False}  # fmt: skip
+        if link is not None:
+            link.pop("chat_id", None)
+        return self._push_member("chat_member", chat_id, user, old, new, from_user_id, link)
 
     def _push_member(
-        self, kind: str, chat_id: int, user: Body, old: str, new: str, by: int | None
+        self,
+        kind: str,
+        chat_id: int,
+        user: Body,
+        old: str,
+        new: str,
+        by: int | None,
+        invite_link: Body | None = None,
     ) -> Body:
         actor = {
             "id": by if by is not None else abs(chat_id),
@@ -263,7 +290,15 @@ class FakeTelegram:
         }
         date = int(self.wall_clock())
         changed = members.member_updated(self._chat(str(chat_id)), actor, user, old, new, date)
+        if invite_link is not None:
+            changed["invite_link"] = invite_link
         return self.push_update({kind: changed})
+
+    def chat_type(self, chat: str) -> str:
+        return str(self._chat(chat)["type"])
+
+    def bot_user(self, token: str) -> Body:
+        return self._bot_user(token)
 
     def existing_chat(self, params: Body) -> str:
         """``chat_id`` of a request about a chat that must exist, or Refused."""

@@ -15,7 +15,9 @@ from herald.channels.telegram.http import DEFAULT_API_URL, BotHttp
 
 CALLS_IN_FLIGHT = 16
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
-ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "my_chat_member")
+# chat_member (someone joined or left) reaches only a bot that is an administrator of
+# the chat and asks for it; herald counts joins through its own invite links with it.
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "my_chat_member", "chat_member")
 # A long poll may take its wait plus this long before it counts as timed out.
 POLL_MARGIN_SECONDS = 10.0
 
@@ -53,6 +55,14 @@ class BotApi:
             "getUpdates", params, time_limit=self._http.timeout + timeout + POLL_MARGIN_SECONDS
         )
         return list(updates) if isinstance(updates, list) else []
+
+    async def create_invite_link(self, chat_id: str, name: str) -> str:
+        """A new invite link to ``chat_id`` named ``name`` (createChatInviteLink; the bot
+        must be an administrator there with the right to invite users)."""
+        link = await self._call("createChatInviteLink", {"chat_id": chat_id, "name": name})
+        if not isinstance(link, dict) or not isinstance(link.get("invite_link"), str):
+            raise ValueError("createChatInviteLink answered no invite_link")
+        return str(link["invite_link"])
 
     async def is_chat_admin(self, chat_id: int | str, user_id: int) -> bool:
         member = await self._call("getChatMember", {"chat_id": chat_id, "user_id": user_id})

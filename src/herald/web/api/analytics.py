@@ -56,6 +56,19 @@ class PromoStatsOut(BaseModel):
     members_reached: int = Field(description="their members, each chat's latest count")
     chats_without_count: int = Field(description="chats reached whose count is unknown")
     clickers_per_chat: float | None = Field(description="unique clickers / chats reached")
+    joins: int = Field(0, description="people who joined a chat by its join buttons' links")
+
+
+class SourceJoinsOut(BaseModel):
+    source_chat_id: str = Field(description="the chat the promo was posted in")
+    target_chat_id: str = Field(description="the chat joined")
+    joins: int
+
+
+class JoinsOut(BaseModel):
+    promo_id: int
+    joins: int
+    by_source: list[SourceJoinsOut] = Field(description="most joins first")
 
 
 class IntervalOut(BaseModel):
@@ -189,7 +202,27 @@ async def promo_stats(
     runtime: RuntimeDep, kind: Literal["promo", "guide"] = "promo"
 ) -> list[PromoStatsOut]:
     stats = await runtime.analytics.promos(kind)
-    return [PromoStatsOut.model_validate(s, from_attributes=True) for s in stats]
+    joined = await runtime.joins.counts([s.promo_id for s in stats])
+    return [
+        PromoStatsOut.model_validate(s, from_attributes=True).model_copy(
+            update={"joins": joined.get(s.promo_id, 0)}
+        )
+        for s in stats
+    ]
+
+
+@router.get("/analytics/promos/{promo_id}/joins", summary="Joins by its invite links")
+async def promo_joins(promo_id: Id, runtime: RuntimeDep) -> JoinsOut:
+    """Joins per chat the promo was posted in and chat joined (``chat_member`` updates,
+    which Telegram sends only to a bot that administers the chat joined)."""
+    if await runtime.content.get(promo_id, Kind.PROMO) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"promo {promo_id} not found")
+    rows = await runtime.joins.by_source(promo_id)
+    return JoinsOut(
+        promo_id=promo_id,
+        joins=sum(r.joins for r in rows),
+        by_source=[SourceJoinsOut.model_validate(r, from_attributes=True) for r in rows],
+    )
 
 
 @router.get("/analytics/promos/{promo_id}/series", summary="Clicks over time, for charts")

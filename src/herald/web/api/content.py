@@ -30,6 +30,7 @@ class ButtonOut(BaseModel):
     text: str
     url: str | None
     click: bool = Field(description="a callback button (its clicks are stored)")
+    join_chat_id: str | None = Field(None, description="the chat a join button invites to")
 
 
 class VariantOut(BaseModel):
@@ -93,7 +94,10 @@ def _out(item: ContentItem) -> ContentOut:
         body=item.body,
         format=item.format.value,
         footer=item.footer,
-        buttons=[ButtonOut(text=b.text, url=b.url, click=b.callback) for b in item.buttons],
+        buttons=[
+            ButtonOut(text=b.text, url=b.url, click=b.callback, join_chat_id=b.join_chat_id)
+            for b in item.buttons
+        ],
         alert_text=item.alert_text,
         enabled=item.enabled,
         options=item.options.to_json(),

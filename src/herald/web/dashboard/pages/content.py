@@ -64,7 +64,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
         "alert_text": item.alert_text or "",
         "enabled": item.enabled,
         "buttons": [
-            {"text": b.text, "url": b.url or "", "click": b.click or b.url is None}
+            {"text": b.text, "url": b.url or "", "click": b.callback, "join": b.join_chat_id or ""}
             for b in item.buttons
         ],
         **post_options.form_of(item.options),
@@ -83,10 +83,10 @@ async def _read_form(request: Request) -> dict[str, Any]:
     buttons = []
     for i in range(BUTTON_ROWS):
         label, url = text(f"button-{i}-text"), text(f"button-{i}-url")
-        if label or url:
-            buttons.append(
-                {"text": label, "url": url, "click": bool(form.get(f"button-{i}-click"))}
-            )
+        join = text(f"button-{i}-join")
+        if label or url or join:
+            click = bool(form.get(f"button-{i}-click"))
+            buttons.append({"text": label, "url": url, "click": click, "join": join})
     return {
         "title": text("title"),
         "body": text("body"),
@@ -112,7 +112,12 @@ async def _validate(
         "footer": data["footer"] or None,
         "alert_text": data["alert_text"] or None,
         "buttons": [
-            {"text": b["text"], "url": b["url"] or None, "click": b["click"] and bool(b["url"])}
+            {
+                "text": b["text"],
+                "url": b["url"] or None,
+                "click": b["click"] and bool(b["url"]),
+                "join_chat_id": b.get("join") or None,
+            }
             for b in data["buttons"]
         ],
     }

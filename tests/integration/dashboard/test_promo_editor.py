@@ -1,5 +1,5 @@
-"""The promo editor's A/B variants: written through the API's rules, kept on a save of
-the same form, and the test ended keeping one."""
+"""The promo editor's own fields: A/B variants (written through the API's rules, kept
+on a save of the same form, the test ended keeping one) and join buttons."""
 
 from __future__ import annotations
 
@@ -54,3 +54,25 @@ async def test_variants_are_written_kept_on_save_and_ended_from_the_editor(site:
         f"/content/{new_id}/variants/end", data={"csrf": form["csrf"], "keep": "A"}
     )
     assert again.status_code == 409
+
+
+async def test_a_join_button_is_written_and_shown_again(site: Site) -> None:
+    await sign_in(site.client, site.keys[Role.ADMIN])
+    page = await site.client.get("/content/new/promo")
+    form = {"csrf": csrf_of(page), "title": "Room", "body": "Join", "enabled": "on",
+            "button-0-text": "Join the room", "button-0-join": "@tradingroom"}  # fmt: skip
+    created = await site.client.post("/content/new/promo", data=form)
+    assert created.status_code == 303, created.text
+    new_id = int(created.headers["location"].split("/")[2].split("?")[0])
+    promo = await site.runtime.content.get(new_id, Kind.PROMO)
+    assert promo is not None and promo.buttons[0].join_chat_id == "@tradingroom"
+    assert not promo.buttons[0].callback
+    edit = await site.client.get(f"/content/{new_id}")
+    assert 'name="button-0-join" value="@tradingroom"' in edit.text
+    assert "https://t.me/+invite-link-made-when-posted" in edit.text  # the preview's stand-in
+    form.update(csrf=csrf_of(edit), **{"button-0-url": "https://example.com"})
+    refused = await site.client.post(f"/content/{new_id}", data=form)
+    assert refused.status_code == 422
+    assert "buttons.0.join_chat_id: a join button&#39;s link is herald&#39;s invite link" in (
+        refused.text
+    )
