@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from httpx import AsyncClient
+from sqlalchemy import update
 
 from herald.clock import FakeClock
+from herald.db.tables import schedule_post_actions
 from herald.runtime import Runtime
+from herald.scheduling.effects import PostingEffects
 from tests.support.app import serve
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.media_files import png
@@ -308,3 +311,30 @@ async def test_a_media_posts_caption_and_an_albums_buttons_are_edited_and_all_of
         assert [a[:2] for a in actions(run)[CHAT]] == [("edit", "done")] * 3 + [
             ("delete", "done")
         ] * 3
+
+
+async def test_an_action_whose_delivery_ended_unrecorded_is_finished_by_the_catch_up(
+    database_url: str, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    """A crash between the outcome's commit and the observer leaves the row queued; the
+    periodic catch-up reads the delivery and finishes it (here, a failed delete)."""
+    async with serve(telegram_settings(database_url, telegram), clock) as (client, runtime):
+        guide = (await client.post(GUIDES, json={"title": "T", "body": "B"})).json()
+        run = await posted(client, runtime, guide)
+        telegram.age_message(OTHER, int(run["details"][1]["message_id"]), 49)
+        await ask(client, run, "delete")
+        await drain(runtime)
+        a = schedule_post_actions
+        async with runtime.db.write() as conn:
+            await conn.execute(update(a).values(status="queued", detail=None))
+        assert {s for chat in actions(await run_log(client, run)).values() for _, s, _ in chat} == {
+            "queued"
+        }
+        effects = PostingEffects(
+            runtime.db, runtime.clock, runtime.schedules, runtime.metrics, runtime.queue
+        )
+        await effects.maintain()
+        assert actions(await run_log(client, run)) == {
+            CHAT: [("delete", "done", None)],
+            OTHER: [("delete", "failed", "400 Bad Request: message can't be deleted")],
+        }
