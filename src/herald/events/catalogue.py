@@ -18,3 +18,4 @@ class EventType(StrEnum):
     RECIPIENT_UNREACHABLE = "recipient.unreachable"
     PUSH_SUBSCRIPTION_EXPIRED = "push.subscription_expired"
     WEBHOOK_TEST = "webhook.test"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled"

@@ -447,6 +447,31 @@ class WebhookTest(EventData):
         return f"webhook:{self.endpoint_id}"
 
 
+class WebhookEndpointDisabled(EventData):
+    """herald stopped sending to an endpoint: it answered 410 Gone, or every attempt to
+    reach it failed for five days. Sent to the other endpoints that subscribe to it."""
+
+    TYPE = EventType.WEBHOOK_ENDPOINT_DISABLED
+    WHEN = "an endpoint answered 410, or its attempts all failed for 5 days (not an operator)"
+    SUBJECT = "webhook:<endpoint_id>"
+    model_config = _examples(
+        {
+            "endpoint_id": 3,
+            "url": "https://crm.example.com/hooks/herald",
+            "reason": "every attempt failed for 5 days",
+            "disabled_at": "2026-12-07T08:10:00Z",
+        }
+    )
+
+    endpoint_id: int
+    url: str
+    reason: str
+    disabled_at: datetime
+
+    def subject(self) -> str:
+        return f"webhook:{self.endpoint_id}"
+
+
 CATALOGUE: dict[EventType, type[EventData]] = {
     model.TYPE: model
     for model in (
@@ -462,5 +487,6 @@ CATALOGUE: dict[EventType, type[EventData]] = {
         RecipientUnreachable,
         PushSubscriptionExpired,
         WebhookTest,
+        WebhookEndpointDisabled,
     )
 }

@@ -5,7 +5,8 @@ of outcomes, hands the batch to this log (it is one of the worker's observers), 
 writes the batch's attempts in one transaction and moves each endpoint's failing streak:
 a per-send write would cap the channel at the database's commit rate. In the same
 transaction an endpoint that answered 410, or whose every attempt has failed for five
-days, is disabled. An attempt is for people (the dashboard); a process killed between
+days, is disabled, with a log line and a ``webhook.endpoint_disabled`` event. An
+attempt is for people (the dashboard); a process killed between
 the send and this write loses it, and the endpoint's next failure disables it instead.
 """
 
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import webhook_attempts, webhook_endpoints
+from herald.events import record
+from herald.events.schemas import WebhookEndpointDisabled
 from herald.queue import Result
 from herald.queue.policy import Decision
 from herald.webhooks.store import SNIPPET_CHARS, Attempt
@@ -99,10 +102,15 @@ class AttemptLog:
             update(E)
             .where(E.c.enabled.is_(True), E.c.id.in_(gone) | too_long)
             .values(enabled=False, disabled_reason=reason, updated_at=now)
-            .returning(E.c.id, E.c.disabled_reason)
+            .returning(E.c.id, E.c.url, E.c.disabled_reason)
         )
-        for endpoint_id, why in rows.all():
-            log.warning("webhook_endpoint_disabled", endpoint_id=endpoint_id, reason=why)
+        disabled = [
+            WebhookEndpointDisabled(endpoint_id=i, url=url, reason=why, disabled_at=now)
+            for i, url, why in rows.all()
+        ]
+        await record(conn, [d.event(now) for d in disabled])
+        for d in disabled:
+            log.warning("webhook_endpoint_disabled", endpoint_id=d.endpoint_id, reason=d.reason)
 
 
 def streaks(attempts: Sequence[Attempt]) -> tuple[list[int], dict[int, datetime]]:

@@ -18,6 +18,7 @@ from herald.webhooks import EndpointStore, NewEndpoint
 from tests.integration.webhooks.conftest import HOOKS, Hooked
 from tests.support.alerts import SL_VARS
 from tests.support.app import serve
+from tests.support.events import events_of
 from tests.support.webhook_receiver import TIMEOUT, Receiver
 
 SENT, DEAD = EventType.DELIVERY_SENT, EventType.DELIVERY_DEAD_LETTERED
@@ -144,8 +145,9 @@ async def test_after_a_rotation_both_secrets_sign_for_a_day(hooked: Hooked) -> N
     assert hooked.receiver.requests[-1].verified_by == [rotated["secret"]]
 
 
-async def test_a_410_disables_the_endpoint(hooked: Hooked) -> None:
-    endpoint = await hooked.endpoint(["*"])
+async def test_a_410_disables_the_endpoint_and_others_hear_of_it(hooked: Hooked) -> None:
+    endpoint = await hooked.endpoint(["delivery.*"])
+    watcher = await hooked.endpoint(["webhook.*"], path="?watcher")
     hooked.receiver.script = [410]
     await hooked.emit(hooked.event(SENT, "delivery:1", delivery_id=1))
     await hooked.pump()
@@ -156,7 +158,12 @@ async def test_a_410_disables_the_endpoint(hooked: Hooked) -> None:
 
     await hooked.emit(hooked.event(SENT, "delivery:2", delivery_id=2))
     await hooked.pump()
-    assert len(hooked.receiver.requests) == 1  # a disabled endpoint is sent nothing
+    to_endpoint = [r for r in hooked.receiver.requests if r.verified_by == [endpoint["secret"]]]
+    assert len(to_endpoint) == 1  # a disabled endpoint is sent nothing
+    [heard] = [r.json for r in hooked.receiver.requests if r.verified_by == [watcher["secret"]]]
+    assert heard["type"] == "webhook.endpoint_disabled"
+    assert heard["data"]["endpoint_id"] == endpoint["id"]
+    assert heard["data"]["reason"] == "the endpoint answered 410 Gone"
 
 
 async def test_five_days_of_failures_disable_the_endpoint(hooked: Hooked) -> None:
@@ -171,6 +178,8 @@ async def test_five_days_of_failures_disable_the_endpoint(hooked: Hooked) -> Non
         await hooked.later(2.5 * 24 * 3600)
     shown = (await hooked.client.get(f"{HOOKS}/{endpoint['id']}")).json()
     assert shown["enabled"] is False and "5 days" in shown["disabled_reason"]
+    [disabled] = await events_of(hooked.runtime.db, EventType.WEBHOOK_ENDPOINT_DISABLED)
+    assert disabled.subject == f"webhook:{endpoint['id']}"
 
 
 async def test_the_test_event_goes_to_that_endpoint_alone(hooked: Hooked) -> None:
