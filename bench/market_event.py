@@ -4,9 +4,15 @@ Run from the repository root::
 
     .venv/bin/python bench/market_event.py [--scale 1.0] [--backends sqlite,postgresql]
         [--modes single,batch] [--paid both|on|off] [--connections 32]
-        [--no-baseline] [--no-bare]
+        [--no-baseline] [--no-bare] [--webhook]
 
     .venv/bin/python bench/market_event.py --scale 0.1     # a quick check (~5 min)
+
+``--webhook``: a webhook endpoint subscribed to ``*`` is registered before the campaign
+starts, pointing at a loopback receiver in a process of its own (bench/webhooks.py's,
+answering 200 to everything), so every event of the run (each delivery sent, each
+notification delivered, the campaign's end...) is fanned out and posted while the
+alerts are measured; the figures next to a run without it show what that costs them.
 
 For each database (SQLite file, or a throwaway PostgreSQL from tests/support/postgres.py)
 and each paid setting (``HERALD_TELEGRAM__PAID_BROADCAST='["transactional"]'`` or unset),
@@ -89,6 +95,7 @@ from herald.db.tables import deliveries, notifications, push_subscriptions, reci
 from herald.messaging.templates import TemplateRegistry  # noqa: E402
 from queue_throughput import herald_revision, machine_info, note  # noqa: E402
 from telegram_send import TOKEN  # noqa: E402
+from webhooks import receiver  # noqa: E402
 
 TEMPLATE = "position_sl_failed"
 ALERTS = 10_000
@@ -473,6 +480,8 @@ async def run_combo(
     )
     if paid:
         env["HERALD_TELEGRAM__PAID_BROADCAST"] = '["transactional"]'
+    if args.hook is not None:
+        env["HERALD_WEBHOOKS__ALLOW_PRIVATE_NETWORKS"] = "true"
     note(f"[{label}] migrate, seed {w.alerts:,} alert + {w.campaign:,} campaign recipients")
     await asyncio.to_thread(
         subprocess.run, [HERALD, "migrate"], env=env, cwd=work, check=True, capture_output=True
@@ -490,6 +499,11 @@ async def run_combo(
         note(f"[{label}] campaign of {w.campaign:,} Telegram chats")
         audience = [f"c{i}" for i in range(1, w.campaign + 1)]
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as s:
+            if args.hook is not None:
+                hook = {"url": f"http://127.0.0.1:{args.hook.hello}/hook", "events": ["*"]}
+                async with s.post(f"{base}/api/v1/webhooks", json=hook) as r:
+                    r.raise_for_status()
+                note(f"[{label}] a webhook subscribed to * posts to port {args.hook.hello}")
             body = {"name": "weekly", "template": TEMPLATE, "vars": SL_VARS}
             body |= {"channel": "telegram", "audience": audience}
             async with s.post(f"{base}/api/v1/campaigns", json=body) as r:
@@ -549,6 +563,8 @@ async def run_combo(
                     f"(Bot API {f['api_p50']:.2f}/{f['api_p99']:.2f} s)"
                 )
         res.herald_cpu = ingest.cpu_seconds(herald.pid) - cpu0
+        if args.hook is not None:
+            note(f"[{label}] the webhook receiver has had {args.hook.count():,} requests")
         res.campaign_times = await campaign_sent_times(db)
     finally:
         stop(herald, bare)
@@ -803,6 +819,7 @@ async def main_async(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="herald-bench-market-"))
     smtp = start_peer(smtp_peer)
     push = start_peer(push_peer, keys[1], w.count("push"))
+    args.hook = start_peer(receiver) if args.webhook else None
     combos: list[ComboResult] = []
     ptb: list[PtbResult] = []
     started = time.monotonic()
@@ -817,6 +834,8 @@ async def main_async(args: argparse.Namespace) -> None:
     finally:
         smtp.stop()
         push.stop()
+        if args.hook is not None:
+            args.hook.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     note(f"done in {time.monotonic() - started:.0f} s")
     report(args, combos, ptb, w, revision)
@@ -831,6 +850,7 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip PTB")
     p.add_argument("--no-bare", dest="bare", action="store_false", help="skip bare FastAPI")
+    p.add_argument("--webhook", action="store_true", help="a webhook subscribed to * meanwhile")
     args = p.parse_args()
     args.backends = [b for b in args.backends.split(",") if b]
     args.modes = [m for m in args.modes.split(",") if m]
