@@ -60,7 +60,10 @@ import structlog
 from sqlalchemy import text
 
 from herald.clock import SystemClock
+from herald.config import AudienceSettings
 from herald.db import Database, migrate
+from herald.preferences import CategoryStore, PreferenceStore
+from herald.preferences.gate import PreferenceGate
 from herald.queue import Delivery, DeliveryQueue, Lane, NewDelivery, Outcome, Sent, State, admin
 from herald.worker import ChannelPlan, RateLimit, Worker, WorkerOptions
 from released import SPAWN, run_released
@@ -120,7 +123,12 @@ def campaign(n: int, name: str) -> Iterator[NewDelivery]:
         yield NewDelivery(
             channel=CHANNEL,
             recipient=f"user-{i:07d}",
-            payload={"text": f"Hello user {i}, your weekly digest is ready.", "template": "digest"},
+            payload={
+                "text": f"Hello user {i}, your weekly digest is ready.",
+                "template": "digest",
+                # The audience mark of a campaign message: the dispatch gate judges it.
+                "audience": {"recipient_id": i + 1, "category": None, "gated": True},
+            },
             lane=Lane.CAMPAIGN,
             idempotency_key=f"{name}:{i}",
             campaign=name,
@@ -134,10 +142,17 @@ async def open_queue(url: str) -> DeliveryQueue:
 
 
 def make_worker(queue: DeliveryQueue) -> Worker:
+    """The worker as the runtime wires it: with the preferences room's dispatch gate
+    (one read per claimed batch; no preferences stored, so every delivery passes)."""
+    db, clock = queue.db, queue.clock
+    gate = PreferenceGate(
+        PreferenceStore(db, clock), CategoryStore(db, clock), AudienceSettings(), clock
+    )
     return Worker(
         queue,
         {CHANNEL: ChannelPlan(NoopSender(), rate=UNLIMITED, concurrency=CONCURRENCY)},
         options=WorkerOptions(batch_size=BATCH_SIZE, record_batch=RECORD_BATCH),
+        gate=gate,
     )
 
 

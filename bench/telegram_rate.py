@@ -270,11 +270,13 @@ async def server_latency(samples: int) -> tuple[float, float]:
 
 
 def campaign_deliveries(workload: Workload) -> Iterator[NewDelivery]:
-    for chat in workload.campaign_chats:
+    for i, chat in enumerate(workload.campaign_chats, start=1):
         yield NewDelivery(
             channel="telegram",
             recipient=str(chat),
-            payload={"text": CAMPAIGN_TEXT},
+            # The audience mark messaging writes on every campaign message, so the
+            # worker's dispatch gate judges each one (docs/preferences.md).
+            payload={"text": CAMPAIGN_TEXT, "audience": {"recipient_id": i, "gated": True}},
             lane=Lane.CAMPAIGN,
             idempotency_key=f"campaign:bench:{chat}",
             campaign="bench",
