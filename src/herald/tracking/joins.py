@@ -9,9 +9,10 @@ later is a second join.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -83,3 +84,23 @@ class JoinStore:
             )
             found = [SourceJoins(r.source_chat_id, r.target_chat_id, int(r.n)) for r in rows]
         return sorted(found, key=lambda s: (-s.joins, s.source_chat_id, s.target_chat_id))
+
+    async def export(self, promo_id: int, page: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        """Every join of the promo, oldest first, a page at a time (for CSV)."""
+        j = joins
+        after = 0
+        while True:
+            async with self._db.read() as conn:
+                rows = (
+                    await conn.execute(
+                        select(joins)
+                        .where(j.c.content_id == promo_id, j.c.id > after)
+                        .order_by(j.c.id)
+                        .limit(page)
+                    )
+                ).all()
+            for row in rows:
+                yield dict(row._mapping)
+            if len(rows) < page:
+                return
+            after = int(rows[-1].id)

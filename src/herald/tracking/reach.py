@@ -55,6 +55,7 @@ class PostReach:
     unique_clickers: int
     flagged: int
     click_through_rate: float | None
+    variant: str | None = None  # the A/B variant it showed
 
 
 def rate(unique: int, members: int | None) -> float | None:
@@ -143,7 +144,14 @@ async def by_post(conn: AsyncConnection, promo_id: int, limit: int = 200) -> lis
     p, r, c = schedule_posts, schedule_runs, clicks.c
     posts = (
         await conn.execute(
-            select(p.c.run_id, p.c.chat_id, p.c.message_id, p.c.updated_at, p.c.member_count)
+            select(
+                p.c.run_id,
+                p.c.chat_id,
+                p.c.message_id,
+                p.c.updated_at,
+                p.c.member_count,
+                p.c.variant,
+            )
             .join(r, r.c.id == p.c.run_id)
             .where(r.c.content_id == promo_id, p.c.status == "sent")
             .order_by(p.c.updated_at.desc(), p.c.id.desc())
@@ -174,6 +182,7 @@ async def by_post(conn: AsyncConnection, promo_id: int, limit: int = 200) -> lis
                 unique_clickers=unique,
                 flagged=int(click.flagged) if click else 0,
                 click_through_rate=rate(unique, count),
+                variant=post.variant,
             )
         )
     return out

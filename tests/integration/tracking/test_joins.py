@@ -8,8 +8,10 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from herald.auth import Role
 from herald.runtime import Runtime
 from tests.support.app import serve
+from tests.support.dashboard import sign_in
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_app import WEBHOOK_SECRET, telegram_settings
 from tests.support.waiting import eventually
@@ -87,6 +89,17 @@ async def test_links_per_source_chat_and_joins_by_long_polling(
         ]
         listed = (await client.get("/api/v1/analytics/promos")).json()
         assert next(p for p in listed if p["promo_id"] == promo_id)["joins"] == 3
+        rows = (await client.get(f"/api/v1/analytics/promos/{promo_id}/joins.csv")).text
+        lines = rows.splitlines()
+        assert lines[0] == "id,joined_at,content_id,source_chat_id,target_chat_id,telegram_user_id"
+        assert [line.split(",")[3] for line in lines[1:]] == [SOURCE_A, SOURCE_A, SOURCE_B]
+        _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
+        await sign_in(client, key)
+        page = (await client.get(f"/analytics/promos/{promo_id}")).text
+        assert '<td class="num" id="joins-total">3</td>' in page
+        assert (
+            f'<code>{SOURCE_A}</code></td><td><code>{TARGET}</code></td><td class="num">2' in page
+        )
 
 
 async def test_a_refused_link_fails_the_post_with_telegrams_reason(

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from herald.auth import Role
 from herald.config import TelegramChannel
 from herald.runtime import Runtime
 from tests.support.app import serve
+from tests.support.dashboard import sign_in
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_app import telegram_settings
 
@@ -105,6 +107,17 @@ async def test_two_variants_over_many_slots_give_the_expected_winner_and_interva
         assert a["interval"] == pytest.approx({"low": 0.107136, "high": 0.206056}, abs=1e-6)
         assert (got["running"], got["winner"]) == (True, "B")  # p = 0.012 < 0.05
 
+        posts_csv = (await client.get(f"/api/v1/analytics/promos/{promo_id}/posts.csv")).text
+        assert posts_csv.splitlines()[0].endswith(",variant")
+        assert {line.rsplit(",", 1)[1] for line in posts_csv.splitlines()[1:]} == {"A", "B"}
+        clicks_csv = (await client.get(f"/api/v1/analytics/clicks.csv?promo_id={promo_id}")).text
+        assert clicks_csv.splitlines()[0].endswith(",variant")
+        _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
+        await sign_in(client, key)
+        page = (await client.get(f"/analytics/promos/{promo_id}")).text
+        assert '<strong id="winner">Winner: B</strong>' in page
+        assert "19.51 % to 31.43 %" in page and "10.71 % to 20.61 %" in page
+        client.cookies.clear()
         clicks = (await client.get(f"/api/v1/promos/{promo_id}/clicks?limit=1")).json()
         assert clicks["items"][0]["variant"] == "B"
         assert clicks["items"][0]["cta_text"] == "Start now"

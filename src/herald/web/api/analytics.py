@@ -34,7 +34,10 @@ CSV_COLUMNS = (
 )  # fmt: skip
 POST_CSV_COLUMNS = (
     "run_id", "chat_id", "message_id", "sent_at", "members", "clicks", "unique_clickers",
-    "flagged", "click_through_rate",
+    "flagged", "click_through_rate", "variant",
+)  # fmt: skip
+JOIN_CSV_COLUMNS = (
+    "id", "joined_at", "content_id", "source_chat_id", "target_chat_id", "telegram_user_id",
 )  # fmt: skip
 
 
@@ -162,6 +165,7 @@ class PostReachOut(BaseModel):
     unique_clickers: int
     flagged: int
     click_through_rate: float | None = Field(description="unique clickers / members")
+    variant: str | None = Field(None, description="the A/B variant it showed")
 
 
 class LinkIn(RequestModel):
@@ -261,6 +265,16 @@ async def promo_posts_csv(promo_id: Id, runtime: RuntimeDep) -> StreamingRespons
             yield asdict(post)
 
     return _csv(rows(), POST_CSV_COLUMNS, f"promo-{promo_id}-posts.csv")
+
+
+@router.get(
+    "/analytics/promos/{promo_id}/joins.csv",
+    response_class=StreamingResponse,
+    summary="Every join by the promo's invite links, as CSV",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def promo_joins_csv(promo_id: Id, runtime: RuntimeDep) -> StreamingResponse:
+    return _csv(runtime.joins.export(promo_id), JOIN_CSV_COLUMNS, f"promo-{promo_id}-joins.csv")
 
 
 @router.get("/analytics/promos/{promo_id}/variants", summary="A promo's A/B test, per variant")

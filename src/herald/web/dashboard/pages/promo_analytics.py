@@ -53,6 +53,8 @@ async def promo_analytics(
         chart=chart,
         chats=await runtime.analytics.by_chat(promo_id),
         posts=await runtime.analytics.by_post(promo_id),
+        joins=await runtime.joins.by_source(promo_id),
+        test=await runtime.variant_analytics.report(item),
         span=span,
         spans=list(SPANS),
     )
