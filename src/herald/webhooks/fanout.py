@@ -96,7 +96,14 @@ class Fanout:
         self._pruned_at: datetime | None = None
 
     async def once(self) -> int:
-        """Fan out up to one batch of events; returns how many events were taken."""
+        """Fan out up to one batch of events; returns how many events were taken.
+
+        A read first: with nothing to fan out, no write lock is taken (on SQLite a
+        write transaction twice a second per process would queue beside the alerts')."""
+        async with self.db.read() as conn:
+            waiting = await conn.scalar(select(E.c.id).where(E.c.fanned_out_at.is_(None)).limit(1))
+        if waiting is None:
+            return 0
         async with self.db.write() as conn:
             if self.db.dialect == "postgresql":
                 await conn.execute(_LOCK_SQL)
