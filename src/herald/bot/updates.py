@@ -61,9 +61,11 @@ class UpdateHandler:
         if isinstance(query := update.get("callback_query"), dict):
             return f"callback:{await self._callbacks.handle(query, answers)}"
         if isinstance(changed := update.get("my_chat_member"), dict) and self._membership:
-            return f"my_chat_member:{await self._membership.handle(changed)}"
+            meant = await self._membership.handle(changed)
+            return self._ignored(meant) if meant == "malformed" else f"my_chat_member:{meant}"
         if isinstance(changed := update.get("chat_member"), dict) and self._joins:
-            return f"chat_member:{await self._joins.handle(changed)}"
+            meant = await self._joins.handle(changed)
+            return self._ignored(meant) if meant == "not_a_join" else f"chat_member:{meant}"
         message = update.get("message") or update.get("channel_post")
         if not isinstance(message, dict):
             return self._ignored("unsupported")

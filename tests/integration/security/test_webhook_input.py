@@ -64,9 +64,14 @@ BODIES: dict[str, tuple[bytes, str]] = {
         b'{"update_id": 1, "future_field": {"x": [1, 2]}}',
         "ignored:unsupported",
     ),
-    "my_chat_member": (
+    # Membership updates herald reads, without the fields it needs.
+    "my_chat_member without members": (
         b'{"update_id": 1, "my_chat_member": {"chat": {"id": 5}}}',
-        "ignored:unsupported",
+        "ignored:malformed",
+    ),
+    "chat_member without an invite link": (
+        b'{"update_id": 1, "chat_member": {"chat": {"id": 5}}}',
+        "ignored:not_a_join",
     ),
     "message_reaction": (b'{"update_id": 1, "message_reaction": {}}', "ignored:unsupported"),
     "message a list": (b'{"update_id": 1, "message": [1, 2]}', "ignored:unsupported"),
