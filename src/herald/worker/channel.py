@@ -80,8 +80,13 @@ class ChannelState:
             self.window.start(got)
 
     def started(self, delivery: Delivery, now: float) -> None:
+        """A send begins; one that makes several messages spends a token for each, in
+        its chat's bucket and (beyond the one its claim took) in the channel's."""
+        n = max(1, self.plan.messages(delivery.payload)) if self.plan.messages else 1
+        if n > 1:
+            self.bucket.take(n - 1, now)
         if self.keys is not None and delivery.ordering_key:
-            self.keys.take(delivery.ordering_key, now)
+            self.keys.take(delivery.ordering_key, now, n)
         self.busy += 1
 
     def finished(self, now: float, *, paid: bool) -> None:

@@ -8,7 +8,9 @@ per limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from herald.channels import Sender
 from herald.config import ChannelSettings
@@ -27,7 +29,9 @@ class ChannelPlan:
     recipient key. ``exclusive``: the name of a database lease that one worker process
     at a time holds to dispatch this channel, so that its in-memory limits hold for all
     processes together. ``paid``: lanes sent by a second sender at their own rate,
-    within a daily budget (worker/paid.py).
+    within a daily budget (worker/paid.py). ``messages``: how many of the provider's
+    messages a payload makes (a Telegram album: one per file and its buttons message),
+    which the bucket and the per-key limits count; None: one each.
     """
 
     sender: Sender
@@ -37,6 +41,7 @@ class ChannelPlan:
     key_limits: KeyLimits | None = None
     exclusive: str | None = None
     paid: PaidLanes | None = None
+    messages: Callable[[dict[str, Any]], int] | None = None
 
     @classmethod
     def from_settings(cls, settings: ChannelSettings, sender: Sender) -> ChannelPlan:

@@ -125,11 +125,11 @@ class KeyBuckets:
         """Seconds until the first blocked key frees up (0 when none is blocked)."""
         return max(min(self._blocked.values(), default=now) - now, 0.0)
 
-    def take(self, key: str, now: float) -> None:
+    def take(self, key: str, now: float, n: int = 1) -> None:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(self.limits.for_key(key), now)
-        bucket.take(1, now)
+        bucket.take(n, now)
         self._review(key, now)
 
     def pause(self, key: str, seconds: float, now: float) -> None:

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from herald.channels import Sender
-from herald.channels.telegram import TelegramSender
+from herald.channels.telegram import TelegramSender, messages_made
 from herald.config import TelegramChannel
 from herald.queue import Lane
 from herald.worker.paid import PaidLanes
@@ -57,6 +57,7 @@ def telegram_plan(settings: TelegramChannel, sender: Sender, bot: str | None) ->
             private=RateLimit(settings.private_chat_per_second, 1),
             group=RateLimit(settings.group_per_minute / 60, 1),
         ),
+        messages=messages_made,  # an album is a message per file
         # One dispatcher per bot token across all processes, so the limits hold.
         exclusive=f"telegram:{bot}" if bot is not None else None,
         paid=paid,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from herald.channels.telegram import messages_made
 from herald.clock import FakeClock
 from herald.queue import Delivery, RetryAfter
 from herald.worker.channel import ALL, FREE, PAID, ChannelState
@@ -98,3 +99,25 @@ def test_idle_marks_last_until_work_arrives_a_send_is_recorded_or_time_passes() 
     s.rest(FREE, (1, 2), until=1.0)
     s.wake()  # one of its sends was recorded
     assert not s.is_idle(PAID, (1, 2), 0.5) and not s.is_idle(FREE, (1, 2), 0.5)
+
+
+def test_an_album_spends_a_token_per_message_in_its_group_and_the_bot_bucket() -> None:
+    """Telegram counts an album's messages: 10 photos and their buttons are 11 of the
+    group's 20 a minute, so the group waits 33 s (at 1 per 3 s) before its next post."""
+    s = state(
+        rate=RateLimit(per_second=30, burst=30),
+        key_limits=TelegramChatLimits(),
+        messages=messages_made,
+    )
+    s.reserve(1, 0.0)  # the claim took one token for the album
+    album = replace(to("-100"), payload={"media": list(range(1, 11)), "buttons": [[{}]]})
+    s.started(album, 0.0)
+    assert s.bucket.available(0.0) == 30 - 11
+    assert s.blocked(0.0) == ({"telegram:-100"}, 33.0)
+    assert s.blocked(33.0)[0] == set()
+
+
+def test_a_text_post_and_a_single_file_are_one_message_each() -> None:
+    s = state(key_limits=TelegramChatLimits(), messages=messages_made)
+    s.started(replace(to("-100"), payload={"text": "hi", "media": [7]}), 0.0)
+    assert s.blocked(0.0) == ({"telegram:-100"}, 3.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from herald.channels.telegram import TelegramSender
+from herald.channels.telegram import TelegramSender, messages_made
 from herald.clock import FakeClock
 from herald.config import TelegramChannel
 from herald.queue import Lane
@@ -23,6 +23,7 @@ def test_the_defaults_are_telegrams_own_limits() -> None:
         concurrency=64,
         window=30,
         key_limits=TelegramChatLimits(RateLimit(1, 1), RateLimit(20 / 60, 1)),
+        messages=messages_made,  # an album counts a message per file
     )
     assert plan.key_limits is not None
     assert plan.key_limits.for_key("telegram:42") == RateLimit(1, 1)

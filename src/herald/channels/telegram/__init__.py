@@ -11,7 +11,7 @@ from herald.channels.telegram.errors import (
     outcome_for_reply,
 )
 from herald.channels.telegram.http import DEFAULT_API_URL
-from herald.channels.telegram.media_post import MEDIA
+from herald.channels.telegram.media_post import MEDIA, messages_made
 from herald.channels.telegram.sender import TelegramSender
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "TelegramCallError",
     "TelegramReason",
     "TelegramSender",
+    "messages_made",
     "outcome_for_reply",
 ]

@@ -70,6 +70,16 @@ def media_ids(payload: dict[str, Any]) -> list[int]:
     return ids
 
 
+def messages_made(payload: dict[str, Any]) -> int:
+    """How many messages a payload puts in its chat: an album one per file, and one more
+    for its buttons; anything else one. Telegram's flood limits count these messages
+    (20 a minute in a group), not requests. A malformed payload counts one (it fails)."""
+    ids = payload.get(MEDIA)
+    if not isinstance(ids, list) or len(ids) < 2 or payload.get("action") is not None:
+        return 1
+    return min(len(ids), MAX_ALBUM) + (1 if payload.get("buttons") else 0)
+
+
 def caption_params(params: dict[str, Any]) -> dict[str, Any]:
     """sendMessage's parameters as a media message's: the text becomes the caption."""
     out = {k: v for k, v in params.items() if k not in _NOT_FOR_MEDIA}
