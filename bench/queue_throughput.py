@@ -141,9 +141,10 @@ async def open_queue(url: str) -> DeliveryQueue:
     return DeliveryQueue(db, SystemClock())
 
 
-def make_worker(queue: DeliveryQueue) -> Worker:
+def make_worker(queue: DeliveryQueue, *, gated: bool = True) -> Worker:
     """The worker as the runtime wires it: with the preferences room's dispatch gate
-    (one read per claimed batch; no preferences stored, so every delivery passes)."""
+    (one read per claimed batch; no preferences stored, so every delivery passes), or
+    without it (``gated=False``: what the gate costs, measured beside it)."""
     db, clock = queue.db, queue.clock
     gate = PreferenceGate(
         PreferenceStore(db, clock), CategoryStore(db, clock), AudienceSettings(), clock
@@ -152,7 +153,7 @@ def make_worker(queue: DeliveryQueue) -> Worker:
         queue,
         {CHANNEL: ChannelPlan(NoopSender(), rate=UNLIMITED, concurrency=CONCURRENCY)},
         options=WorkerOptions(batch_size=BATCH_SIZE, record_batch=RECORD_BATCH),
-        gate=gate,
+        gate=gate if gated else None,
     )
 
 
@@ -206,12 +207,17 @@ async def enqueue_for_e2e(queue: DeliveryQueue, n: int, analyze: bool) -> None:
 
 
 async def bench_drain(
-    url: str, n: int, *, analyze: bool = False, profile: cProfile.Profile | None = None
+    url: str,
+    n: int,
+    *,
+    analyze: bool = False,
+    gated: bool = True,
+    profile: cProfile.Profile | None = None,
 ) -> float:
     queue = await open_queue(url)
     try:
         await enqueue_for_e2e(queue, n, analyze)
-        worker = make_worker(queue)
+        worker = make_worker(queue, gated=gated)
         if profile is not None:
             profile.enable()
         started = time.perf_counter()
@@ -549,6 +555,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--workers", type=int, default=4, help="PostgreSQL worker processes")
     p.add_argument(
+        "--gate",
+        choices=("on", "off", "both"),
+        default="on",
+        help="the 1-worker end-to-end case with the preferences' dispatch gate (on, as "
+        "shipped), without it (off), or both alternating (what the gate costs)",
+    )
+    p.add_argument(
         "--backends",
         default="sqlite,postgresql",
         help="comma-separated subset of sqlite,postgresql",
@@ -695,34 +708,38 @@ def main(argv: list[str]) -> int:
                 )
             )
 
+        gates = {"on": [True], "off": [False], "both": [True, False]}[args.gate]
         for b in backends:
             for analyze in analyze_variants(b, args.pg_analyze):
                 tag = stats_note(b, analyze)
                 note(f"[{b.name}] end to end, 1 worker, {args.e2e_n:,} x {args.repeat}{tag} ...")
-                runs = [
-                    asyncio.run(
-                        bench_drain(
-                            b.new_url(f"e2e_1_{int(analyze)}_{i}"), args.e2e_n, analyze=analyze
+                # With the gate and without it alternating, so a change in the machine's
+                # load falls on both sides alike.
+                by_gate: dict[bool, list[float]] = {g: [] for g in gates}
+                for i in range(args.repeat):
+                    for gated in gates:
+                        url = b.new_url(f"e2e_1_{int(analyze)}_{int(gated)}_{i}")
+                        by_gate[gated].append(
+                            asyncio.run(bench_drain(url, args.e2e_n, analyze=analyze, gated=gated))
+                        )
+                for gated, runs in by_gate.items():
+                    per_s, result, spread = timed(args.e2e_n, runs)
+                    target, ok_text = "—", "—"
+                    if not b.postgres:
+                        target = f"≥ {TARGET_SQLITE_E2E:,.0f}/s"
+                        ok_text = verdict(per_s >= TARGET_SQLITE_E2E)
+                    gate_tag = "" if gated else " without the dispatch gate"
+                    report.add(
+                        Row(
+                            f"claim → send → record, 1 worker (drain){tag}{gate_tag}",
+                            b.name,
+                            args.e2e_n,
+                            result,
+                            spread,
+                            target,
+                            ok_text,
                         )
                     )
-                    for i in range(args.repeat)
-                ]
-                per_s, result, spread = timed(args.e2e_n, runs)
-                target, ok_text = "—", "—"
-                if not b.postgres:
-                    target = f"≥ {TARGET_SQLITE_E2E:,.0f}/s"
-                    ok_text = verdict(per_s >= TARGET_SQLITE_E2E)
-                report.add(
-                    Row(
-                        f"claim → send → record, 1 worker (drain){tag}",
-                        b.name,
-                        args.e2e_n,
-                        result,
-                        spread,
-                        target,
-                        ok_text,
-                    )
-                )
 
         for b in backends:
             if not b.postgres:
