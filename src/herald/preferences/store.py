@@ -89,8 +89,13 @@ class PreferenceStore:
                 refused.setdefault(rid, []).append((a, b))
             else:
                 counts[rid, a, b, c3] = int(n)
+        # Most recipients of a batch have chosen nothing: they share one frozen default
+        # (building one per recipient was most of the gate's time on a 500-row batch).
+        everything = Preferences()
         prefs = {
-            rid: choices.from_rows(zones.get(rid, Preferences()), refused.get(rid, ()))
+            rid: choices.from_rows(zones.get(rid, everything), refused.get(rid, ()))
+            if rid in zones or rid in refused
+            else everything
             for rid in ids
         }
         return prefs, counts
