@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from herald.addresses import forbidden
 from herald.media.kinds import MediaRefused
 
 FIELD = "url"
@@ -34,13 +35,6 @@ class Fetched:
     data: bytes
     name: str
     url: str  # where the bytes came from, after redirects
-
-
-def public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether an address is on the public internet (an IPv4-mapped one judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 @dataclass
@@ -70,7 +64,7 @@ async def _vet(url: URL, resolver: _Pinned, allow_private: bool) -> None:
     except ValueError:
         literal = None
     if literal is not None:
-        if not allow_private and not public(literal):
+        if not allow_private and forbidden(str(literal)) is not None:
             raise MediaRefused(FIELD, f"{host} is not a public address; {_HINT}")
         return
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -81,7 +75,7 @@ async def _vet(url: URL, resolver: _Pinned, allow_private: bool) -> None:
     found: list[ResolveResult] = []
     for family, _type, proto, _name, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if not allow_private and not public(address):
+        if not allow_private and forbidden(str(address)) is not None:
             raise MediaRefused(
                 FIELD, f"{host} resolves to {address}, not a public address; {_HINT}"
             )

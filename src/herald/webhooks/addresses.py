@@ -12,32 +12,16 @@ tests and private deployments; it also allows plain http://, which is otherwise 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from urllib.parse import SplitResult, urlsplit
 
+from herald.addresses import forbidden
+
 MAX_URL_LENGTH = 2048
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class ForbiddenAddress(OSError):
     """The host resolved to an address herald must not call."""
-
-
-def forbidden(address: str) -> str | None:
-    """Why ``address`` may not be called, or None when it is a global address."""
-    try:
-        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return f"{address!r} is not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for kind in ("loopback", "private", "link_local", "unspecified", "multicast", "reserved"):
-        if getattr(ip, f"is_{kind}"):
-            return f"{ip} is a {kind.replace('_', '-')} address"
-    if not ip.is_global:
-        return f"{ip} is not a public address"
-    return None
 
 
 def parse_url(url: str, *, allow_private: bool) -> SplitResult:

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from herald.media.fetch import public
+from herald.addresses import forbidden
 from herald.media.kinds import (
     MB,
     MediaKind,
@@ -107,4 +107,4 @@ def test_albums_mix_what_telegram_mixes() -> None:
     ],
 )
 def test_only_public_addresses_are_fetched(address: str, is_public: bool) -> None:
-    assert public(ipaddress.ip_address(address)) is is_public
+    assert (forbidden(str(ipaddress.ip_address(address))) is None) is is_public

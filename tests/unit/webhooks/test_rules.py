@@ -9,10 +9,11 @@ import aiohttp
 import pytest
 from standardwebhooks import Webhook
 
+from herald.addresses import forbidden
 from herald.channels.webhook.errors import WebhookReason, map_exception, map_response
 from herald.queue import Permanent, Sent, State, Transient
 from herald.queue.policy import decide
-from herald.webhooks.addresses import ForbiddenAddress, forbidden
+from herald.webhooks.addresses import ForbiddenAddress
 from herald.webhooks.fanout import RETRY_POLICY
 from herald.webhooks.secrets import new_secret, sign
 from herald.webhooks.subscriptions import check_patterns, matches

@@ -22,12 +22,13 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from herald.addresses import forbidden
 from herald.channel import WEBHOOK_CHANNEL
 from herald.channels.webhook.errors import WebhookReason, map_exception, map_response
 from herald.clock import Clock
 from herald.queue import Delivery, Outcome, Permanent, Sent
 from herald.webhooks import Attempt, Endpoint, EndpointNotFound, EndpointStore
-from herald.webhooks.addresses import ForbiddenAddress, forbidden, parse_url
+from herald.webhooks.addresses import ForbiddenAddress, parse_url
 from herald.webhooks.attempts import AttemptLog
 from herald.webhooks.secrets import signature_header
 
