@@ -106,11 +106,13 @@ class ContentItem:
         return self.variants if self.variants is not None and self.variants.running else None
 
     def as_variant(self, variant: Variant) -> ContentItem:
-        """The item as this variant shows it: its body and button labels."""
+        """The item as this variant shows it: its body, button labels and media."""
         buttons = tuple(
             replace(b, text=variant.label(i, b.text)) for i, b in enumerate(self.buttons)
         )
-        return replace(self, body=variant.body, buttons=buttons)
+        return replace(
+            self, body=variant.body, buttons=buttons, media=variant.shown_media(self.media)
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> ContentItem:
@@ -267,8 +269,8 @@ class ContentStore:
         return await self._write(item_id, kind, {**draft.values(), "variants": draft.variants})
 
     async def end_test(self, item_id: int, kind: Kind, keep: str) -> bool:
-        """End the running variant test keeping ``keep``: its body and labels become
-        the item's own (VariantError: no test running, no such variant)."""
+        """End the running variant test keeping ``keep``: its body, labels and media
+        become the item's own (VariantError: no test running, no such variant)."""
         now = self._clock.now()
         async with self._db.write() as conn:
             row = (
@@ -288,6 +290,7 @@ class ContentStore:
                 .values(
                     body=kept.body,
                     buttons=[b.to_json() for b in kept.buttons],
+                    media=list(kept.media) or None,
                     variants=item.testing.ended(keep, now).to_json(),
                     updated_at=now,
                 )

@@ -124,8 +124,8 @@ def _variants(
     buttons: Sequence[Button],
     media: Sequence[int] = (),
 ) -> None:
-    """A promo's test: 2-4 variants, each a post that fits, with at most one label
-    per button."""
+    """A promo's test: 2-4 variants, each a post that fits (a caption under the media
+    it shows), with at most one label per button."""
     if not variants:
         return
     if kind is not Kind.PROMO:
@@ -135,7 +135,8 @@ def _variants(
             ("variants",), f"a test has {MIN_VARIANTS} to {MAX_VARIANTS} variants"
         )
     for index, variant in enumerate(variants):
-        _posted(title, variant.body, footer, body_format, ("variants", index, "body"), media)
+        shown = variant.shown_media(tuple(media))
+        _posted(title, variant.body, footer, body_format, ("variants", index, "body"), shown)
         if len(variant.labels) > len(buttons):
             raise ContentRuleError(
                 ("variants", index, "labels"),
@@ -171,17 +172,29 @@ def checked_changes(kind: Kind, current: ContentItem, changes: Mapping[str, Any]
     _variants(kind, variants, title, footer, body_format, buttons, media)
 
 
-async def check_media(library: MediaLibrary, ids: Sequence[int]) -> None:
+async def check_media(
+    library: MediaLibrary, ids: Sequence[int], variants: Sequence[Variant] | None = None
+) -> None:
     """The media a post names must exist and, two or more, make an album Telegram
     takes (photos and videos, or documents only; no animation); ContentRuleError names
-    the field (``("media", index)`` for a missing one)."""
+    the field (``("media", index)`` for a missing one). Each variant's own media are
+    checked alike (``("variants", n, "media", index)``)."""
+    await _check_media(library, ids, ("media",))
+    for n, variant in enumerate(variants or ()):
+        if variant.media:
+            await _check_media(library, variant.media, ("variants", n, "media"))
+
+
+async def _check_media(
+    library: MediaLibrary, ids: Sequence[int], field: tuple[str | int, ...]
+) -> None:
     if not ids:
         return
     if len(ids) > MAX_ALBUM:
-        raise ContentRuleError(("media",), f"at most {MAX_ALBUM} media in one post (an album)")
+        raise ContentRuleError(field, f"at most {MAX_ALBUM} media in one post (an album)")
     found = await library.many(ids)
     for index, media_id in enumerate(ids):
         if media_id not in found:
-            raise ContentRuleError(("media", index), f"no media {media_id} in the library")
+            raise ContentRuleError((*field, index), f"no media {media_id} in the library")
     if len(ids) > 1 and (why := album_refusal([found[i].kind for i in ids])):
-        raise ContentRuleError(("media",), why)
+        raise ContentRuleError(field, why)

@@ -1,13 +1,14 @@
 """A/B variants of a promo: what each says, which chat gets which, and the test's life.
 
 A promo testing variants has two to four of them, named A to D by position; each
-gives the body and, optionally, the buttons' labels (the buttons' targets stay the
-promo's). Which variant a post shows is ``assign(chat, round, n)``: a pure function of
-the chat and of the round (how many times the promo was posted before during this
-test), so it is the same for the same slot whoever computes it, each chat sees the
-variants in turn (exactly balanced for it over every n rounds), and one round shows
-different variants in different chats. Ending the test keeps one variant: its body and
-labels become the promo's own, and the test's record (when, which) stays for analytics.
+gives the body and, optionally, the buttons' labels and the media (the buttons'
+targets stay the promo's). Which variant a post shows is ``assign(chat, round, n)``:
+a pure function of the chat and of the round (how many times the promo was posted
+before during this test), so it is the same for the same slot whoever computes it,
+each chat sees the variants in turn (exactly balanced for it over every n rounds),
+and one round shows different variants in different chats. Ending the test keeps one
+variant: its body, labels and media become the promo's own, and the test's record
+(when, which) stays for analytics.
 """
 
 from __future__ import annotations
@@ -31,16 +32,29 @@ class VariantError(ValueError):
 class Variant:
     body: str
     labels: tuple[str, ...] = ()  # the buttons' texts in order; empty: the promo's own
+    # media library ids shown instead of the promo's; None: the promo's, (): none
+    media: tuple[int, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"body": self.body}
         if self.labels:
             data["labels"] = list(self.labels)
+        if self.media is not None:
+            data["media"] = list(self.media)
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Variant:
-        return cls(str(data["body"]), tuple(str(x) for x in data.get("labels") or ()))
+        media = data.get("media")
+        return cls(
+            str(data["body"]),
+            tuple(str(x) for x in data.get("labels") or ()),
+            tuple(int(i) for i in media) if media is not None else None,
+        )
+
+    def shown_media(self, own: tuple[int, ...]) -> tuple[int, ...]:
+        """The media a post of this variant carries (``own``: the promo's)."""
+        return own if self.media is None else self.media
 
     def label(self, index: int, own: str) -> str:
         """Button ``index``'s text in this variant (``own``: the promo's)."""

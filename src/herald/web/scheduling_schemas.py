@@ -74,6 +74,9 @@ class ButtonIn(RequestModel):
         return Button(self.text, self.url, self.click, self.join_chat_id)
 
 
+MediaId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class VariantIn(RequestModel):
     body: str = Field(min_length=1, max_length=MAX_SOURCE, description="this variant's body")
     labels: list[Annotated[str, Field(min_length=1, max_length=MAX_BUTTON_TEXT)]] = Field(
@@ -81,9 +84,16 @@ class VariantIn(RequestModel):
         max_length=MAX_BUTTONS,
         description="the buttons' texts in order; those left out keep the promo's",
     )
+    media: list[MediaId] | None = Field(
+        None,
+        max_length=MAX_ALBUM,
+        description="media library ids this variant shows instead of the promo's; "
+        "null or left out: the promo's, []: none",
+    )
 
     def variant(self) -> Variant:
-        return Variant(self.body, tuple(self.labels))
+        media = tuple(self.media) if self.media is not None else None
+        return Variant(self.body, tuple(self.labels), media)
 
 
 VARIANTS_HELP = (
@@ -154,7 +164,6 @@ class OptionsIn(RequestModel):
 
 OPTIONS_HELP = "silent, protect_content, link_preview (docs/scheduling.md)"
 
-MediaId = Annotated[int, Field(ge=1, le=MAX_ID)]
 MEDIA_HELP = (
     "media library ids (POST /api/v1/media): one is a media post with the text as its "
     f"caption, 2 to {MAX_ALBUM} an album (photos and videos, or documents only)"

@@ -9,6 +9,7 @@ from herald.auth import Role
 from herald.scheduling.content import Kind
 from tests.integration.dashboard.conftest import Site
 from tests.support.dashboard import csrf_of, sign_in
+from tests.support.media_files import png
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -76,3 +77,25 @@ async def test_a_join_button_is_written_and_shown_again(site: Site) -> None:
     assert "buttons.0.join_chat_id: a join button&#39;s link is herald&#39;s invite link" in (
         refused.text
     )
+
+
+async def test_a_variants_media_are_written_and_shown_again(site: Site) -> None:
+    await sign_in(site.client, site.keys[Role.ADMIN])
+    photo = await site.runtime.media.add(png(16, 16), name="c.png")
+    page = await site.client.get("/content/new/promo")
+    form = {"csrf": csrf_of(page), "title": "VIP", "body": "Join", "enabled": "on",
+            "variant-0-body": "See the chart", "variant-0-media": "x1",
+            "variant-1-body": "Read the words"}  # fmt: skip
+    refused = await site.client.post("/content/new/promo", data=form)
+    assert refused.status_code == 422
+    assert "variants.0.media.0:" in refused.text
+    form["variant-0-media"] = str(photo.id)
+    created = await site.client.post("/content/new/promo", data=form)
+    assert created.status_code == 303, created.text
+    new_id = int(created.headers["location"].split("/")[2].split("?")[0])
+    promo = await site.runtime.content.get(new_id, Kind.PROMO)
+    assert promo is not None and promo.testing is not None
+    assert [v.media for v in promo.testing.variants] == [(photo.id,), None]
+    edit = await site.client.get(f"/content/{new_id}")
+    assert f'name="variant-0-media" value="{photo.id}"' in edit.text
+    assert 'name="variant-1-media" value=""' in edit.text

@@ -16,6 +16,7 @@ from herald.runtime import Runtime
 from tests.support.app import serve
 from tests.support.dashboard import sign_in
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.media_files import png
 from tests.support.telegram_app import telegram_settings
 
 CHATS = [str(-1_001_000_000 - n) for n in range(100)]
@@ -152,3 +153,63 @@ async def test_variant_rules_name_the_field(database_url: str, telegram: FakeTel
         )
         assert no_test.status_code == 409
         assert "no variant test is running" in no_test.text
+
+
+async def test_a_variant_with_a_photo_goes_by_send_photo_the_other_by_send_message(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    chats = CHATS[:3]
+    async with serve(telegram_settings(database_url, telegram)) as (client, runtime):
+        uploaded = await client.post("/api/v1/media", files={"file": ("c.png", png(64, 48))})
+        photo = int(uploaded.json()["id"])
+        variants = [{"body": "A chart says more.", "media": [photo]}, {"body": "Words only."}]
+        promo = await client.post("/api/v1/promos", json={**PROMO, "variants": variants})
+        assert promo.status_code == 201, promo.text
+        shown = promo.json()["variants"]["variants"]
+        assert [(v["name"], v["media"]) for v in shown] == [("A", [photo]), ("B", None)]
+        schedule = await client.post(
+            "/api/v1/schedules",
+            json={"name": "media-ab", "kind": "playlist", "items": [promo.json()["id"]],
+                  "chat_ids": chats},
+        )  # fmt: skip
+        for _ in range(ROUNDS):
+            await client.post(f"/api/v1/schedules/{schedule.json()['id']}/run")
+        await runtime.worker(exclusive=False).drain()
+
+        photos = telegram.requests_for("sendPhoto")
+        texts = telegram.requests_for("sendMessage")
+        # each chat saw each variant twice over four slots: six of each
+        assert (len(photos), len(texts)) == (6, 6)
+        assert all(r.params["caption"] == "Premium signals\n\nA chart says more." for r in photos)
+        assert all(variant_of_markup(r.params["reply_markup"]) == "A" for r in photos)
+        assert all(r.params["text"] == "Premium signals\n\nWords only." for r in texts)
+        assert all(variant_of_markup(r.params["reply_markup"]) == "B" for r in texts)
+
+        ended = await client.post(
+            f"/api/v1/promos/{promo.json()['id']}/variants/end", json={"keep": "A"}
+        )
+        assert ended.json()["media"] == [photo]  # the kept variant's media are the promo's
+
+
+def variant_of_markup(markup: Any) -> str:
+    return str(markup["inline_keyboard"][0][0]["callback_data"].split(":")[2][-1])
+
+
+async def test_a_variants_media_are_checked_naming_the_field(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    async with serve(telegram_settings(database_url, telegram)) as (client, _):
+        uploaded = await client.post("/api/v1/media", files={"file": ("c.png", png(8, 8))})
+        photo = int(uploaded.json()["id"])
+        missing = [{"body": "x"}, {"body": "y", "media": [photo, 999_999]}]
+        refused = await client.post("/api/v1/promos", json={**PROMO, "variants": missing})
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", "variants", 1, "media", 1]
+        long = [{"body": "x" * 1100}, {"body": "y", "media": [photo]}]
+        fits = await client.post("/api/v1/promos", json={**PROMO, "variants": long})
+        assert fits.status_code == 201, fits.text  # A has no media: 4,096 is its limit
+        long[0]["media"] = [photo]
+        caption = await client.post("/api/v1/promos", json={**PROMO, "variants": long})
+        assert caption.status_code == 422
+        assert caption.json()["detail"][0]["loc"] == ["body", "variants", 0, "body"]
+        assert "1024 under media" in caption.json()["detail"][0]["msg"]

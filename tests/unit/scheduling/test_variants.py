@@ -63,3 +63,11 @@ def test_ending_keeps_a_variant_and_the_record_and_refuses_what_cannot_be() -> N
         test.ended("C", T0)
     assert VariantTest.from_json(ended.to_json()) == ended
     assert AB[1].label(0, "Join") == "Join now" and AB[1].label(1, "More") == "More"
+
+
+def test_a_variants_media_are_the_promos_unless_it_names_its_own() -> None:
+    own, photo, bare = Variant("own"), Variant("photo", (), (7,)), Variant("bare", (), ())
+    assert [v.shown_media((1, 2)) for v in (own, photo, bare)] == [(1, 2), (7,), ()]
+    for variant in (own, photo, bare):
+        assert Variant.from_json(variant.to_json()) == variant
+    assert "media" not in own.to_json() and bare.to_json()["media"] == []

@@ -37,6 +37,9 @@ class VariantOut(BaseModel):
     name: str = Field(description="A to D, by position")
     body: str
     labels: list[str]
+    media: list[int] | None = Field(
+        None, description="the media it shows instead of the promo's; null: the promo's"
+    )
 
 
 class VariantTestOut(BaseModel):
@@ -118,7 +121,12 @@ def _test(item: ContentItem) -> VariantTestOut | None:
         ended_at=test.ended_at,
         kept=test.kept,
         variants=[
-            VariantOut(name=name, body=v.body, labels=list(v.labels))
+            VariantOut(
+                name=name,
+                body=v.body,
+                labels=list(v.labels),
+                media=list(v.media) if v.media is not None else None,
+            )
             for name, v in zip(test.names, test.variants, strict=True)
         ],
     )
@@ -140,14 +148,16 @@ def content_router(kind: Kind) -> APIRouter:
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {kind.value}")
     async def create_item(body: ContentIn, runtime: RuntimeDep, _: Admin) -> ContentOut:
-        await check_media(runtime.media, body.media)
-        new_id = await runtime.content.create(kind, checked(kind, body.draft()))
+        draft = body.draft()
+        await check_media(runtime.media, draft.media, draft.variants)
+        new_id = await runtime.content.create(kind, checked(kind, draft))
         return _out(await found(runtime, new_id))
 
     @router.post("/preview", summary=f"Preview an unsaved {kind.value}")
     async def preview_draft(body: ContentIn, runtime: RuntimeDep) -> PreviewOut:
-        await check_media(runtime.media, body.media)
-        item = checked(kind, body.draft()).unsaved(kind, runtime.clock.now())
+        draft = body.draft()
+        await check_media(runtime.media, draft.media, draft.variants)
+        item = checked(kind, draft).unsaved(kind, runtime.clock.now())
         return PreviewOut.of(item, runtime)
 
     @router.get("/{item_id}", summary=f"One {kind.value}")
@@ -175,7 +185,7 @@ def content_router(kind: Kind) -> APIRouter:
             changes["variants"] = tuple(v.variant() for v in body.variants)
         if body.media is not None:
             changes["media"] = tuple(body.media)
-            await check_media(runtime.media, body.media)
+        await check_media(runtime.media, changes.get("media", ()), changes.get("variants"))
         checked_changes(kind, current, changes)
         await runtime.content.update(item_id, kind, changes)
         return _out(await found(runtime, item_id))

@@ -123,7 +123,7 @@ async def _validate(
     }
     try:
         draft = ContentIn.model_validate(body).draft()
-        await check_media(runtime.media, draft.media)
+        await check_media(runtime.media, draft.media, draft.variants)
         return checked(kind, draft), []
     except ValidationError as exc:
         return None, [f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors()]
