@@ -15,6 +15,7 @@ from herald.queue import (
     Lane,
     NewDelivery,
     Permanent,
+    RecipientRoom,
     Result,
     RetryAfter,
     Sent,
@@ -74,6 +75,31 @@ async def test_one_in_flight_delivery_per_ordering_key(queue: DeliveryQueue) -> 
 
     await queue.record([Result(claimed[0], Sent("1"))], W)
     assert [d.id for d in await queue.claim("telegram", 10, W)] == [second]
+
+
+def to_endpoint(endpoint: str, subject: int) -> NewDelivery:
+    """Deliveries of one recipient under many ordering keys, as webhooks queue them."""
+    return NewDelivery("webhook", endpoint, {}, ordering_key=f"webhook:{endpoint}:{subject}")
+
+
+async def test_a_recipient_room_leaves_out_the_full_and_caps_the_others(
+    queue: DeliveryQueue,
+) -> None:
+    """A recipient with no room is left out before the scan, so that its backlog does not
+    fill the batch; any other gets at most its room, oldest first."""
+    slow = [(await queue.enqueue(to_endpoint("1", i))).id for i in range(6)]
+    busy = [(await queue.enqueue(to_endpoint("2", i))).id for i in range(3)]
+    idle = [(await queue.enqueue(to_endpoint("3", i))).id for i in range(3)]
+
+    # A scan of twice the limit reaches only endpoint 1's rows unless it is left out.
+    room = RecipientRoom(default=2, room={"1": 0, "2": 1})
+    claimed = await queue.claim("webhook", 3, W, recipients=room)
+    assert [d.id for d in claimed] == [busy[0], *idle[:2]]
+
+    # Without a room the same claim takes endpoint 1's oldest, one per ordering key.
+    assert [d.id for d in await queue.claim("webhook", 3, W)] == slow[:3]
+    again = await queue.claim("webhook", 10, W, recipients=RecipientRoom(default=1))
+    assert [d.id for d in again] == [slow[3], busy[1], idle[2]]
 
 
 async def test_transient_failures_back_off_1_2_4_8_seconds_then_dead_letter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from herald.queue.models import Delivery, DeliveryFilter, Lane, NewDelivery, QueueStats, State
 from herald.queue.outcomes import Outcome, Permanent, RetryAfter, Sent, Transient
 from herald.queue.policy import RetryPolicy
+from herald.queue.room import RecipientRoom
 from herald.queue.store import DeliveryQueue, Enqueued, Result
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Outcome",
     "Permanent",
     "QueueStats",
+    "RecipientRoom",
     "Result",
     "RetryAfter",
     "RetryPolicy",

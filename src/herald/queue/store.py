@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
+    JSON,
     Integer,
     String,
     and_,
@@ -48,6 +49,7 @@ from herald.queue import bulk
 from herald.queue.models import Delivery, NewDelivery, State
 from herald.queue.outcomes import Outcome
 from herald.queue.policy import Decision, RetryPolicy, decide
+from herald.queue.room import RecipientRoom
 from herald.queue.wakeup import CHANNEL as NOTIFY_CHANNEL
 from herald.queue.wakeup import Wakeup
 
@@ -214,15 +216,18 @@ class DeliveryQueue:
         exclude_keys: Collection[str] = (),
         *,
         lanes: Collection[int] | None = None,
+        recipients: RecipientRoom | None = None,
     ) -> list[Delivery]:
         """Lease up to ``limit`` due deliveries of ``channel``, at most one per ordering key,
         skipping ``exclude_keys`` (recipients the dispatcher must not send to right now);
-        only of ``lanes`` when given."""
+        only of ``lanes`` when given; with ``recipients``, none of a recipient without
+        room and at most its room of any other (queue/room.py)."""
         if limit <= 0 or (lanes is not None and not lanes):
             return []
         now = self.clock.now()
         dialect = self.db.dialect
-        stmt = _claim_statement(dialect, bool(exclude_keys), lanes is not None)
+        by_recipient = recipients is not None
+        stmt = _claim_statement(dialect, bool(exclude_keys), lanes is not None, by_recipient)
         params: dict[str, Any] = {
             "claim_channel": channel,
             "claim_now": now,
@@ -238,6 +243,11 @@ class DeliveryQueue:
             params["excluded"] = keys if dialect == "postgresql" else json.dumps(keys)
         if lanes is not None:
             params["claim_lanes"] = sorted(int(lane) for lane in lanes)
+        if recipients is not None:
+            full = recipients.full()
+            params["full_recipients"] = full if dialect == "postgresql" else json.dumps(full)
+            params["recipient_room"] = json.dumps(recipients.partial())
+            params["default_room"] = recipients.default
         async with self.db.write() as conn:
             if dialect == "postgresql":
                 await conn.execute(_CLAIM_LOCK_SQL, {"name": f"herald.claim.{channel}"})
@@ -358,8 +368,24 @@ def _fifo(d: Delivery) -> tuple[int, datetime, int]:
     return (int(d.lane), d.run_at, d.id)
 
 
+def _json_values(dialect: str, name: str) -> Any:
+    """The strings of a bound list: an array on PostgreSQL, a JSON array on SQLite."""
+    if dialect == "postgresql":
+        return select(func.unnest(bindparam(name, type_=ARRAY(String))))
+    return select(column("value")).select_from(func.json_each(bindparam(name)))
+
+
+def _json_room(dialect: str) -> Any:
+    """The bound ``{recipient: room}`` object as rows (key, value)."""
+    if dialect == "postgresql":
+        rooms = func.json_each_text(cast(bindparam("recipient_room", type_=String), JSON))
+    else:
+        rooms = func.json_each(bindparam("recipient_room"))
+    return rooms.table_valued("key", "value").alias("room")
+
+
 @functools.cache
-def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
+def _claim_statement(dialect: str, exclude: bool, by_lane: bool, by_recipient: bool) -> Any:
     """The claim, built once per shape; everything that varies is a bound parameter."""
     running = D.alias("running")
     # NOT IN over an uncorrelated subquery: the set of busy keys is read once per
@@ -372,10 +398,7 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
     )
     free: ColumnElement[bool] = D.c.ordering_key.not_in(busy_keys)
     if exclude:
-        if dialect == "postgresql":
-            excluded = select(func.unnest(bindparam("excluded", type_=ARRAY(String))))
-        else:
-            excluded = select(column("value")).select_from(func.json_each(bindparam("excluded")))
+        excluded = _json_values(dialect, "excluded")
         free = and_(free, D.c.ordering_key.not_in(excluded.scalar_subquery()))
     conditions = [
         D.c.state == State.PENDING,
@@ -385,9 +408,13 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
     ]
     if by_lane:
         conditions.append(D.c.lane.in_(bindparam("claim_lanes", expanding=True)))
+    if by_recipient:  # before the scan's limit, so that others' work fills the batch
+        full = _json_values(dialect, "full_recipients")
+        conditions.append(D.c.recipient.not_in(full.scalar_subquery()))
     # Scan a little past the limit: rows sharing a key collapse to their first one.
+    extra = [D.c.recipient] if by_recipient else []
     candidates = (
-        select(D.c.id, D.c.ordering_key, D.c.lane, D.c.run_at)
+        select(D.c.id, D.c.ordering_key, D.c.lane, D.c.run_at, *extra)
         .where(*conditions)
         .order_by(D.c.lane, D.c.run_at, D.c.id)
         .limit(bindparam("scan", type_=Integer))
@@ -401,6 +428,7 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
         candidates.c.id,
         candidates.c.lane,
         candidates.c.run_at,
+        *([candidates.c.recipient] if by_recipient else []),
         func.row_number()
         .over(partition_by=key, order_by=(candidates.c.lane, candidates.c.run_at, candidates.c.id))
         .label("rank"),
@@ -411,6 +439,8 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
         .order_by(ranked.c.lane, ranked.c.run_at, ranked.c.id)
         .limit(bindparam("take", type_=Integer))
     )
+    if by_recipient:
+        first_per_key = _within_room(ranked, dialect)
     return (
         update(D)
         .where(D.c.id.in_(first_per_key))
@@ -421,6 +451,29 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool) -> Any:
             locked_by=bindparam("claimer", type_=String),
         )
         .returning(*D.c)
+    )
+
+
+def _within_room(ranked: Any, dialect: str) -> Any:
+    """The claim's ids when the recipients have a room: of the rows first of their key
+    in ``ranked``, each recipient's first ones up to its room (the bound
+    ``recipient_room``, else ``default_room``), oldest first, up to ``take``."""
+    nth = func.row_number().over(
+        partition_by=ranked.c.recipient, order_by=(ranked.c.lane, ranked.c.run_at, ranked.c.id)
+    )
+    firsts = (
+        select(ranked.c.id, ranked.c.lane, ranked.c.run_at, ranked.c.recipient, nth.label("nth"))
+        .where(ranked.c.rank == 1)
+        .subquery("firsts")
+    )
+    room = _json_room(dialect)
+    allowed = func.coalesce(cast(room.c.value, Integer), bindparam("default_room", type_=Integer))
+    return (
+        select(firsts.c.id)
+        .select_from(firsts.outerjoin(room, room.c.key == firsts.c.recipient))
+        .where(firsts.c.nth <= allowed)
+        .order_by(firsts.c.lane, firsts.c.run_at, firsts.c.id)
+        .limit(bindparam("take", type_=Integer))
     )
 
 
