@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import structlog
-from sqlalchemy import String, cast, func, insert, literal, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.db import Database, is_outage
+from herald.db.bulk import BulkInsert, Col, Kind
 from herald.db.tables import clicks
-from herald.db.types import sqlite_time
 from herald.events import Event, record
 from herald.events.schemas import ClickRecorded
 from herald.metrics import Metrics
@@ -247,25 +244,30 @@ def flagged() -> Any:
     return func.count().filter(clicks.c.flag.is_not(None))
 
 
-_COLUMNS = [f.name for f in fields(NewClick)]
-_ROW = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-
-
-@lru_cache(maxsize=32)
-def _sqlite_sql(rows: int) -> str:
-    return f"INSERT INTO clicks ({', '.join(_COLUMNS)}) VALUES " + ", ".join([_ROW] * rows)
+# Every column of NewClick, in its field order. The text columns' element types only
+# matter on PostgreSQL (unnest's arrays); the database's own column types still apply.
+_KINDS = {"clicked_at": Kind.TIME, "meta": Kind.JSON}
+_PG_TYPES = {
+    "clicked_at": "timestamptz",
+    "promo_id": "bigint",
+    "link_id": "bigint",
+    "cta": "smallint",
+    "telegram_user_id": "bigint",
+    "message_id": "bigint",
+}
+_COLUMNS = tuple(f.name for f in fields(NewClick))
+_INSERT = BulkInsert(
+    "clicks",
+    tuple(Col(n, _PG_TYPES.get(n, "text"), _KINDS.get(n, Kind.PLAIN)) for n in _COLUMNS),
+)
 
 
 async def _insert(conn: AsyncConnection, batch: list[NewClick]) -> None:
-    """On SQLite, one multi-row INSERT at the driver level: SQLAlchemy's per-row
-    parameter processing costs the event loop more than SQLite's insert does, and an
+    """One multi-row INSERT at the driver level on both databases: SQLAlchemy's per-row
+    parameter processing costs the event loop more than the insert itself, and an
     executemany makes the database thread take the GIL back once per row, which showed
     as a p99 of hundreds of ms on /r/ (docs/benchmarks.md)."""
-    if conn.dialect.name != "sqlite":
-        await conn.execute(insert(clicks), [asdict(c) for c in batch])
-    else:
-        values = [value for click in batch for value in _sqlite_row(click)]
-        await conn.exec_driver_sql(_sqlite_sql(len(batch)), tuple(values))
+    await _INSERT.run(conn, [tuple(getattr(c, n) for n in _COLUMNS) for c in batch])
     # click.recorded for every person's click, in the batch's transaction and one INSERT.
     await record(conn, [_event(c) for c in batch if c.flag is None])
 
@@ -284,21 +286,6 @@ def _event(c: NewClick) -> Event:
         message_id=c.message_id,
         clicked_at=c.clicked_at,
     ).event(c.clicked_at)
-
-
-def _sqlite_row(c: NewClick) -> tuple[Any, ...]:
-    """The click's values in ``_COLUMNS`` order, as SQLite's driver takes them."""
-    return tuple(_SQLITE_VALUE.get(name, _same)(getattr(c, name)) for name in _COLUMNS)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-_SQLITE_VALUE: dict[str, Callable[[Any], Any]] = {
-    "clicked_at": sqlite_time,
-    "meta": lambda meta: json.dumps(meta) if meta is not None else None,
-}
 
 
 def _label(promo_id: int | None) -> str:

@@ -1,14 +1,16 @@
-"""The click writer against a database that refuses one row: the rest are written."""
+"""The click writer: one INSERT per batch, and a row the database refuses drops alone."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from herald.db import Database, migrate
-from herald.db.tables import clicks
+from herald.db.tables import clicks, events
 from herald.metrics import Metrics
 from herald.tracking.clicks import ClickStore, NewClick
 from tests.support.logs import log_lines
@@ -30,3 +32,44 @@ async def test_one_row_the_database_refuses_is_dropped_and_the_rest_written(
     assert sorted(stored) == [1, 3]
     refused = [line for line in log_lines(json_logs) if line["event"] == "click_refused"]
     assert len(refused) == 1 and refused[0]["promo_id"] == 9
+
+
+async def test_a_batch_is_one_insert_and_every_value_comes_back(db: Database) -> None:
+    """Every column round-trips through the one multi-row INSERT, on both databases, and
+    only the person's clicks (not the flagged hit) make a click.recorded event."""
+    await migrate.upgrade(db)
+    statements: list[bool] = []  # each INSERT INTO clicks: was it an executemany?
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
+        if sql.lstrip().upper().startswith("INSERT INTO CLICKS"):
+            statements.append(many)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    full = NewClick(
+        "callback",
+        WHEN,
+        promo_id=9,
+        cta=2,
+        cta_text="Open",
+        telegram_user_id=2**40,
+        username="trader",
+        chat_id="-1001234567890",
+        message_id=5512,
+        meta={"ua": "x", "n": [1, 2]},
+        variant="b",
+    )
+    bare = NewClick("link", WHEN, link_id=4, recipient="user-1")
+    robot = NewClick("link", WHEN, link_id=4, flag="preview")
+    store = ClickStore(db, Metrics())
+    store.start()
+    for click in (full, bare, robot):  # buffered for the writer: one batch
+        await store.record(click)
+    await store.close()
+    event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert statements == [False]  # one statement, not one per row
+    async with db.read() as conn:
+        stored = (await conn.execute(select(clicks).order_by(clicks.c.id))).all()
+        types = (await conn.execute(select(events.c.subject))).scalars().all()
+    got = [{k: v for k, v in r._mapping.items() if k != "id"} for r in stored]
+    assert got == [asdict(full), asdict(bare), asdict(robot)]
+    assert sorted(types) == ["link:4", "promo:9"]
