@@ -35,7 +35,7 @@ from herald.scheduling.actions import Action, ActionStatus, PlannedAction, queue
 from herald.scheduling.content import ContentItem
 from herald.scheduling.edits import EDIT_METHODS, EditRefused, plan_edits, shown_by
 from herald.scheduling.options import PostOptions
-from herald.scheduling.post import ButtonSigner, render_post
+from herald.scheduling.post import ButtonSigner, render_post, tracks_links
 from herald.scheduling.runner import schedule_campaign
 from herald.scheduling.runs import Run, RunLog
 from herald.scheduling.schedules import Schedule, ScheduleStore
@@ -134,15 +134,17 @@ class PostLifecycle:
                 )
             item = ContentItem.from_row(row)
             options = schedule.options.over(item.options)
-            rendered: dict[str | None, dict[str, Any]] = {}
+            rendered: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+            per_chat = tracks_links(item, self._public_url)
             steps: list[_Step] = []
             for p in await _posts(conn, run_id):
                 if (why := await _skipped(conn, p)) is not None:
                     steps.append(_Step(p, [], why))
                     continue
-                if p.variant not in rendered:
-                    rendered[p.variant] = self._render(item, options, p.variant)
-                post = rendered[p.variant]
+                shown = (p.variant, p.chat_id if per_chat else None)
+                if shown not in rendered:
+                    rendered[shown] = self._render(item, options, *shown)
+                post = rendered[shown]
                 what = f"r:{request}" if request else _digest(post)
                 try:
                     edits = plan_edits(
@@ -196,14 +198,16 @@ class PostLifecycle:
             return await self._queued(conn, run_id, Action.DELETE, steps)
 
     def _render(
-        self, item: ContentItem, options: PostOptions, variant: str | None
+        self, item: ContentItem, options: PostOptions, variant: str | None, chat: str | None
     ) -> dict[str, Any]:
         """The post as the item says it now, in the A/B variant the chat was shown (or
-        the item's own body when that variant is not in the test running now)."""
+        the item's own body when that variant is not in the test running now), its
+        tracked links naming ``chat`` as the post's did."""
+        url = self._public_url
         try:
-            return render_post(item, self._signer, self._public_url, options, variant)
+            return render_post(item, self._signer, url, options, variant, chat=chat)
         except VariantError:
-            return render_post(item, self._signer, self._public_url, options)
+            return render_post(item, self._signer, url, options, chat=chat)
 
     async def _found(self, schedule_id: int, run_id: int) -> tuple[Schedule, Run]:
         run = await self._runs.run(run_id)

@@ -36,7 +36,12 @@ class ButtonSigner(Protocol):
     def sign(self, promo_id: int, cta: int, variant: str | None = None) -> str: ...
 
     def link_token(
-        self, *, content_id: int | None = None, cta: int | None = None, variant: str | None = None
+        self,
+        *,
+        content_id: int | None = None,
+        cta: int | None = None,
+        variant: str | None = None,
+        chat: str | None = None,
     ) -> str: ...
 
 
@@ -118,6 +123,7 @@ def render_post(
     options: PostOptions | None = None,
     variant: str | None = None,
     joins: Mapping[str, str] | None = None,
+    chat: str | None = None,
 ) -> dict[str, Any]:
     """The Telegram payload of a guide or promo, sent with ``options`` (the item's own
     when none are given: a schedule passes its overrides over them).
@@ -127,6 +133,8 @@ def render_post(
     running A/B test's A-D) the post shows that variant and its buttons' data name it.
     A join button links to ``joins[its target chat]``, the invite link for the chat the
     post goes to (not through ``/r/``: Telegram opens it, and the join is what counts).
+    With ``chat`` (the chat the post goes to) tracked links name it, so their clicks
+    count in that chat's figures.
     """
     if variant is not None and item.testing is not None:
         item = item.as_variant(item.testing.variant(variant))
@@ -139,7 +147,7 @@ def render_post(
         elif button.callback:
             message.callback_button(button.text, signer.sign(item.id, index, variant))
         elif public_url and item.id:
-            token = signer.link_token(content_id=item.id, cta=index, variant=variant)
+            token = signer.link_token(content_id=item.id, cta=index, variant=variant, chat=chat)
             message.link_button(button.text, f"{public_url}/r/{token}")
         else:
             assert button.url is not None
@@ -156,6 +164,14 @@ def render_post(
     if afterwards := sent.afterwards():
         payload[AFTERWARDS] = afterwards
     return payload
+
+
+def tracks_links(item: ContentItem, public_url: str | None) -> bool:
+    """Whether ``render_post`` puts ``/r/`` links in the item's post (links that name
+    the chat they are sent to, so each chat's post is its own payload)."""
+    return bool(public_url) and any(
+        b.url is not None and not b.callback and b.join_chat_id is None for b in item.buttons
+    )
 
 
 def preview(

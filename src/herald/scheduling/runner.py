@@ -37,7 +37,7 @@ from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.cadence import plan
 from herald.scheduling.content import ContentItem, Kind
 from herald.scheduling.invites import InviteLinks, Link, links_for, missing_reason
-from herald.scheduling.post import ButtonSigner, render_post
+from herald.scheduling.post import ButtonSigner, render_post, tracks_links
 from herald.scheduling.schedules import (
     ChatTarget,
     Schedule,
@@ -249,13 +249,21 @@ class SlotRunner:
         keys = {chat: post_key(run_id, chat) for chat in chats if chat not in failed}
         rendered: dict[tuple[str | None, str], dict[str, Any]] = {}
         payloads: dict[ChatTarget, dict[str, Any]] = {}
+        per_chat = bool(targets) or tracks_links(item, self._public_url)
         for chat in keys:
             # one payload per variant, and per chat posted in when it has invite links
-            shown = (variants[chat], chat.chat_id if targets else "")
+            # or tracked links (both name the chat)
+            shown = (variants[chat], chat.chat_id if per_chat else "")
             if shown not in rendered:
                 joins = {t: str(links[t, chat.chat_id].url) for t in targets}
                 rendered[shown] = render_post(
-                    item, self._signer, self._public_url, options, variants[chat], joins
+                    item,
+                    self._signer,
+                    self._public_url,
+                    options,
+                    variants[chat],
+                    joins,
+                    chat.chat_id if per_chat else None,
                 )
             payloads[chat] = rendered[shown]
         await self._queue.enqueue_in(

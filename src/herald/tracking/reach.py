@@ -5,9 +5,9 @@ Each sent post keeps its chat's member count (``scheduling/reach.py``). A promo'
 ``members_reached`` adds, over the distinct chats it was sent to, each chat's latest
 count among the promo's posts: people who could have seen it at least once, so that it
 divides unique people (unique human clickers) into a rate. Chats whose count is unknown
-are left out of it and counted in ``chats_without_count``. A post's own clicks are the
-button presses on its message (a press names its chat and message; a link click names
-neither and counts only in the promo's figures).
+are left out of it and counted in ``chats_without_count``. A chat's clicks are its
+presses and the clicks on links that name it (a scheduled post's links do); a post's
+own clicks are the button presses on its message (a link names no message).
 """
 
 from __future__ import annotations

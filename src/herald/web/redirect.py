@@ -89,6 +89,7 @@ async def follow(token: Annotated[str, Path(max_length=512)], request: Request) 
             cta_text=target.cta_text,
             link_id=target.link_id,
             recipient=ref.recipient,
+            chat_id=ref.chat,
             meta=meta or None,
             flag=verdict[0] if verdict is not None else None,
             variant=target.variant,

@@ -5,7 +5,7 @@ malformed and arbitrary text); end to end, forged tokens and presses are refused
 tests/integration/tracking/test_clicks.py. What is left: link tokens and /start
 payloads for any ids and recipients, any one-character change refused, a signature
 made for one use (callback, start, link) refused for another, and any text refused
-without raising. Pure: no app.
+without raising; a link token naming the chat it was sent to verifies with that chat. Pure: no app.
 """
 
 from __future__ import annotations
@@ -22,16 +22,18 @@ OTHER = Signer("another-deployment-key-0123456789abcdef")
 ids = st.integers(min_value=0, max_value=10**18 - 1)
 ctas = st.integers(min_value=0, max_value=999)
 recipients = st.none() | st.text(min_size=1, max_size=60)
-TOKEN_CHARS = string.ascii_letters + string.digits + "-_."
+# the chat a scheduled post's link was sent to: a chat id as herald stores it
+chats = st.none() | st.from_regex(r"-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31}", fullmatch=True)
+TOKEN_CHARS = string.ascii_letters + string.digits + "-_.~@"
 
 
 @st.composite
 def link_tokens(draw: st.DrawFn) -> tuple[str, LinkRef]:
     recipient = draw(recipients)
     if draw(st.booleans()):
-        content_id, cta = draw(ids), draw(ctas)
-        token = SIGNER.link_token(content_id=content_id, cta=cta, recipient=recipient)
-        return token, LinkRef(content_id, cta, None, recipient)
+        content_id, cta, chat = draw(ids), draw(ctas), draw(chats)
+        token = SIGNER.link_token(content_id=content_id, cta=cta, recipient=recipient, chat=chat)
+        return token, LinkRef(content_id, cta, None, recipient, chat=chat)
     link_id = draw(ids)
     token = SIGNER.link_token(link_id=link_id, recipient=recipient)
     return token, LinkRef(None, None, link_id, recipient)

@@ -92,3 +92,47 @@ async def test_member_counts_beside_posts_and_ctr_per_post_chat_and_promo(
         [pressed] = [p for p in posts if p["clicks"]]
         assert (pressed["chat_id"], pressed["message_id"]) == (BIG, str(latest["message_id"]))
         assert (pressed["members"], pressed["clicks"], pressed["unique_clickers"]) == (1500, 3, 2)
+
+
+PUBLIC = "https://herald.example.com"
+PHONE = {
+    "User-Agent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36",
+    "Accept-Language": "en-GB,en;q=0.9",
+}
+
+
+def link_of(telegram: FakeTelegram, chat: str) -> str:
+    [message] = [m for m in telegram.messages if str(m["chat"]["id"]) == chat]
+    url: str = message["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert url.startswith(f"{PUBLIC}/r/")
+    return url.removeprefix(PUBLIC)
+
+
+async def test_a_link_click_counts_in_the_chat_its_post_was_sent_to(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    clock = FakeClock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    telegram.member_counts.update({BIG: 1000, SMALL: 20})
+    settings = telegram_settings(database_url, telegram, public_url=PUBLIC)
+    offer = ContentDraft(
+        title="Spring offer", body="Open it.", buttons=(Button("Open", "https://example.com/o"),)
+    )
+    async with serve(settings, clock) as (client, runtime):
+        promo_id = await runtime.content.create(Kind.PROMO, offer)
+        await run(client, runtime, await schedule(client, promo_id))
+        big, small = link_of(telegram, BIG), link_of(telegram, SMALL)
+        assert big != small  # each chat's post has its own token, naming the chat
+        clock.advance(60)  # a minute after the post: a person, not a scanner
+        assert (await client.get(small, headers=PHONE)).status_code == 302
+        assert (await client.get(small, headers=PHONE)).status_code == 302
+        # a token from before links named their chat still redirects: it names no chat
+        old = "/r/" + runtime.signer.link_token(content_id=promo_id, cta=0)
+        followed = await client.get(old, headers=PHONE)
+        assert followed.headers["location"] == "https://example.com/o"
+        await runtime.clicks.flush()
+
+        chats = (await client.get(f"/api/v1/analytics/promos/{promo_id}/chats")).json()
+        assert {c["chat_id"]: c["clicks"] for c in chats} == {SMALL: 2, BIG: 0}
+        stats = {s["promo_id"]: s for s in (await client.get("/api/v1/analytics/promos")).json()}
+        assert stats[promo_id]["clicks"] == 3  # the promo counts the old token's click too
