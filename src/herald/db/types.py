@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
@@ -41,6 +42,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+@lru_cache(maxsize=256)
 def sqlite_time(value: datetime) -> str:
-    """The text SQLAlchemy's SQLite DateTime stores, for inserts that bypass it."""
+    """The text SQLAlchemy's SQLite DateTime stores, for inserts that bypass it. Cached:
+    a batch's rows mostly share their times (its ``now``), formatted once so."""
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +32,18 @@ def new_event_id() -> str:
     """Unique per event and stable across retries: the ``webhook-id`` header. 128
     random bits, without building a UUID object (one per recorded outcome)."""
     return f"evt_{os.urandom(16).hex()}"
+
+
+def new_event_ids(n: int) -> list[str]:
+    """``n`` event ids from one read of the system's randomness (a batch's)."""
+    hexed = os.urandom(16 * n).hex()
+    return [f"evt_{hexed[i : i + 32]}" for i in range(0, 32 * n, 32)]
+
+
+def iso(at: datetime) -> str:
+    """A time in events' data and headers: ISO 8601 in UTC with a ``Z``, as pydantic
+    writes an aware datetime in JSON mode (``2026-12-07T08:00:01.250000Z``)."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

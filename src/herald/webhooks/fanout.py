@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -26,7 +26,7 @@ from herald.channel import WEBHOOK_CHANNEL
 from herald.clock import Clock
 from herald.db import Database
 from herald.db.tables import events as E
-from herald.events import Event, EventType
+from herald.events import Event, EventType, iso
 from herald.events.schemas import WebhookTest
 from herald.queue import DeliveryQueue, NewDelivery
 from herald.queue.policy import RetryPolicy
@@ -41,10 +41,6 @@ RETRY_POLICY = RetryPolicy.fixed(5, 300, 1800, 7200, 18000, 36000, 36000)
 BATCH = 500
 PRUNE_EVERY = timedelta(minutes=10)
 _LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('herald.webhooks.fanout'))")
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def delivery_for(endpoint: Endpoint, event: Event) -> NewDelivery:
