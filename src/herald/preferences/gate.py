@@ -50,7 +50,7 @@ class PreferenceGate:
         self._policy_at = self._pruned_at = float("-inf")
 
     async def judge(self, claimed: Sequence[Delivery]) -> Mapping[int, Held]:
-        marked = [(d, m) for d in claimed if (m := marks.read(d.payload)) is not None and m.gated]
+        marked = [(d, m) for d in claimed if (m := marks.gated(d.payload)) is not None]
         if not marked:
             return {}
         policy = await self._caps()
@@ -58,14 +58,14 @@ class PreferenceGate:
         # The local days of every zone now (UTC-12 to UTC+14); Python picks each one's.
         days = {(now + timedelta(hours=h)).date().isoformat() for h in (-12, 0, 14)}
         prefs, counts = await self._store.batch(
-            {m.recipient_id for _, m in marked}, days if policy.any else ()
+            {rid for _, (rid, _) in marked}, days if policy.any else ()
         )
         held: dict[int, Held] = {}
         added: Counter[CountKey] = Counter()
-        for delivery, mark in marked:
-            p = prefs[mark.recipient_id]
-            if not p.accepts(mark.category, delivery.channel):
-                what = f"category {mark.category}" if mark.category else "campaign messages"
+        for delivery, (recipient_id, category) in marked:
+            p = prefs[recipient_id]
+            if not p.accepts(category, delivery.channel):
+                what = f"category {category}" if category else "campaign messages"
                 held[delivery.id] = Skip(
                     "opted_out", f"skipped: the recipient opted out of {what} on {delivery.channel}"
                 )
@@ -77,8 +77,8 @@ class PreferenceGate:
                 continue
             if not policy.any:
                 continue
-            bucket, cap = policy.bucket(mark.category)
-            key = (mark.recipient_id, delivery.channel, local_day(now, zone).isoformat(), bucket)
+            bucket, cap = policy.bucket(category)
+            key = (recipient_id, delivery.channel, local_day(now, zone).isoformat(), bucket)
             if over(counts.get(key, 0) + added[key], cap):
                 held[delivery.id] = self._over_cap(now, zone, cap, delivery.channel)
             elif delivery.attempts <= 1:  # a retry was counted on its first attempt

@@ -39,10 +39,23 @@ def mark(
 
 def read(payload: Mapping[str, Any]) -> Mark | None:
     """The payload's mark, if it has a well-formed one."""
+    found = _fields(payload)
+    return None if found is None else Mark(*found)
+
+
+def gated(payload: Mapping[str, Any]) -> tuple[int, str | None] | None:
+    """The recipient and category of a mark the gate judges, else None: the gate's
+    read of every claimed delivery, so it builds no Mark (that was most of its cost)."""
+    found = _fields(payload)
+    return None if found is None or not found[2] else (found[0], found[1])
+
+
+def _fields(payload: Mapping[str, Any]) -> tuple[int, str | None, bool] | None:
     raw = payload.get(KEY)
-    if not isinstance(raw, Mapping):
+    # Payloads come from JSON: a dict is checked first, the ABC only for anything else.
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         return None
     rid, category = raw.get("recipient_id"), raw.get("category")
     if not isinstance(rid, int) or not (category is None or isinstance(category, str)):
         return None
-    return Mark(rid, category, bool(raw.get("gated")))
+    return rid, category, bool(raw.get("gated"))

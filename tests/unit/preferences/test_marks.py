@@ -28,6 +28,14 @@ def test_a_mark_survives_the_payload_and_a_malformed_one_is_none() -> None:
     assert marks.read({marks.KEY: {"recipient_id": 7, "category": 3}}) is None
 
 
+def test_the_gate_reads_only_the_marks_it_judges() -> None:
+    judged = marks.mark(7, "promos", campaign=True).as_json()
+    assert marks.gated({marks.KEY: judged}) == (7, "promos")
+    assert marks.gated({marks.KEY: marks.mark(7, None, campaign=False).as_json()}) is None
+    assert marks.gated({marks.KEY: {"recipient_id": "7", "gated": True}}) is None
+    assert marks.gated({"text": "hi"}) is None
+
+
 def test_the_position_alerts_are_required() -> None:
     registry = TemplateRegistry()
     for name in ("position_entry_failed", "position_sl_failed", "position_tp_failed"):
