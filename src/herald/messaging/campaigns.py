@@ -31,6 +31,7 @@ from herald.messaging.unsubscribe import Addressee, add_unsubscribe, add_unsubsc
 from herald.metrics import Metrics
 from herald.preferences import CategoryStore, PreferenceRuleError, marks
 from herald.queue import DeliveryQueue, Lane, NewDelivery, State
+from herald.queue.filters import failed_and_waiting
 
 PAGE = 500
 
@@ -226,7 +227,7 @@ class Campaigns:
             found = (await conn.execute(query if where is None else query.where(where))).all()
             if not found:
                 return []
-            retrying = (d.c.state == State.PENDING) & d.c.last_error.is_not(None)
+            retrying = failed_and_waiting()
             rows = (
                 await conn.execute(
                     select(d.c.campaign, d.c.state, retrying.label("retrying"), func.count())
@@ -234,8 +235,8 @@ class Campaigns:
                     .group_by(d.c.campaign, d.c.state, retrying)
                 )
             ).all()
-        # The platform's names: queued (waiting or sending), failed (failed at least once
-        # and waiting to retry), sent, dead; plus cancelled.
+        # The platform's names: queued (waiting, deferred by the gate, or sending), failed
+        # (failed at least once and waiting to retry), sent, dead; plus cancelled.
         counts = {
             str(row.id): {
                 "queued": 0,

@@ -25,6 +25,7 @@ from herald.preferences.model import QuietHours
 from herald.preferences.quiet import next_allowed
 from herald.preferences.store import CountKey, PreferenceStore
 from herald.queue import Delivery
+from herald.queue.models import DEFERRED
 from herald.worker.gate import Defer, Held, Skip
 
 CATEGORY_TTL = 10.0  # seconds a category's cap may be stale after an edit
@@ -73,7 +74,9 @@ class PreferenceGate:
             zone = ZoneInfo(p.timezone) if p.timezone else self._zone
             until = next_allowed(now, p.quiet_hours or self._window, zone)
             if until is not None:
-                held[delivery.id] = Defer(until, "quiet_hours")
+                held[delivery.id] = Defer(
+                    until, "quiet_hours", f"{DEFERRED}quiet hours until {_local(until, zone)}"
+                )
                 continue
             if not policy.any:
                 continue
@@ -89,9 +92,11 @@ class PreferenceGate:
         return held
 
     def _over_cap(self, now: datetime, zone: ZoneInfo, cap: int | None, channel: str) -> Held:
+        what = f"over the daily cap of {cap} on {channel}"
         if self._over is OverCap.DEFER:
-            return Defer(next_midnight(now, zone), "daily_cap")
-        return Skip("daily_cap", f"skipped: over the daily cap of {cap} on {channel}")
+            until = next_midnight(now, zone)
+            return Defer(until, "daily_cap", f"{DEFERRED}{what}, until {_local(until, zone)}")
+        return Skip("daily_cap", f"skipped: {what}")
 
     async def _caps(self) -> CapPolicy:
         """The cap policy, the categories' own caps re-read every CATEGORY_TTL seconds."""
@@ -111,3 +116,8 @@ class PreferenceGate:
         if mono - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = mono
             await self._store.forget_counts((now - timedelta(days=2)).date().isoformat())
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> str:
+    """The instant as the recipient's clock shows it, for the delivery log."""
+    return f"{instant.astimezone(zone):%H:%M} {zone.key}"

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import case, delete, func, select, update
 
 from herald.db.tables import deliveries as D
-from herald.queue.filters import conditions
+from herald.queue.filters import conditions, failed_and_waiting
 from herald.queue.models import Delivery, DeliveryFilter, Lane, QueueStats, State
 from herald.queue.outcomes import Permanent
 from herald.queue.policy import Decision
@@ -161,9 +161,7 @@ async def activity(queue: DeliveryQueue, window: timedelta = timedelta(hours=1))
             ).all()
         )
         retrying = await conn.scalar(
-            select(func.count()).where(
-                D.c.state == State.PENDING, D.c.attempts > 0, D.c.last_error.is_not(None)
-            )
+            select(func.count()).where(failed_and_waiting(), D.c.attempts > 0)
         )
     return Activity(
         window,

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import ColumnElement
+
 from herald.db.tables import deliveries as D
-from herald.queue.models import DeliveryFilter
+from herald.queue.models import DEFERRED, DeliveryFilter, State
+
+
+def failed_and_waiting() -> ColumnElement[bool]:
+    """Pending after a failure, for a retry: not merely deferred by the dispatch gate,
+    whose reason is in last_error too."""
+    return (
+        (D.c.state == State.PENDING)
+        & D.c.last_error.is_not(None)
+        & D.c.last_error.not_like(DEFERRED + "%")
+    )
 
 
 def conditions(f: DeliveryFilter) -> list[Any]:

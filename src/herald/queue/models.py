@@ -38,6 +38,11 @@ class State(StrEnum):
     # reason is in last_error; not a dead letter, never replayed
 
 
+# How last_error starts on a delivery the dispatch gate deferred (quiet hours, a cap):
+# the reason is kept for the delivery log, but it is a note, not a failure.
+DEFERRED = "deferred: "
+
+
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
     channel: str

@@ -16,7 +16,7 @@ import functools
 import itertools
 import json
 import random
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -287,12 +287,13 @@ class DeliveryQueue:
         self,
         worker: str,
         *,
-        deferred: Mapping[int, datetime] | None = None,
+        deferred: Mapping[int, tuple[datetime, str]] | None = None,
         skipped: Mapping[int, str] | None = None,
     ) -> None:
         """Claimed deliveries the dispatch gate held back, untried (the attempt is not
-        spent): ``deferred`` back to pending at their new run_at, ``skipped`` to the
-        terminal ``skipped`` state with the reason. One statement per distinct value."""
+        spent): ``deferred`` back to pending at their new run_at with the reason in
+        last_error (it starts with DEFERRED: not counted as a failure), ``skipped`` to
+        the terminal ``skipped`` state with the reason. One statement per distinct value."""
         deferred, skipped = deferred or {}, skipped or {}
         if not deferred and not skipped:
             return
@@ -300,11 +301,11 @@ class DeliveryQueue:
         untried = {"attempts": D.c.attempts - 1, "locked_until": None, "locked_by": None}
         now = self.clock.now()
         async with self.db.write() as conn:
-            for run_at, ids in _grouped(deferred).items():
+            for (run_at, reason), ids in _grouped(deferred).items():
                 await conn.execute(
                     update(D)
                     .where(D.c.id.in_(ids), *mine)
-                    .values(state=State.PENDING, run_at=run_at, **untried)
+                    .values(state=State.PENDING, run_at=run_at, last_error=reason, **untried)
                 )
             for reason, ids in _grouped(skipped).items():
                 await conn.execute(
@@ -477,7 +478,7 @@ def _within_room(ranked: Any, dialect: str) -> Any:
     )
 
 
-_V = TypeVar("_V", datetime, str)
+_V = TypeVar("_V", bound=Hashable)
 
 
 def _grouped(values: Mapping[int, _V]) -> dict[_V, list[int]]:

@@ -190,7 +190,9 @@ class Worker:
             if held:
                 await self.queue.hold(
                     self.id,
-                    deferred={i: h.until for i, h in held.items() if isinstance(h, Defer)},
+                    deferred={
+                        i: (h.until, h.detail) for i, h in held.items() if isinstance(h, Defer)
+                    },
                     skipped={i: h.detail for i, h in held.items() if isinstance(h, Skip)},
                 )
         except Exception as exc:

@@ -2,8 +2,9 @@
 
 The worker knows no recipients or preferences; a gate (the preferences room's, wired by
 the runtime) judges each claimed batch at once and names the deliveries it holds back:
-``Defer`` to a later run_at (the attempt not spent) or ``Skip`` for good (the
-terminal ``skipped`` state with the reason). Everything it does not name is sent.
+``Defer`` to a later run_at (the attempt not spent, the reason in last_error) or
+``Skip`` for good (the terminal ``skipped`` state with the reason). Everything it
+does not name is sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from herald.queue import Delivery
 class Defer:
     until: datetime
     reason: str  # a metric label: quiet_hours, daily_cap
+    detail: str  # what the delivery log keeps (starts with queue.models.DEFERRED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,12 @@ async def test_quiet_hours_defer_to_the_window_end_in_the_recipients_zone(
     assert await _states(client, campaign_id) == {"9000": "pending", "9001": "sent", "9002": "sent"}
     (waiting,) = (await client.get("/api/v1/deliveries?state=pending")).json()
     assert datetime.fromisoformat(waiting["run_at"]) == datetime(2026, 1, 2, 7, tzinfo=UTC)
-    assert waiting["attempts"] == 0 and waiting["last_error"] is None
+    # The reason is in the delivery log; a deferral is not a failure.
+    shown = (await client.get(f"/api/v1/deliveries/{waiting['id']}")).json()
+    assert shown["attempts"] == 0
+    assert shown["last_error"] == "deferred: quiet hours until 07:00 Europe/London"
+    counts = (await client.get(f"/api/v1/campaigns/{campaign_id}")).json()["counts"]
+    assert counts["queued"] == 1 and counts["failed"] == 0 and counts["sent"] == 2
     assert (
         runtime.metrics.registry.get_sample_value(
             "herald_deliveries_deferred_total", {"channel": "telegram", "reason": "quiet_hours"}
@@ -130,6 +135,11 @@ async def test_a_daily_cap_defers_to_the_recipients_midnight_or_skips(
         waiting = (await client.get("/api/v1/deliveries?state=pending")).json()
         # Berlin's next midnight after 00:00 UTC (01:00 CET) on 1 January: 23:00 UTC.
         assert {w["run_at"] for w in waiting} == {"2026-01-01T23:00:00Z"}
+        shown = (await client.get(f"/api/v1/deliveries/{waiting[0]['id']}")).json()
+        assert shown["last_error"] == (
+            "deferred: over the daily cap of 1 on telegram, until 00:00 Europe/Berlin"
+        )
+        assert (await client.get(f"/api/v1/campaigns/{second}")).json()["counts"]["queued"] == 2
         # A category with a cap of its own counts apart: vip gets its one today.
         await client.post("/api/v1/categories", json={"key": "vip", "name": "VIP", "daily_cap": 1})
         third = await start_promo(client, ["r0"], category="vip")
