@@ -521,7 +521,7 @@ audience_counts = Table(
 )
 
 # Invite links of promos' join buttons (scheduling.invites): one per (promo, target
-# chat, chat posted in); a refusal keeps Telegram's reason and no link.
+# chat, chat posted in, A/B variant); a refusal keeps Telegram's reason and no link.
 invite_links = Table(
     "invite_links",
     metadata,
@@ -534,7 +534,15 @@ invite_links = Table(
     Column("error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("content_id", "target_chat_id", "source_chat_id"),
+    # the A/B variant of the posts it is on; "" outside a test (a key column: not null)
+    Column("variant", String(1), nullable=False, server_default=""),
+    UniqueConstraint(
+        "content_id",
+        "target_chat_id",
+        "source_chat_id",
+        "variant",
+        name="uq_invite_links_per_variant",
+    ),
 )
 
 # A person who joined a chat through one of herald's invite links (tracking.joins), from
@@ -549,6 +557,7 @@ joins = Table(
     Column("source_chat_id", String(64), nullable=False),
     Column("telegram_user_id", BigInteger, nullable=False),
     Column("joined_at", UTCDateTime, nullable=False),
+    Column("variant", String(1)),  # the link's A/B variant; null outside a test
     UniqueConstraint("invite_link_id", "telegram_user_id", "joined_at"),
     Index("ix_joins_content_id_joined_at", "content_id", "joined_at"),
 )

@@ -1,17 +1,20 @@
-"""Invite links of join buttons: one per (promo, target chat, chat posted in).
+"""Invite links of join buttons: one per (promo, target chat, chat posted in, variant).
 
 A promo's ``join_chat_id`` button invites to a group or channel through an invite link
 herald creates (``createChatInviteLink``, named after the promo: its title cut to
 Telegram's 32 characters). Telegram's ``chat_member`` update names the link a person
 joined by, and nothing about where they found it, so a link shared by every chat could
 only count joins per promo; one link per chat the promo is posted in makes the joins
-per source chat known as well (``tracking.joins``).
+per source chat known as well (``tracking.joins``), and while an A/B test runs one per
+variant as well, so a join says which variant's post it came from (a fact, where
+"the variant last posted in that chat" would be a guess: an older post's link works too).
 
 Links are made before a slot's transaction (``prepare``: a Bot API call must not hold
-the database's write lock), once per triple; a refusal is stored with Telegram's
-reason and tried again at the next post. The run's transaction reads what is there
-(``links_for``): a chat whose link could not be made gets a failed post naming the
-button and the reason, never a post with a dead button.
+the database's write lock), once per (target, source, variant), every variant's at
+once (which chat shows which variant is decided in the run's transaction); a refusal
+is stored with Telegram's reason and tried again at the next post. The run's
+transaction reads what is there (``links_for``): a chat whose link could not be made
+gets a failed post naming the button and the reason, never a post with a dead button.
 """
 
 from __future__ import annotations
@@ -48,8 +51,15 @@ class Link:
     error: str | None  # why Telegram would not make it
 
 
-def link_name(title: str) -> str:
-    return title.strip()[:MAX_NAME]
+def link_name(title: str, variant: str = "") -> str:
+    """The promo's title cut to Telegram's limit, with `` [A]`` for a variant's link."""
+    suffix = f" [{variant}]" if variant else ""
+    return title.strip()[: MAX_NAME - len(suffix)] + suffix
+
+
+def variants_of(item: ContentItem) -> list[str]:
+    """The variants whose posts need links of their own ("": no test running)."""
+    return list(item.testing.names) if item.testing is not None else [""]
 
 
 def missing_reason(target: str, link: Link | None) -> str:
@@ -74,13 +84,15 @@ class InviteLinks:
         made = 0
         for target in targets:
             for source in dict.fromkeys(sources):
-                known = have.get((target, source))
-                if known is not None and known.url is not None:
-                    continue
-                name = link_name(item.title)
-                url, error = await self._make(target, name)
-                await self._store(item.id, target, source, name, url, error, known is not None)
-                made += url is not None
+                for variant in variants_of(item):
+                    known = have.get((target, source, variant))
+                    if known is not None and known.url is not None:
+                        continue
+                    name = link_name(item.title, variant)
+                    url, error = await self._make(target, name)
+                    key = (item.id, target, source, variant)
+                    await self._store(key, name, url, error, known is not None)
+                    made += url is not None
         return made
 
     async def _make(self, target: str, name: str) -> tuple[str | None, str | None]:
@@ -96,23 +108,28 @@ class InviteLinks:
 
     async def _store(
         self,
-        content_id: int,
-        target: str,
-        source: str,
+        key: tuple[int, str, str, str],
         name: str,
         url: str | None,
         error: str | None,
         exists: bool,
     ) -> None:
+        """Store the link of ``key`` (content, target, source, variant)."""
         t, now = invite_links, self._clock.now()
         values = {"invite_link": url, "name": name, "error": error, "updated_at": now}
-        key = (t.c.content_id == content_id, t.c.target_chat_id == target)
+        content_id, target, source, variant = key
         try:
             async with self._db.write() as conn:
                 if exists:
                     await conn.execute(
                         update(t)
-                        .where(*key, t.c.source_chat_id == source, t.c.invite_link.is_(None))
+                        .where(
+                            t.c.content_id == content_id,
+                            t.c.target_chat_id == target,
+                            t.c.source_chat_id == source,
+                            t.c.variant == variant,
+                            t.c.invite_link.is_(None),
+                        )
                         .values(values)
                     )
                 else:
@@ -121,26 +138,31 @@ class InviteLinks:
                             content_id=content_id,
                             target_chat_id=target,
                             source_chat_id=source,
+                            variant=variant,
                             created_at=now,
                             **values,
                         )
                     )
-        except IntegrityError:  # another process stored this triple first: theirs stands
+        except IntegrityError:  # another process stored this link first: theirs stands
             return
 
 
 async def links_for(
     conn: AsyncConnection, content_id: int, targets: Sequence[str], sources: Sequence[str]
-) -> dict[tuple[str, str], Link]:
-    """The stored links of (target, source) pairs, made or refused."""
+) -> dict[tuple[str, str, str], Link]:
+    """The stored links by (target, source, variant), made or refused ("": no test)."""
     t = invite_links
     if not targets or not sources:
         return {}
     rows = await conn.execute(
-        select(t.c.target_chat_id, t.c.source_chat_id, t.c.invite_link, t.c.error).where(
+        select(
+            t.c.target_chat_id, t.c.source_chat_id, t.c.variant, t.c.invite_link, t.c.error
+        ).where(
             t.c.content_id == content_id,
             t.c.target_chat_id.in_(list(targets)),
             t.c.source_chat_id.in_(list(dict.fromkeys(sources))),
         )
     )
-    return {(r.target_chat_id, r.source_chat_id): Link(r.invite_link, r.error) for r in rows}
+    return {
+        (r.target_chat_id, r.source_chat_id, r.variant): Link(r.invite_link, r.error) for r in rows
+    }

@@ -238,12 +238,17 @@ class SlotRunner:
         item = playlist[index]
         variants = await _variants(conn, item, chats)
         targets = item.join_targets
-        links = await links_for(conn, item.id, targets, [c.chat_id for c in chats])
-        failed = {
-            chat: missing_reason(target, links.get((target, chat.chat_id)))
+        stored = await links_for(conn, item.id, targets, [c.chat_id for c in chats])
+        links = {
+            (target, chat): stored.get((target, chat.chat_id, variants[chat] or ""))
             for chat in chats
             for target in targets
-            if _missing(links.get((target, chat.chat_id)))
+        }
+        failed = {
+            chat: missing_reason(target, links[target, chat])
+            for chat in chats
+            for target in targets
+            if _missing(links[target, chat])
         }
         options = schedule.options.over(item.options)
         keys = {chat: post_key(run_id, chat) for chat in chats if chat not in failed}
@@ -255,7 +260,7 @@ class SlotRunner:
             # or tracked links (both name the chat)
             shown = (variants[chat], chat.chat_id if per_chat else "")
             if shown not in rendered:
-                joins = {t: str(links[t, chat.chat_id].url) for t in targets}
+                joins = {t: str(_url(links[t, chat])) for t in targets}
                 rendered[shown] = render_post(
                     item,
                     self._signer,
@@ -401,6 +406,10 @@ async def _variants(
 
 def _missing(link: Link | None) -> bool:
     return link is None or link.url is None
+
+
+def _url(link: Link | None) -> str | None:
+    return link.url if link is not None else None
 
 
 def _to_topic(payload: dict[str, Any], chat: ChatTarget) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Joins through herald's invite links: stored from Telegram's ``chat_member`` updates,
 counted per promo and per source chat (the chat the promo was posted in).
 
-Each invite link belongs to one (promo, target chat, source chat) (``scheduling.invites``),
-so the link a person joined by says all three. A join is stored once per (link, user,
-time): Telegram may deliver an update again, and a person who leaves and joins again
-later is a second join.
+Each invite link belongs to one (promo, target chat, source chat, A/B variant)
+(``scheduling.invites``), so the link a person joined by says all four: joins per
+variant are counted from the links, not guessed from what was posted when. A join is
+stored once per (link, user, time): Telegram may deliver an update again, and a person
+who leaves and joins again later is a second join.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.db import Database
 from herald.db.tables import invite_links, joins
@@ -40,7 +42,11 @@ class JoinStore:
                 row = (
                     await conn.execute(
                         select(
-                            t.c.id, t.c.content_id, t.c.target_chat_id, t.c.source_chat_id
+                            t.c.id,
+                            t.c.content_id,
+                            t.c.target_chat_id,
+                            t.c.source_chat_id,
+                            t.c.variant,
                         ).where(t.c.invite_link == link)
                     )
                 ).first()
@@ -54,6 +60,7 @@ class JoinStore:
                         source_chat_id=row.source_chat_id,
                         telegram_user_id=user_id,
                         joined_at=joined_at,
+                        variant=row.variant or None,
                     )
                 )
         except IntegrityError:
@@ -104,3 +111,15 @@ class JoinStore:
             if len(rows) < page:
                 return
             after = int(rows[-1].id)
+
+
+async def variant_joins(conn: AsyncConnection, promo_id: int, since: datetime) -> dict[str, int]:
+    """A promo's joins per A/B variant since ``since`` (a test's start), by the variant
+    of the link joined by; joins through links made outside a test are in none."""
+    j = joins
+    rows = await conn.execute(
+        select(j.c.variant, func.count())
+        .where(j.c.content_id == promo_id, j.c.joined_at >= since, j.c.variant.is_not(None))
+        .group_by(j.c.variant)
+    )
+    return {str(variant): int(n) for variant, n in rows}

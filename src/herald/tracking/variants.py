@@ -8,7 +8,8 @@ As for the whole promo (``tracking.reach``), the rate is unique human clickers o
 members reached: over the distinct chats a variant was sent to, each chat's latest
 member count among that variant's posts; chats whose count is unknown are left out and
 counted apart. Flagged hits (preview fetchers, scanners...) count in ``flagged`` only.
-The judging is ``tracking.significance``'s.
+The judging is ``tracking.significance``'s. Joins per variant are those through the
+variant's own invite links (``tracking.joins``), since the test started.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from herald.db import Database
 from herald.db.tables import clicks, schedule_posts, schedule_runs
 from herald.scheduling.content import ContentItem
 from herald.tracking.clicks import clicker, flagged, human
+from herald.tracking.joins import variant_joins
 from herald.tracking.reach import rate
 from herald.tracking.significance import Interval, Rate, wilson, winner
 
@@ -41,6 +43,7 @@ class VariantStats:
     flagged: int  # hits that were no person
     click_through_rate: float | None  # unique clickers / members reached
     interval: Interval | None  # 95% Wilson; None without members, or above 1
+    joins: int = 0  # joins through the variant's invite links
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class VariantAnalytics:
                     .group_by(c.c.variant)
                 )
             }
+            joined = await variant_joins(conn, item.id, test.started_at)
         stats = []
         for name, variant in zip(test.names, test.variants, strict=True):
             post, seen, click = posted.get(name), reach.get(name), clicked.get(name)
@@ -148,6 +152,7 @@ class VariantAnalytics:
                     flagged=int(click.flagged) if click else 0,
                     click_through_rate=rate(unique, members),
                     interval=wilson(unique, members),
+                    joins=joined.get(name, 0),
                 )
             )
         rates = [Rate(s.name, s.unique_clickers, s.members_reached) for s in stats]

@@ -91,7 +91,9 @@ async def test_links_per_source_chat_and_joins_by_long_polling(
         assert next(p for p in listed if p["promo_id"] == promo_id)["joins"] == 3
         rows = (await client.get(f"/api/v1/analytics/promos/{promo_id}/joins.csv")).text
         lines = rows.splitlines()
-        assert lines[0] == "id,joined_at,content_id,source_chat_id,target_chat_id,telegram_user_id"
+        assert lines[0] == (
+            "id,joined_at,content_id,source_chat_id,target_chat_id,telegram_user_id,variant"
+        )
         assert [line.split(",")[3] for line in lines[1:]] == [SOURCE_A, SOURCE_A, SOURCE_B]
         _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
         await sign_in(client, key)
@@ -157,3 +159,42 @@ async def test_join_buttons_are_promos_and_links_only(
         bad = await client.post("/api/v1/promos", json=promo("not a chat"))
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["body", "buttons", 0, "join_chat_id"]
+
+
+async def test_joins_per_variant_by_each_variants_own_link(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    body = {**promo(TARGET), "variants": [{"body": "Join the room."}, {"body": "Come in."}]}
+    settings = telegram_settings(database_url, telegram)
+    async with serve(settings, poll_updates=True) as (client, runtime):
+        promo_id = await post(client, runtime, body, "ab-room")
+        # a link per (source chat, variant), made before the first slot, used again
+        made = {(x["chat_id"], x["name"]) for x in telegram.invite_links}
+        assert made == {(TARGET, f"{TITLE[:28]} [A]"), (TARGET, f"{TITLE[:28]} [B]")}
+        assert len(telegram.invite_links) == 4  # two sources, two variants
+        shown: dict[str, list[str]] = {}  # variant -> the join links its posts carried
+        for message in telegram.messages:
+            keyboard = message["reply_markup"]["inline_keyboard"]
+            variant = keyboard[1][0]["callback_data"].split(":")[2][-1]
+            shown.setdefault(variant, []).append(keyboard[0][0]["url"])
+        # two slots in two chats: each chat showed A once and B once
+        assert sorted((v, len(urls)) for v, urls in shown.items()) == [("A", 2), ("B", 2)]
+        assert not set(shown["A"]) & set(shown["B"])
+
+        # two joins by A's posts' links (one from each chat), one by B's
+        for user, link in ((701, shown["A"][0]), (702, shown["A"][1]), (703, shown["B"][0])):
+            telegram.push_chat_member(int(TARGET), user, "left", "member", invite_link=link)
+
+        async def counted() -> bool:
+            joins = (await client.get(f"/api/v1/analytics/promos/{promo_id}/joins")).json()
+            return bool(joins["joins"] == 3)
+
+        await eventually(counted, what="three joins")
+        report = (await client.get(f"/api/v1/analytics/promos/{promo_id}/variants")).json()
+        assert [(v["name"], v["joins"]) for v in report["variants"]] == [("A", 2), ("B", 1)]
+        rows = (await client.get(f"/api/v1/analytics/promos/{promo_id}/joins.csv")).text
+        assert sorted(line.rsplit(",", 1)[1] for line in rows.splitlines()[1:]) == ["A", "A", "B"]
+        _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
+        await sign_in(client, key)
+        page = (await client.get(f"/analytics/promos/{promo_id}")).text
+        assert '<td class="num">2</td></tr><tr data-variant="B">' in page

@@ -38,6 +38,7 @@ POST_CSV_COLUMNS = (
 )  # fmt: skip
 JOIN_CSV_COLUMNS = (
     "id", "joined_at", "content_id", "source_chat_id", "target_chat_id", "telegram_user_id",
+    "variant",
 )  # fmt: skip
 
 
@@ -95,6 +96,7 @@ class VariantStatsOut(BaseModel):
     interval: IntervalOut | None = Field(
         description="the rate's 95% Wilson interval; null without members (or above 1)"
     )
+    joins: int = Field(description="joins through the variant's own invite links")
 
 
 class VariantReportOut(BaseModel):
