@@ -1,8 +1,9 @@
 """The outbox fanned out: one delivery per event and subscribed endpoint.
 
-One transaction takes the oldest events not yet fanned out, queues a ``webhook``
-delivery for each enabled endpoint whose patterns match, and marks the events
-``fanned_out_at``: an event is queued to its endpoints exactly once, or not yet. Any
+The oldest events not yet fanned out are read, a ``webhook`` delivery built for each
+enabled endpoint whose patterns match, and one transaction marks the events
+``fanned_out_at`` and queues the deliveries of those it marked: an event is queued to
+its endpoints exactly once, or not yet. Any
 number of processes may run it: on PostgreSQL a transaction-scoped advisory lock lets
 one fan out at a time (so events keep the order they were recorded in), on SQLite the
 write lock does the same.
@@ -94,15 +95,12 @@ class Fanout:
     async def once(self) -> int:
         """Fan out up to one batch of events; returns how many events were taken.
 
-        A read first: with nothing to fan out, no write lock is taken (on SQLite a
-        write transaction twice a second per process would queue beside the alerts')."""
+        The events and endpoints are read, and the deliveries built, before the write
+        transaction: on SQLite its lock is the one the alerts' claims and outcomes wait
+        for, so it holds two statements and no more. Inside it, the events still not
+        fanned out are marked first and only theirs are queued (another process may
+        have taken some meanwhile), so each event is queued once."""
         async with self.db.read() as conn:
-            waiting = await conn.scalar(select(E.c.id).where(E.c.fanned_out_at.is_(None)).limit(1))
-        if waiting is None:
-            return 0
-        async with self.db.write() as conn:
-            if self.db.dialect == "postgresql":
-                await conn.execute(_LOCK_SQL)
             rows = (
                 await conn.execute(
                     select(E).where(E.c.fanned_out_at.is_(None)).order_by(E.c.id).limit(self.batch)
@@ -110,17 +108,28 @@ class Fanout:
             ).all()
             if not rows:
                 return 0
-            events = [
-                Event(EventType(r.type), r.subject, r.data, r.occurred_at, id=r.event_id)
-                for r in rows
-            ]
-            items = deliveries_for(await self.store.subscribed(conn), events)
-            await self.queue.enqueue_in(conn, items)
-            await conn.execute(
-                update(E)
-                .where(E.c.id.in_([r.id for r in rows]))
-                .values(fanned_out_at=self.clock.now())
+            endpoints = await self.store.subscribed(conn)
+        built = {
+            r.id: deliveries_for(
+                endpoints, [Event(EventType(r.type), r.subject, r.data, r.occurred_at, r.event_id)]
             )
+            for r in rows
+        }
+        async with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                await conn.execute(_LOCK_SQL)
+            taken = set(
+                (
+                    await conn.execute(
+                        update(E)
+                        .where(E.c.id.in_(list(built)), E.c.fanned_out_at.is_(None))
+                        .values(fanned_out_at=self.clock.now())
+                        .returning(E.c.id)
+                    )
+                ).scalars()
+            )
+            items = [d for row_id, ds in built.items() if row_id in taken for d in ds]
+            await self.queue.enqueue_in(conn, items)
         if items:
             self.queue.wakeup.work_arrived([WEBHOOK_CHANNEL])
         return len(rows)

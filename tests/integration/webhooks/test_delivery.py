@@ -4,6 +4,8 @@ after 500s and a timeout, secret rotation, a 410, five days of failures, the tes
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 
 from herald.clock import FakeClock
@@ -15,6 +17,7 @@ from herald.messaging.recipients import RecipientFields
 from herald.queue import State
 from herald.runtime import Runtime
 from herald.webhooks import EndpointStore, NewEndpoint
+from herald.webhooks.fanout import Fanout
 from tests.integration.webhooks.conftest import HOOKS, Hooked
 from tests.support.alerts import SL_VARS
 from tests.support.app import serve
@@ -64,6 +67,21 @@ async def test_each_endpoint_gets_the_events_it_subscribes_to_signed(hooked: Hoo
     assert [a["status"] for a in attempts] == [200, 200, 200]
     assert attempts[0]["response"] == "answered 200" and attempts[0]["ok"] is True
     assert await hooked.runtime.fanout.drain() == 0  # every event fanned out once
+
+
+async def test_fan_outs_racing_queue_each_event_once_in_order(hooked: Hooked) -> None:
+    """Two fan-outs at once (two processes): when both read the events before either
+    writes, the one that marks them second queues none of them again."""
+    await hooked.endpoint(["*"])
+    events = [hooked.event(SENT, f"delivery:{i % 3}", delivery_id=i) for i in range(12)]
+    await hooked.emit(*events)
+    rt = hooked.runtime
+    other = Fanout(rt.db, rt.clock, rt.queue, rt.fanout.store)
+    taken = await asyncio.gather(rt.fanout.once(), other.once())
+    assert sorted(taken) in ([12, 12], [0, 12])  # both read them, or one after the other
+    queued = [d.payload["event_id"] for d in await webhook_deliveries(rt)]
+    assert queued == [e.id for e in events]
+    assert await rt.fanout.drain() == 0
 
 
 async def test_a_notification_delivered_reaches_the_endpoint(hooked: Hooked) -> None:
