@@ -34,6 +34,7 @@ from herald.queue import DeliveryQueue, Lane, NewDelivery
 from herald.scheduling.actions import Action, ActionStatus, PlannedAction, queue_actions
 from herald.scheduling.content import ContentItem
 from herald.scheduling.edits import EDIT_METHODS, EditRefused, plan_edits, shown_by
+from herald.scheduling.invites import Link, links_for, missing_reason
 from herald.scheduling.options import PostOptions
 from herald.scheduling.post import ButtonSigner, render_post, tracks_links
 from herald.scheduling.runner import schedule_campaign
@@ -135,15 +136,18 @@ class PostLifecycle:
             item = ContentItem.from_row(row)
             options = schedule.options.over(item.options)
             rendered: dict[tuple[str | None, str | None], dict[str, Any]] = {}
-            per_chat = tracks_links(item, self._public_url)
+            per_chat = bool(item.join_targets) or tracks_links(item, self._public_url)
+            posts = await _posts(conn, run_id)
+            links = await links_for(conn, item.id, item.join_targets, [p.chat_id for p in posts])
             steps: list[_Step] = []
-            for p in await _posts(conn, run_id):
+            for p in posts:
                 if (why := await _skipped(conn, p)) is not None:
                     steps.append(_Step(p, [], why))
                     continue
                 shown = (p.variant, p.chat_id if per_chat else None)
                 if shown not in rendered:
-                    rendered[shown] = self._render(item, options, *shown)
+                    joins = _joins(item, links, p)
+                    rendered[shown] = self._render(item, options, *shown, joins)
                 post = rendered[shown]
                 what = f"r:{request}" if request else _digest(post)
                 try:
@@ -198,16 +202,22 @@ class PostLifecycle:
             return await self._queued(conn, run_id, Action.DELETE, steps)
 
     def _render(
-        self, item: ContentItem, options: PostOptions, variant: str | None, chat: str | None
+        self,
+        item: ContentItem,
+        options: PostOptions,
+        variant: str | None,
+        chat: str | None,
+        joins: dict[str, str],
     ) -> dict[str, Any]:
         """The post as the item says it now, in the A/B variant the chat was shown (or
         the item's own body when that variant is not in the test running now), its
-        tracked links naming ``chat`` as the post's did."""
+        tracked links naming ``chat`` and its join buttons the chat's invite links, as
+        the post's did."""
         url = self._public_url
         try:
-            return render_post(item, self._signer, url, options, variant, chat=chat)
+            return render_post(item, self._signer, url, options, variant, joins, chat)
         except VariantError:
-            return render_post(item, self._signer, url, options, chat=chat)
+            return render_post(item, self._signer, url, options, None, joins, chat)
 
     async def _found(self, schedule_id: int, run_id: int) -> tuple[Schedule, Run]:
         run = await self._runs.run(run_id)
@@ -256,6 +266,23 @@ class PostLifecycle:
         if created:
             self._queue.wakeup.work_arrived([Channel.TELEGRAM])
         return LifecycleResult(run_id, action.value, created, tuple(chats))
+
+
+def _joins(
+    item: ContentItem, links: dict[tuple[str, str, str], Link], post: _Post
+) -> dict[str, str]:
+    """The invite links a chat's post carried (its variant's), for the edit to keep;
+    LifecycleRefused when one is not there (a join button added since the post)."""
+    joins = {}
+    for target in item.join_targets:
+        link = links.get((target, post.chat_id, post.variant or ""))
+        if link is None or link.url is None:
+            raise LifecycleRefused(
+                f"chat {post.chat_id}: {missing_reason(target, link)} (post the promo there "
+                "first: its next post makes the link)"
+            )
+        joins[target] = link.url
+    return joins
 
 
 async def _posts(conn: AsyncConnection, run_id: int) -> list[_Post]:

@@ -198,3 +198,28 @@ async def test_joins_per_variant_by_each_variants_own_link(
         await sign_in(client, key)
         page = (await client.get(f"/analytics/promos/{promo_id}")).text
         assert '<td class="num">2</td></tr><tr data-variant="B">' in page
+
+
+async def test_an_edit_keeps_each_chats_invite_link(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    async with serve(telegram_settings(database_url, telegram)) as (client, runtime):
+        promo_id = await post(client, runtime, promo(TARGET), "edited")
+        link_a, link_b = (x["invite_link"] for x in telegram.invite_links)
+        changed = await client.patch(f"/api/v1/promos/{promo_id}", json={"body": "Join us now."})
+        assert changed.status_code == 200, changed.text
+        schedule = await runtime.schedules.get_by_name("edited")
+        assert schedule is not None
+        run = (await runtime.runs.runs(schedule.id))[0]
+        edit = await client.post(f"/api/v1/schedules/{schedule.id}/runs/{run.id}/edit")
+        assert edit.status_code == 202, edit.text
+        await runtime.worker(exclusive=False).drain()
+        edits = telegram.requests_for("editMessageText")
+        assert {str(e.params["chat_id"]): e.params["text"] for e in edits} == {
+            SOURCE_A: f"{TITLE}\n\nJoin us now.",
+            SOURCE_B: f"{TITLE}\n\nJoin us now.",
+        }
+        assert {
+            str(e.params["chat_id"]): e.params["reply_markup"]["inline_keyboard"][0][0]["url"]
+            for e in edits
+        } == {SOURCE_A: link_a, SOURCE_B: link_b}
