@@ -7,10 +7,11 @@ to leave out, when to stop asking an idle channel) are tested without one.
 
 from __future__ import annotations
 
-from herald.queue import Delivery, RetryAfter
+from herald.queue import Delivery, RecipientRoom, RetryAfter
 from herald.worker.paid import PaidPacer
 from herald.worker.plan import ChannelPlan
 from herald.worker.ratelimit import KeyBuckets, SlidingWindow, TokenBucket
+from herald.worker.recipients import RecipientGauge
 
 Generation = tuple[int, int]  # Wakeup.generation_of: a new value when work may be due
 
@@ -21,10 +22,22 @@ ALL, PAID, FREE = "all", "paid", "free"
 
 
 class ChannelState:
-    """A channel's token bucket, sliding window, per-key buckets, sends in flight, idle
-    marks, whether this worker holds its exclusive lease, and its paid lanes' pacer."""
+    """A channel's token bucket, sliding window, per-key buckets, per-recipient limits,
+    sends in flight, idle marks, whether this worker holds its exclusive lease, and its
+    paid lanes' pacer."""
 
-    __slots__ = ("_idle", "bucket", "busy", "held", "keys", "name", "paid", "plan", "window")
+    __slots__ = (
+        "_idle",
+        "bucket",
+        "busy",
+        "held",
+        "keys",
+        "name",
+        "paid",
+        "plan",
+        "recipients",
+        "window",
+    )
 
     def __init__(self, name: str, plan: ChannelPlan, now: float) -> None:
         self.name = name
@@ -32,6 +45,8 @@ class ChannelState:
         self.bucket = TokenBucket(plan.rate, now)
         self.window = SlidingWindow(plan.window) if plan.window else None
         self.keys = KeyBuckets(plan.key_limits) if plan.key_limits is not None else None
+        limits = plan.per_recipient
+        self.recipients = RecipientGauge(limits) if limits is not None else None
         paid = plan.paid
         self.paid = PaidPacer(paid.rate, paid.max_per_day, now) if paid is not None else None
         self.busy = 0  # sends in flight
@@ -56,6 +71,19 @@ class ChannelState:
             return set(), 0.0
         blocked = self.keys.blocked(now)
         return blocked, (self.keys.wait_time(now) if blocked else 0.0)
+
+    def room(self, now: float) -> tuple[RecipientRoom | None, float]:
+        """Each recipient's room for the claim (None: no per-recipient limits), and when
+        the first left out for want of tokens may send again."""
+        if self.recipients is None:
+            return None, 0.0
+        return self.recipients.room(now)
+
+    def fit(self, claimed: list[Delivery], now: float) -> tuple[list[Delivery], list[Delivery]]:
+        """(the claimed deliveries that may start, those past their recipient's room)."""
+        if self.recipients is None:
+            return claimed, []
+        return self.recipients.fit(claimed, now)
 
     def allowed(self, now: float, free: int, batch: int) -> tuple[int, float]:
         """(how many free-rate sends may start now, else how long until one may)."""
@@ -87,11 +115,15 @@ class ChannelState:
             self.bucket.take(n - 1, now)
         if self.keys is not None and delivery.ordering_key:
             self.keys.take(delivery.ordering_key, now, n)
+        if self.recipients is not None:
+            self.recipients.started(delivery, now)
         self.busy += 1
 
-    def finished(self, now: float, *, paid: bool) -> None:
+    def finished(self, delivery: Delivery, now: float, *, paid: bool) -> None:
         """A send ended: its slot is free, and it counts in its window for a second more."""
         self.busy -= 1
+        if self.recipients is not None:
+            self.recipients.finished(delivery)
         if paid:
             assert self.paid is not None
             self.paid.finish(now)

@@ -145,13 +145,15 @@ class Worker:
         if allowed <= 0:
             self._throttle(wait)
             return 0
+        room, wait = state.room(now)
+        self._throttle(wait)
         state.reserve(allowed, now)
         claimed = await self.queue.claim(
-            state.name, allowed, self.id, exclude_keys=blocked, lanes=lanes
+            state.name, allowed, self.id, exclude_keys=blocked, lanes=lanes, recipients=room
         )
-        if not claimed and not blocked:
+        if not claimed and not blocked and not (room and room.full()):
             state.rest(mark, generation, now + self.options.poll_interval)
-        admitted = await self._admit(claimed)
+        admitted = await self._admit(await self._fit(state, claimed, now))
         state.claimed(allowed, len(admitted))  # held ones give their tokens back
         self._start_all(admitted, state, state.plan.sender, now, paid=False)
         return len(claimed)
@@ -169,15 +171,28 @@ class Worker:
         if allowed <= 0:
             self._throttle(wait)
             return 0
+        room, wait = state.room(now)
+        self._throttle(wait)
         claimed = await self.queue.claim(
-            state.name, allowed, self.id, exclude_keys=blocked, lanes=paid.lanes
+            state.name, allowed, self.id, exclude_keys=blocked, lanes=paid.lanes, recipients=room
         )
-        if not claimed and not blocked:
+        if not claimed and not blocked and not (room and room.full()):
             state.rest(PAID, generation, now + self.options.poll_interval)
-        admitted = await self._admit(claimed)
+        admitted = await self._admit(await self._fit(state, claimed, now))
         self._paid.started(state, len(admitted), now)
         self._start_all(admitted, state, paid.sender, now, paid=True)
         return len(claimed)
+
+    async def _fit(
+        self, state: ChannelState, claimed: list[Delivery], now: float
+    ) -> list[Delivery]:
+        """The claimed deliveries within their recipient's limits; any past them (the
+        claim takes each recipient's room, so none unless that changed meanwhile) are
+        given back untried rather than held leased."""
+        fits, over = state.fit(claimed, now)
+        if over:
+            await attempt(lambda: self.queue.release([d.id for d in over], self.id))
+        return fits
 
     async def _admit(self, claimed: list[Delivery]) -> list[Delivery]:
         """The claimed deliveries the gate lets through; the held ones are written back
@@ -245,7 +260,7 @@ class Worker:
             if len(self._results) >= self.options.record_batch:
                 self._flush_now.set()
         finally:
-            state.finished(self.clock.monotonic(), paid=paid)
+            state.finished(delivery, self.clock.monotonic(), paid=paid)
             if paid:
                 self._paid.finished(state, outcome)
             self.metrics.of(delivery.channel, delivery.lane.label).send_duration.observe(

@@ -16,6 +16,7 @@ from herald.channels import Sender
 from herald.config import ChannelSettings
 from herald.worker.paid import PaidLanes
 from herald.worker.ratelimit import KeyLimits, RateLimit
+from herald.worker.recipients import RecipientLimits
 
 UNLIMITED = RateLimit(1e9, 1_000_000)
 
@@ -31,7 +32,9 @@ class ChannelPlan:
     processes together. ``paid``: lanes sent by a second sender at their own rate,
     within a daily budget (worker/paid.py). ``messages``: how many of the provider's
     messages a payload makes (a Telegram album: one per file and its buttons message),
-    which the bucket and the per-key limits count; None: one each.
+    which the bucket and the per-key limits count; None: one each. ``per_recipient``:
+    sends in flight and a bucket per recipient (a webhook endpoint), whatever the
+    ordering keys (worker/recipients.py).
     """
 
     sender: Sender
@@ -42,6 +45,7 @@ class ChannelPlan:
     exclusive: str | None = None
     paid: PaidLanes | None = None
     messages: Callable[[dict[str, Any]], int] | None = None
+    per_recipient: RecipientLimits | None = None
 
     @classmethod
     def from_settings(cls, settings: ChannelSettings, sender: Sender) -> ChannelPlan:

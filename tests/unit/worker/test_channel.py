@@ -31,7 +31,7 @@ def test_a_busy_channel_waits_for_a_quarter_of_its_slots() -> None:
     for _ in range(7):
         s.started(to("1"), 0.0)
     assert s.slots() == 0  # one slot free: not worth a claim
-    s.finished(0.1, paid=False)
+    s.finished(to("1"), 0.1, paid=False)
     assert s.slots() == 2
 
 
@@ -53,7 +53,7 @@ def test_the_bucket_and_the_window_both_bound_a_claim() -> None:
     for _ in range(3):
         s.started(to("1"), 0.0)
     for _ in range(3):
-        s.finished(0.5, paid=False)
+        s.finished(to("1"), 0.5, paid=False)
     # The bucket is full again at 0.5 s; the window keeps those three until 1.5 s.
     allowed, wait = s.allowed(0.5, 32, 200)
     assert allowed == 0 and wait == 1.0

@@ -1,0 +1,111 @@
+"""Limits per recipient: sends in flight and a token bucket for each, at dispatch time.
+
+The ``webhook`` channel queues one delivery per endpoint with the endpoint's id as its
+recipient and ``webhook:<endpoint>:<subject>`` as its ordering key. The queue already
+keeps one send per ordering key in flight; these limits key on the recipient instead,
+so that a slow endpoint holds at most ``concurrency`` of the channel's slots (the others'
+events go on) and no endpoint receives more than ``rate`` requests a second. Pure, like
+``ratelimit.py``: the time is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from herald.queue import Delivery, RecipientRoom
+from herald.worker.ratelimit import RateLimit, TokenBucket
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientLimits:
+    """At most ``concurrency`` sends in flight and ``rate`` per recipient."""
+
+    concurrency: int
+    rate: RateLimit
+
+    @staticmethod
+    def key(delivery: Delivery) -> str:
+        """What the limits count by: the recipient (a webhook's endpoint), whatever the
+        delivery's ordering key (one per endpoint and subject)."""
+        return delivery.recipient
+
+    @property
+    def room(self) -> int:
+        """What a recipient with nothing in flight and a full bucket may start."""
+        return min(self.concurrency, self.rate.burst)
+
+
+class RecipientGauge:
+    """Each recipient's sends in flight and bucket; a recipient with neither is not kept
+    (a fresh bucket is a full one), so the state is as large as the recipients busy in
+    the last ``burst / rate`` seconds."""
+
+    __slots__ = ("_buckets", "_in_flight", "limits")
+
+    def __init__(self, limits: RecipientLimits) -> None:
+        self.limits = limits
+        self._in_flight: dict[str, int] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def _room_of(self, key: str, now: float) -> int:
+        free = self.limits.concurrency - self._in_flight.get(key, 0)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return min(free, self.limits.rate.burst)
+        tokens = bucket.available(now)
+        if tokens >= self.limits.rate.burst and key not in self._in_flight:
+            del self._buckets[key]  # full and idle: the same as none
+        return min(free, tokens)
+
+    def room(self, now: float) -> tuple[RecipientRoom, float]:
+        """Every recipient's room for the claim, and how soon a recipient left out for
+        want of tokens (not of slots: a finished send wakes the dispatcher) may send."""
+        keys = set(self._in_flight) | set(self._buckets)
+        room = {key: self._room_of(key, now) for key in keys}
+        short_of_tokens = [
+            self._buckets[key].wait_time(now)
+            for key, n in room.items()
+            if n <= 0 and self._in_flight.get(key, 0) < self.limits.concurrency
+        ]
+        default = self.limits.room
+        partial = {key: n for key, n in room.items() if n < default}
+        return RecipientRoom(default, partial), min(short_of_tokens, default=0.0)
+
+    def fit(
+        self, deliveries: Iterable[Delivery], now: float
+    ) -> tuple[list[Delivery], list[Delivery]]:
+        """(the deliveries that may start now, in order; those beyond their recipient's
+        room), so that a send never starts past its recipient's limits even if a claim
+        returned more than asked."""
+        left: dict[str, int] = {}
+        fits, over = [], []
+        for delivery in deliveries:
+            key = self.limits.key(delivery)
+            if key not in left:
+                left[key] = self._room_of(key, now)
+            if left[key] > 0:
+                left[key] -= 1
+                fits.append(delivery)
+            else:
+                over.append(delivery)
+        return fits, over
+
+    def started(self, delivery: Delivery, now: float) -> None:
+        key = self.limits.key(delivery)
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self.limits.rate, now)
+        bucket.take(1, now)
+
+    def finished(self, delivery: Delivery) -> None:
+        key = self.limits.key(delivery)
+        left = self._in_flight.get(key, 0) - 1
+        if left > 0:
+            self._in_flight[key] = left
+        else:
+            self._in_flight.pop(key, None)
+
+    def in_flight(self, key: str) -> int:
+        return self._in_flight.get(key, 0)
