@@ -482,6 +482,11 @@ async def run_combo(
         env["HERALD_TELEGRAM__PAID_BROADCAST"] = '["transactional"]'
     if args.hook is not None:
         env["HERALD_WEBHOOKS__ALLOW_PRIVATE_NETWORKS"] = "true"
+        # The channel's own limits for the one endpoint, as before per-endpoint limits:
+        # the webhook's cost is measured at its pace, not at a small receiver's.
+        env["HERALD_WEBHOOKS__ENDPOINT_CONCURRENCY"] = "64"
+        env["HERALD_WEBHOOKS__ENDPOINT_RATE_PER_SECOND"] = "200"
+        env["HERALD_WEBHOOKS__ENDPOINT_BURST"] = "200"
     note(f"[{label}] migrate, seed {w.alerts:,} alert + {w.campaign:,} campaign recipients")
     await asyncio.to_thread(
         subprocess.run, [HERALD, "migrate"], env=env, cwd=work, check=True, capture_output=True

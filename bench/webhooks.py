@@ -11,9 +11,10 @@ pointing at one receiver: an aiohttp server in a process of its own (``multiproc
 spawn) answering 200 to every POST, which only counts them (verifying costs its CPU,
 not herald's; the tests verify every signature). Then ``--events`` events are recorded
 in the outbox (multi-row INSERTs of 500, as producers write them), and one ``Fanout``
-and one ``Worker`` from ``Runtime`` (``HERALD_WEBHOOKS__RATE_PER_SECOND`` raised to
-1e6, ``__CONCURRENCY`` from ``--concurrency``, everything else shipped) run until every
-webhook delivery is recorded ``sent``.
+and one ``Worker`` from ``Runtime`` (``HERALD_WEBHOOKS__RATE_PER_SECOND`` and
+``__ENDPOINT_RATE_PER_SECOND`` raised to 1e6, ``__CONCURRENCY`` and
+``__ENDPOINT_CONCURRENCY`` from ``--concurrency``, everything else shipped) run until
+every webhook delivery is recorded ``sent``.
 
 Reported: requests per second from the start of the fan-out to the last delivery
 recorded, the fan-out alone (``Fanout.drain`` of the whole outbox before the worker
@@ -101,6 +102,10 @@ async def build(url: str, args: argparse.Namespace, port: int) -> Runtime:
             "rate_per_second": 1e6,
             "burst": 1000,
             "concurrency": args.concurrency,
+            # One endpoint may take the whole channel: this measures herald, not a limit.
+            "endpoint_concurrency": args.concurrency,
+            "endpoint_rate_per_second": 1e6,
+            "endpoint_burst": 1000,
         },
     )
     runtime = Runtime.build(settings)

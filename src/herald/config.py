@@ -219,6 +219,17 @@ class WebhookSettings(BaseModel):
     concurrency: Annotated[int, Field(ge=1)] = Field(
         64, description="Webhook requests in flight at once per worker."
     )
+    endpoint_concurrency: Annotated[int, Field(ge=1)] = Field(
+        4,
+        description="Requests in flight at once to one endpoint, per worker: a slow "
+        "endpoint holds at most this many of the channel's slots.",
+    )
+    endpoint_rate_per_second: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="Requests per second to one endpoint, per worker (a bucket)."
+    )
+    endpoint_burst: Annotated[int, Field(ge=1)] = Field(
+        10, description="The per-endpoint bucket's size: requests at once after a pause."
+    )
     connections: Annotated[int, Field(ge=1, le=10000)] = Field(
         100, description="HTTP connections to endpoints, shared by all sends, kept alive."
     )

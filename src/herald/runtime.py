@@ -75,6 +75,7 @@ from herald.worker.observer import Observers
 from herald.worker.options import WorkerOptions
 from herald.worker.plan import ChannelPlan
 from herald.worker.ratelimit import RateLimit
+from herald.worker.recipients import RecipientLimits
 from herald.worker.telegram import telegram_concurrency, telegram_plan
 
 CHANNELS = tuple(Channel)
@@ -377,6 +378,10 @@ class Runtime:
                 webhook,
                 rate=RateLimit(hooks.rate_per_second, hooks.burst),
                 concurrency=hooks.concurrency,
+                per_recipient=RecipientLimits(  # the recipient is the endpoint
+                    hooks.endpoint_concurrency,
+                    RateLimit(hooks.endpoint_rate_per_second, hooks.endpoint_burst),
+                ),
             )
         if (telegram := self.senders.get(Channel.TELEGRAM)) is not None:
             plans[Channel.TELEGRAM] = telegram_plan(s.telegram, telegram, self.bot_key)

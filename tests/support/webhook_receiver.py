@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +48,8 @@ class Received:
     body: bytes
     verified_by: list[str]  # the secrets (of ``Receiver.secrets``) whose check passed
     answered: int | str
+    query: str = ""  # what follows "?" in the URL: which endpoint, when several share it
+    at: float = 0.0  # time.monotonic() when it arrived
 
     @property
     def json(self) -> Any:
@@ -60,7 +64,10 @@ class Receiver:
     otherwise: int = 200  # the answer once the script is spent
     hang_seconds: float = 2.0
     pause_seconds: float = 0.0  # before every answer: a receiver that takes its time
+    pause_for: dict[str, float] = field(default_factory=dict)  # by query: one slow endpoint
     requests: list[Received] = field(default_factory=list)
+    in_flight: Counter[str] = field(default_factory=Counter)  # by query, now
+    most_in_flight: Counter[str] = field(default_factory=Counter)  # by query, ever
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -75,16 +82,25 @@ class Receiver:
         return passed
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         body = await request.read()
         headers = dict(request.headers)
         answer: int | str = self.script.pop(0) if self.script else self.otherwise
-        self.requests.append(Received(headers, body, self._verified_by(body, headers), answer))
-        if self.pause_seconds:
-            await asyncio.sleep(self.pause_seconds)
-        if answer == TIMEOUT:
-            await asyncio.sleep(self.hang_seconds)
-            return web.Response(status=200)
-        return web.Response(status=int(answer), text=f"answered {answer}")
+        query = request.query_string
+        verified = self._verified_by(body, headers)
+        self.requests.append(Received(headers, body, verified, answer, query, arrived))
+        self.in_flight[query] += 1
+        self.most_in_flight[query] = max(self.most_in_flight[query], self.in_flight[query])
+        try:
+            pause = self.pause_for.get(query, self.pause_seconds)
+            if pause:
+                await asyncio.sleep(pause)
+            if answer == TIMEOUT:
+                await asyncio.sleep(self.hang_seconds)
+                return web.Response(status=200)
+            return web.Response(status=int(answer), text=f"answered {answer}")
+        finally:
+            self.in_flight[query] -= 1
 
     def events(self) -> list[dict[str, Any]]:
         """The bodies of the requests answered 2xx, in the order they came."""

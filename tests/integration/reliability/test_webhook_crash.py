@@ -53,6 +53,8 @@ async def test_sigkill_of_a_worker_loses_no_pending_event(
         database_url,
         HERALD_WEBHOOKS__ALLOW_PRIVATE_NETWORKS="true",
         HERALD_LEASE_SECONDS="2",  # a lost lease is rescued within a second
+        HERALD_WEBHOOKS__ENDPOINT_RATE_PER_SECOND="1000",  # 400 events, not in 20 s
+        HERALD_WEBHOOKS__ENDPOINT_BURST="100",
         HERALD_LOG_LEVEL="WARNING",
     )
     async with Receiver(clock, pause_seconds=0.02) as receiver:
