@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.db.tables import deliveries, recipients
-from herald.events import Event
-from herald.events.schemas import ChannelError, NotificationDelivered, NotificationFailed
+from herald.events import Event, EventType, iso, new_event_ids
+from herald.events.schemas import ChannelError, NotificationFailed
 from herald.queue import State
 
 NO_ADDRESS = "no usable address"
@@ -29,20 +29,37 @@ async def delivered(conn: AsyncConnection, rows: Sequence[Any], now: datetime) -
     external = await external_ids(conn, {int(r.recipient_id) for r in rows})
     fell_back = [int(r.id) for r in rows if list(r.channels)[:1] != [r.channel]]
     failed = await dead_deliveries(conn, fell_back)
+    at = iso(now)
     return [
-        NotificationDelivered(
-            notification_id=r.id,
-            recipient=external.get(int(r.recipient_id)),
-            template=r.template,
-            channel=r.channel,
-            delivery_id=r.delivery_id,
-            fallbacks=[
-                ChannelError(channel=c, error=e) for c, e in failed.get(int(r.id), {}).items()
-            ],
-            delivered_at=now,
-        ).event(now)
-        for r in rows
+        delivered_event(
+            r, external.get(int(r.recipient_id)), failed.get(int(r.id), {}), now, at, event_id
+        )
+        for r, event_id in zip(rows, new_event_ids(len(rows)), strict=True)
     ]
+
+
+def delivered_event(
+    row: Any,
+    recipient: str | None,
+    fallbacks: Mapping[str, str],
+    now: datetime,
+    at: str,
+    event_id: str,
+) -> Event:
+    """notification.delivered as a plain dict: every alert delivered records one, so not
+    through ``NotificationDelivered`` (tests/unit/events/test_notification_data.py holds
+    the two together); ``at`` is ``now`` formatted, once per batch."""
+    data = {
+        "notification_id": row.id,
+        "recipient": recipient,
+        "template": row.template,
+        "channel": row.channel,
+        "delivery_id": row.delivery_id,
+        "fallbacks": [{"channel": c, "error": e} for c, e in fallbacks.items()],
+        "delivered_at": at,
+    }
+    subject = f"notification:{row.id}"
+    return Event(EventType.NOTIFICATION_DELIVERED, subject, data, now, event_id)
 
 
 async def failed(

@@ -2,9 +2,10 @@
 
 Producers build an event's data through its model (``DeliverySent(...).event(at)``), so
 what herald records, and the webhooks send, is what docs/webhooks.md and the OpenAPI
-document describe: both are generated from these classes (the events of every send are
-built as plain dicts on the hot path, held to these models by tests). Times are ISO
-8601 strings in UTC; ids are herald's; a recipient is the platform's ``external_id``.
+document describe: both are generated from these classes (the events of every send and
+delivered notification are built as plain dicts on the hot path, held to these models
+by tests). Times are ISO 8601 strings in UTC; ids are herald's; a recipient is the
+platform's ``external_id``.
 
 One module per subject (deliveries, notifications, campaigns, clicks, posts, chats,
 recipients, webhooks), ``base`` for what they share; ``CATALOGUE`` lists them in the
