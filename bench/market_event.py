@@ -8,11 +8,16 @@ Run from the repository root::
 
     .venv/bin/python bench/market_event.py --scale 0.1     # a quick check (~5 min)
 
-``--webhook``: a webhook endpoint subscribed to ``*`` is registered before the campaign
-starts, pointing at a loopback receiver in a process of its own (bench/webhooks.py's,
-answering 200 to everything), so every event of the run (each delivery sent, each
-notification delivered, the campaign's end...) is fanned out and posted while the
-alerts are measured; the figures next to a run without it show what that costs them.
+``--webhook``: each (database, paid) combination runs twice, back to back on fresh
+databases: without a webhook, then with an endpoint subscribed to ``*`` registered
+before the campaign starts, pointing at a loopback receiver in a process of its own
+(bench/webhooks.py's, answering 200 to everything), so every event of the run (each
+delivery sent, each notification delivered, the campaign's end...) is fanned out and
+posted while the alerts are measured. A last table puts the two side by side per mode
+and channel: alert latency p50 / p99 (recorded), first accept to last delivery, the
+ingest rate, and the webhook requests received (issue 17: the alert figures should not
+get worse with the subscriber). Each run is one sample on whatever machine it gets:
+read a difference against the load column, and repeat before trusting a small one.
 
 For each database (SQLite file, or a throwaway PostgreSQL from tests/support/postgres.py)
 and each paid setting (``HERALD_TELEGRAM__PAID_BROADCAST='["transactional"]'`` or unset),
@@ -435,6 +440,12 @@ class ComboResult:
     load_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
     herald_cpu: float = 0.0
     notes: list[str] = field(default_factory=list)
+    webhook: bool = False  # an endpoint subscribed to * (--webhook's second run)
+    hook_requests: int = 0  # what the receiver got during this run
+
+    @property
+    def name(self) -> str:
+        return f"{self.backend} + webhook *" if self.webhook else self.backend
 
 
 async def run_combo(
@@ -446,11 +457,13 @@ async def run_combo(
     push: Peer,
     keys: tuple[str, str],
     tmp: Path,
+    hooked: bool = False,
 ) -> ComboResult:
-    res = ComboResult(backend, paid, w, load_start=os.getloadavg())
-    label = f"{backend}, paid {'on' if paid else 'off'}"
+    res = ComboResult(backend, paid, w, load_start=os.getloadavg(), webhook=hooked)
+    label = f"{res.name}, paid {'on' if paid else 'off'}"
+    hook = args.hook if hooked else None
     pg: PostgresServer | None = None
-    work = tmp / f"{backend}-{int(paid)}"
+    work = tmp / f"{backend}-{int(paid)}-{int(hooked)}"
     work.mkdir()
     if backend == "postgresql":
         pg = PostgresServer().start()
@@ -480,7 +493,7 @@ async def run_combo(
     )
     if paid:
         env["HERALD_TELEGRAM__PAID_BROADCAST"] = '["transactional"]'
-    if args.hook is not None:
+    if hook is not None:
         env["HERALD_WEBHOOKS__ALLOW_PRIVATE_NETWORKS"] = "true"
         # The channel's own limits for the one endpoint, as before per-endpoint limits:
         # the webhook's cost is measured at its pace, not at a small receiver's.
@@ -504,11 +517,12 @@ async def run_combo(
         note(f"[{label}] campaign of {w.campaign:,} Telegram chats")
         audience = [f"c{i}" for i in range(1, w.campaign + 1)]
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as s:
-            if args.hook is not None:
-                hook = {"url": f"http://127.0.0.1:{args.hook.hello}/hook", "events": ["*"]}
-                async with s.post(f"{base}/api/v1/webhooks", json=hook) as r:
+            if hook is not None:
+                endpoint = {"url": f"http://127.0.0.1:{hook.hello}/hook", "events": ["*"]}
+                async with s.post(f"{base}/api/v1/webhooks", json=endpoint) as r:
                     r.raise_for_status()
-                note(f"[{label}] a webhook subscribed to * posts to port {args.hook.hello}")
+                hooks_before = hook.count()
+                note(f"[{label}] a webhook subscribed to * posts to port {hook.hello}")
             body = {"name": "weekly", "template": TEMPLATE, "vars": SL_VARS}
             body |= {"channel": "telegram", "audience": audience}
             async with s.post(f"{base}/api/v1/campaigns", json=body) as r:
@@ -568,8 +582,9 @@ async def run_combo(
                     f"(Bot API {f['api_p50']:.2f}/{f['api_p99']:.2f} s)"
                 )
         res.herald_cpu = ingest.cpu_seconds(herald.pid) - cpu0
-        if args.hook is not None:
-            note(f"[{label}] the webhook receiver has had {args.hook.count():,} requests")
+        if hook is not None:
+            res.hook_requests = hook.count() - hooks_before
+            note(f"[{label}] the webhook receiver got {res.hook_requests:,} requests")
         res.campaign_times = await campaign_sent_times(db)
     finally:
         stop(herald, bare)
@@ -733,7 +748,7 @@ def report(
         if c.bare:
             b = c.bare
             print(
-                f"| {c.backend} | {paid} | bare FastAPI POST | {b.accepted:,} | {f_s(b.seconds)} "
+                f"| {c.name} | {paid} | bare FastAPI POST | {b.accepted:,} | {f_s(b.seconds)} "
                 f"| {b.rate:,.0f} | {f_ms(pct(b.latencies, 50))} / {f_ms(pct(b.latencies, 99))} "
                 f"| {b.non_2xx} | - | - |"
             )
@@ -742,7 +757,7 @@ def report(
             ratio = f"{g.rate / c.bare.rate:.0%}" if c.bare and m.mode == "single" else "-"
             name = "POST /notifications" if m.mode == "single" else "POST /notifications/batch"
             print(
-                f"| {c.backend} | {paid} | {name} | {g.accepted:,} | {f_s(g.seconds)} "
+                f"| {c.name} | {paid} | {name} | {g.accepted:,} | {f_s(g.seconds)} "
                 f"| {g.rate:,.0f} | {f_ms(pct(g.latencies, 50))} / {f_ms(pct(g.latencies, 99))} "
                 f"| {g.non_2xx} | {m.stored:,} | {ratio} |"
             )
@@ -758,7 +773,7 @@ def report(
             for ch, f in per_channel(c, m).items():
                 other = f" (+{f['other']} not sent)" if f["other"] else ""
                 print(
-                    f"| {c.backend} | {'on' if c.paid else 'off'} | {m.mode} | {ch} "
+                    f"| {c.name} | {'on' if c.paid else 'off'} | {m.mode} | {ch} "
                     f"| {f['sent']:,} / {f['expected']:,}{other} "
                     f"| {f_s(f['span'])} / {f_s(f['api_span'])} "
                     f"| {f_s(f['limit_s'])} ({f['limit']}) | {f_ms(f['p50'])} / {f_ms(f['p99'])} "
@@ -779,7 +794,7 @@ def report(
             before = rate_between(c.campaign_times, m.ingest.started - 10, m.ingest.started)
             during = rate_between(c.campaign_times, start, end)
             print(
-                f"| {c.backend} | {'on' if c.paid else 'off'} | {m.mode} "
+                f"| {c.name} | {'on' if c.paid else 'off'} | {m.mode} "
                 f"| {d.get('alert 429', 0)} / {d.get('campaign 429', 0)} "
                 f"| {d.get('alert paid', 0) + d.get('campaign paid', 0):,} "
                 f"| {d.get('alert 200', 0):,} | {before:.1f} / {during:.1f} | {f_s(end - start)} |"
@@ -787,11 +802,13 @@ def report(
     for c in combos:
         total = len(c.campaign_times)
         print(
-            f"\n- {c.backend}, paid {'on' if c.paid else 'off'}: campaign queued "
+            f"\n- {c.name}, paid {'on' if c.paid else 'off'}: campaign queued "
             f"{c.campaign_queued:,}, sent {total:,} by the end; herald CPU "
             f"{c.herald_cpu:,.0f} s over the run"
             + "".join(f"; mode {m.mode} **not drained**" for m in c.modes if not m.drained)
         )
+    if args.webhook:
+        webhook_table(combos)
     if ptb:
         print("\n### python-telegram-bot AIORateLimiter(max_retries=3), the same Telegram alerts\n")
         print(
@@ -817,6 +834,35 @@ def report(
         )
 
 
+def webhook_table(combos: list[ComboResult]) -> None:
+    """Each run without a webhook beside the run with one, per mode and channel."""
+    print("\n### Alerts without / with a webhook subscribed to `*` (back to back)\n")
+    print(
+        "| backend | paid | mode | channel | alert p50 (recorded) | alert p99 (recorded) "
+        "| first accept to last delivery | ingest accepted/s | load at the mode's start "
+        "| webhook requests |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | ---: |")
+    for a in combos:
+        b = next(
+            (c for c in combos if c.webhook and (c.backend, c.paid) == (a.backend, a.paid)),
+            None,
+        )
+        if a.webhook or b is None:
+            continue
+        for ma, mb in zip(a.modes, b.modes, strict=True):
+            fa, fb = per_channel(a, ma), per_channel(b, mb)
+            for ch in SHARES:
+                x, y = fa[ch], fb[ch]
+                print(
+                    f"| {a.backend} | {'on' if a.paid else 'off'} | {ma.mode} | {ch} "
+                    f"| {f_ms(x['p50'])} / {f_ms(y['p50'])} | {f_ms(x['p99'])} / {f_ms(y['p99'])} "
+                    f"| {f_s(x['span'])} / {f_s(y['span'])} "
+                    f"| {ma.ingest.rate:,.0f} / {mb.ingest.rate:,.0f} "
+                    f"| {ma.load[0]:.2f} / {mb.load[0]:.2f} | {b.hook_requests:,} |"
+                )
+
+
 async def main_async(args: argparse.Namespace) -> None:
     w = Workload(round(ALERTS * args.scale), round(CAMPAIGN * args.scale))
     revision = herald_revision()  # others may commit while it runs
@@ -831,7 +877,10 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         for backend in args.backends:
             for paid in args.paid:
-                combos.append(await run_combo(args, backend, paid, w, smtp, push, keys, tmp))
+                for hooked in (False, True) if args.webhook else (False,):
+                    combos.append(
+                        await run_combo(args, backend, paid, w, smtp, push, keys, tmp, hooked)
+                    )
         if args.baseline:
             for paid in args.paid:
                 note(f"[AIORateLimiter] {w.count('telegram'):,} alerts, paid {paid}")
@@ -855,7 +904,11 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip PTB")
     p.add_argument("--no-bare", dest="bare", action="store_false", help="skip bare FastAPI")
-    p.add_argument("--webhook", action="store_true", help="a webhook subscribed to * meanwhile")
+    p.add_argument(
+        "--webhook",
+        action="store_true",
+        help="each combination without, then with, a webhook subscribed to *",
+    )
     args = p.parse_args()
     args.backends = [b for b in args.backends.split(",") if b]
     args.modes = [m for m in args.modes.split(",") if m]
