@@ -3,7 +3,8 @@
 The platform's semantics (ClicksStore): every click is kept, with no de-duplication at
 write time, and is queryable by user and by promo. Writing is batched because a popular
 post brings a burst of clicks: ``record`` only appends to a buffer (and makes the caller
-wait only when the buffer is full), and one task writes it out every few milliseconds
+wait, for the next batch to be written, only when the buffer is full), and one task
+writes it out every few milliseconds
 as one multi-row INSERT. ``close`` writes what is left, so a shutdown loses nothing; a
 failed write keeps its batch and tries again.
 """
@@ -113,6 +114,8 @@ class ClickStore:
         self._max_buffer = max_buffer
         self._buffer: list[NewClick] = []
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set while the buffer is below max_buffer
+        self._room.set()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -120,12 +123,23 @@ class ClickStore:
     # -- writing --------------------------------------------------------------------
 
     async def record(self, click: NewClick) -> None:
-        """Keep the click; it is written within ``flush_seconds`` (or at ``close``)."""
-        self._buffer.append(click)
-        if len(self._buffer) >= self._batch_size:
+        """Keep the click; it is written within ``flush_seconds`` (or at ``close``).
+
+        With ``max_buffer`` clicks waiting, the caller waits for room: until the writer
+        has taken its next batch off the buffer, not for the whole backlog to be
+        written, which held every press and ``/r/`` request in flight for a second and
+        more once the writer fell behind a burst (docs/benchmarks.md). While the
+        database is away, callers at the bound wait for it; their clicks are kept.
+        """
+        while self._task is not None and len(self._buffer) >= self._max_buffer:
+            self._room.clear()
             self._wake.set()
-        if len(self._buffer) >= self._max_buffer or self._task is None:
-            await self.flush()  # back-pressure, or no writer running: write now
+            await self._room.wait()
+        self._buffer.append(click)
+        if self._task is None:
+            await self.flush()  # no writer running (or it stopped while we waited)
+        elif len(self._buffer) >= self._batch_size:
+            self._wake.set()
 
     def start(self) -> None:
         if self._task is None:
@@ -175,7 +189,7 @@ class ClickStore:
                         raise
                     written += await self._one_by_one(len(batch))
                     continue
-                del self._buffer[: len(batch)]
+                self._taken(len(batch))
                 written += len(batch)
                 self._count(batch)
         return written
@@ -197,8 +211,14 @@ class ClickStore:
             else:
                 written += 1
                 self._count([click])
-            del self._buffer[0]
+            self._taken(1)
         return written
+
+    def _taken(self, n: int) -> None:
+        """The first ``n`` buffered clicks are decided: off the buffer, room for more."""
+        del self._buffer[:n]
+        if len(self._buffer) < self._max_buffer:
+            self._room.set()
 
     def _count(self, written: list[NewClick]) -> None:
         for promo, n in Counter(_label(c.promo_id) for c in written).items():

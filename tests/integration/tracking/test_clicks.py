@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 from prometheus_client import generate_latest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from herald.bot.callbacks import REJECTED_ANSWER
 from herald.db.tables import clicks
@@ -179,6 +179,28 @@ async def test_a_burst_of_a_thousand_presses_loses_none(
     rows = await click_rows(runtime)
     assert len(rows) == 1000
     assert len({r.telegram_user_id for r in rows}) == 1000
+
+
+async def test_a_press_is_answered_while_its_click_waits_for_the_database(
+    webhook_app: tuple[AsyncClient, Runtime], telegram: FakeTelegram
+) -> None:
+    """The webhook answers once the click is buffered: a press never waits for the click
+    writer's batch nor for whatever holds the database's write lock (issue 19: presses
+    once waited for the writer's whole backlog, a p99 of seconds)."""
+    client, runtime = webhook_app
+    data = callback_data(await post_promo(runtime, telegram))
+    pressed = telegram.push_callback(GROUP, data, user_id=USER)
+    async with runtime.db.write() as conn:  # the click writer waits behind this
+        if runtime.db.dialect == "postgresql":
+            await conn.execute(text("LOCK TABLE clicks IN EXCLUSIVE MODE"))
+        answer = await asyncio.wait_for(
+            client.post("/telegram/webhook", json=pressed, headers=HOOK), 30
+        )
+        assert answer.headers["X-Herald-Handled"] == "callback:clicked"
+        assert answer.json()["method"] == "answerCallbackQuery"
+        async with runtime.db.read() as reading:
+            assert await reading.scalar(select(func.count()).select_from(clicks)) == 0
+    assert [r.telegram_user_id for r in await click_rows(runtime)] == [USER]
 
 
 async def test_clicks_buffered_at_shutdown_are_written(
