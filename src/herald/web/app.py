@@ -84,7 +84,7 @@ def create_app(
     errors.install(app)
     api_errors.install(app)
     # The hot routes first: FastAPI tries routes in order, and the API has dozens.
-    app.include_router(redirect.router)
+    redirect.mount(app)
     app.include_router(telegram.router)
     app.include_router(health.router)
     audience.mount(app)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections import OrderedDict
+from collections.abc import Mapping
 from functools import lru_cache
-
-from starlette.requests import Request
+from typing import Any
 
 # Refill arithmetic leaves tokens like 0.9999999999; count those as whole.
 _EPSILON = 1e-9
@@ -82,9 +82,10 @@ def _ipv6_key(host: str) -> str:
     return str(ipaddress.IPv6Network((address, 64), strict=False).network_address) + "/64"
 
 
-def client_key(request: Request) -> str:
+def client_key(connection: Mapping[str, Any]) -> str:
     """Whom a request counts against: its address (uvicorn puts the X-Forwarded-For one
-    there for a proxy it trusts), an IPv6 one by its /64."""
-    client = request.scope.get("client")
+    there for a proxy it trusts), an IPv6 one by its /64. ``connection`` is a request or
+    its bare ASGI scope (a Starlette request reads as its scope)."""
+    client = connection.get("client")
     host: str = client[0] if client else ""
     return _ipv6_key(host) if ":" in host else host

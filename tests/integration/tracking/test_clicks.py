@@ -262,6 +262,35 @@ async def test_tracked_links_redirect_only_to_stored_targets(
     assert b"tracked_links_rejected_total 6.0" in generate_latest(runtime.metrics.registry)
 
 
+async def test_tracked_links_answer_like_a_described_route(
+    webhook_app: tuple[AsyncClient, Runtime],
+) -> None:
+    """/r/ is served by a plain route ahead of FastAPI's: it still answers HEAD, refuses
+    other methods, says 404 to a token longer than any herald signs, stores nothing for
+    those, and is still described in the OpenAPI document."""
+    client, runtime = webhook_app
+    link = await client.post("/api/v1/links", json={"target_url": "https://example.com/offer"})
+    path = link.json()["url"].removeprefix(PUBLIC)
+
+    head = await client.head(path)
+    assert (head.status_code, head.headers["location"], head.content) == (
+        302,
+        "https://example.com/offer",
+        b"",
+    )
+    assert head.headers["content-length"] == "0"
+    refused = await client.post(path)
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    too_long = await client.get("/r/" + "A" * 513)
+    assert (too_long.status_code, too_long.json()) == (404, {"detail": "no such link"})
+    assert [r.flag for r in await click_rows(runtime)] == ["head"]
+
+    described = (await client.get("/openapi.json")).json()["paths"]["/r/{token}"]
+    assert set(described) == {"get", "head"}
+    assert {"302", "404", "429"} <= set(described["get"]["responses"])
+
+
 async def test_an_offer_cta_answers_with_a_deep_link_and_start_sends_it_privately(
     polling_app: tuple[AsyncClient, Runtime], telegram: FakeTelegram
 ) -> None:
