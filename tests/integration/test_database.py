@@ -55,8 +55,8 @@ async def test_sqlite_read_then_write_transactions_never_fail_busy(tmp_path: Pat
             await db.dispose()
 
 
-async def test_migrations_go_down_and_up_again(database_url: str) -> None:
-    db = Database(database_url)
+async def test_migrations_go_down_and_up_again(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         assert not await migrate.is_current(db)
         await migrate.upgrade(db)

@@ -48,9 +48,9 @@ async def test_a_crash_between_a_dead_letter_and_its_fallback_loses_nothing(
 
 
 async def test_a_notification_an_earlier_version_left_without_a_delivery_is_failed(
-    database_url: str, clock: FakeClock
+    empty_database_url: str, clock: FakeClock
 ) -> None:
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         await migrate.upgrade(db, "0008")
         async with db.write() as conn:

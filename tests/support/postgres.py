@@ -79,8 +79,12 @@ class PostgresServer:
         self.stop("immediate")
         shutil.rmtree(os.path.dirname(self.datadir), ignore_errors=True)
 
-    def create_database(self, name: str) -> str:
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """An empty database, or a copy of ``template`` (which no one may be connected to)."""
+        copy = ["-T", template] if template else []
+        self._run(
+            "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", *copy, name
+        )
         return self.url(name)
 
     def url(self, name: str) -> str:

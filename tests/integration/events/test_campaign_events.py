@@ -78,9 +78,9 @@ async def test_a_cancelled_campaign_finishes_as_cancelled(runtime: Runtime, db: 
 
 
 async def test_the_migration_counts_campaigns_still_sending_as_queued_whole(
-    database_url: str, clock: FakeClock
+    empty_database_url: str, clock: FakeClock
 ) -> None:
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         await migrate.upgrade(db, BEFORE)
         now = clock.now()
