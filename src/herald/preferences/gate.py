@@ -2,7 +2,8 @@
 
 Each claimed batch is judged with one read (preferences, opt-outs and the day's counts
 of every marked recipient, ``PreferenceStore.batch``) and, when caps are on, one write
-(the counts of what it let through). Only deliveries whose audience mark says
+(the counts of what it let through, each added only while it stays within its cap, so
+that two workers cannot both take a last slot). Only deliveries whose audience mark says
 ``gated`` are judged (preferences/marks.py); the rest pass untouched. In order:
 opted out -> skipped; inside quiet hours -> deferred to the window's end; beyond the
 daily cap -> deferred to the recipient's midnight or skipped, as configured.
@@ -63,6 +64,8 @@ class PreferenceGate:
         )
         held: dict[int, Held] = {}
         added: Counter[CountKey] = Counter()
+        caps: dict[CountKey, int | None] = {}
+        counted: dict[CountKey, list[tuple[Delivery, ZoneInfo]]] = {}
         for delivery, (recipient_id, category) in marked:
             p = prefs[recipient_id]
             if not p.accepts(category, delivery.channel):
@@ -86,8 +89,14 @@ class PreferenceGate:
                 held[delivery.id] = self._over_cap(now, zone, cap, delivery.channel)
             elif delivery.attempts <= 1:  # a retry was counted on its first attempt
                 added[key] += 1
+                caps[key] = cap
+                counted.setdefault(key, []).append((delivery, zone))
         if added:
-            await self._store.add_counts(added)
+            # Another worker may have taken the last slots since the read: its count
+            # is re-checked as it is added, and what no longer fits is held after all.
+            for key in await self._store.take_slots(added, caps):
+                for delivery, zone in counted[key]:
+                    held[delivery.id] = self._over_cap(now, zone, caps[key], delivery.channel)
             await self._prune(now)
         return held
 

@@ -96,22 +96,45 @@ class PreferenceStore:
         }
         return prefs, counts
 
-    async def add_counts(self, added: Mapping[CountKey, int]) -> None:
-        """Add to the daily counts, in one statement (an upsert)."""
-        if not added:
-            return
-        rows = [
-            {"recipient_id": r, "channel": ch, "day": day, "bucket": b, "sent": n}
-            for (r, ch, day, b), n in added.items()
-        ]
+    async def take_slots(
+        self, wanted: Mapping[CountKey, int], caps: Mapping[CountKey, int | None]
+    ) -> set[CountKey]:
+        """Add ``wanted`` to the daily counts where the sum stays within the key's cap
+        (None: no cap); returns the keys refused, unchanged. The check and the addition
+        are one statement per distinct cap (an upsert whose update is conditional), so
+        two workers judging one recipient at once cannot both take its last slot."""
+        if not wanted:
+            return set()
+        c = audience_counts.c
         make = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
-        stmt = make(audience_counts).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["recipient_id", "channel", "day", "bucket"],
-            set_={"sent": audience_counts.c.sent + stmt.excluded.sent},
-        )
+        by_cap: dict[int | None, list[CountKey]] = {}
+        for key in wanted:
+            by_cap.setdefault(caps[key], []).append(key)
+        taken: set[CountKey] = set()
         async with self._db.write() as conn:
-            await conn.execute(stmt)
+            for cap, keys in by_cap.items():
+                stmt = make(audience_counts).values(
+                    [
+                        {
+                            "recipient_id": r,
+                            "channel": ch,
+                            "day": day,
+                            "bucket": b,
+                            "sent": wanted[r, ch, day, b],
+                        }
+                        for r, ch, day, b in keys
+                    ]
+                )
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["recipient_id", "channel", "day", "bucket"],
+                    set_={"sent": c.sent + stmt.excluded.sent},
+                    where=None if cap is None else c.sent + stmt.excluded.sent <= cap,
+                )
+                done = await conn.execute(
+                    stmt.returning(c.recipient_id, c.channel, c.day, c.bucket)
+                )
+                taken.update((r, ch, day, b) for r, ch, day, b in done.all())
+        return set(wanted) - taken
 
     async def forget_counts(self, before_day: str) -> int:
         """Drop the counts of days before ``before_day`` (no cap looks back)."""
