@@ -109,7 +109,10 @@ async def test_the_global_quiet_window_applies_to_recipients_without_one(
     database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     audience = {"quiet_hours": "22:00-07:00", "default_timezone": "America/New_York"}
-    async with prefs_app(database_url, clock, tmp_path, audience=audience) as (client, runtime):
+    async with prefs_app(database_url, clock, tmp_path / "t", audience=audience) as (
+        client,
+        runtime,
+    ):
         ids = await _audience(client, 2)
         # 00:00 UTC is 19:00 in New York (outside); Tokyo's own window of 09:00-10:00.
         await _prefs(
@@ -124,7 +127,10 @@ async def test_a_daily_cap_defers_to_the_recipients_midnight_or_skips(
     database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     audience = {"daily_cap": 1, "default_timezone": "Europe/Berlin"}
-    async with prefs_app(database_url, clock, tmp_path, audience=audience) as (client, runtime):
+    async with prefs_app(database_url, clock, tmp_path / "t", audience=audience) as (
+        client,
+        runtime,
+    ):
         ids = await _audience(client, 2)
         first = await start_promo(client, ids)
         await runtime.worker().drain()
