@@ -1,5 +1,7 @@
-"""The real `herald` console script, run as a subprocess against a throwaway SQLite
-database: exit codes, one-line errors, JSON output, dead-letter replay and SIGTERM."""
+"""The `herald` CLI against a throwaway SQLite database: exit codes, one-line errors,
+JSON output, dead-letter replay and SIGTERM. Each command is a process of its own,
+forked from one that imported herald once (tests/support/cli_zygote.py); the terminal
+and SIGTERM tests run the console script itself."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from herald.clock import SystemClock
 from herald.config import normalize_database_url
 from herald.db import Database
 from herald.queue import DeliveryQueue, NewDelivery, Permanent, Result
+from tests.support.cli_zygote import Zygote
 from tests.support.ports import free_port
 from tests.support.terminal import Terminal
 
@@ -50,18 +53,14 @@ def env(tmp_path: Path) -> dict[str, str]:
     return herald_env(tmp_path / "h.db")
 
 
+_zygote = Zygote(HERALD)
+
+
 def herald(
     *args: str, env: dict[str, str], cwd: Path, **overrides: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(HERALD), *args],
-        cwd=cwd,
-        env={**env, **overrides},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    """`herald *args` in a process of its own, forked from one that imported herald."""
+    return _zygote.run(list(args), {**env, **overrides}, cwd, TIMEOUT)
 
 
 def stderr_lines(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""`herald schedules ...` and `herald telegram set-webhook` as real subprocesses."""
+"""`herald schedules ...` and `herald telegram set-webhook`, each a process of its own."""
 
 from __future__ import annotations
 
