@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -85,6 +86,7 @@ def unparsable_body(response: schemathesis.Response) -> bool:
     return False
 
 
+@pytest.mark.slow  # minutes: every operation, 45 examples, three callers
 def test_no_server_error_and_keys_and_roles_hold(database_url: str) -> None:
     app_settings = load_settings(
         env="dev", database_url=database_url, public_url="https://herald.example.com"
