@@ -78,12 +78,15 @@ def postgres_template(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database of its own on each backend, its schema at head."""
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of its own on each backend, its schema at head. The SQLite file is
+    in a folder of its own: it exists before the test starts, and a test may use its
+    tmp_path as a folder that holds only what it puts there."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "herald.db")
-        return f"sqlite+aiosqlite:///{tmp_path}/herald.db"
+        path = tmp_path_factory.mktemp("db") / "herald.db"
+        shutil.copyfile(template, path)
+        return f"sqlite+aiosqlite:///{path}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = f"herald_test_{next(_db_names)}"
     return server.create_database(name, template=request.getfixturevalue("postgres_template"))
