@@ -28,6 +28,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,20 +75,28 @@ async def measure(
     return times
 
 
-async def main_async(args: argparse.Namespace) -> None:
+@contextmanager
+def databases(name: str) -> Iterator[dict[str, str]]:
+    """A SQLite file and a database ``name`` on a throwaway PostgreSQL: their URLs."""
     server = PostgresServer().start()
     try:
-        urls = {
+        yield {
             "sqlite": f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db",
-            "postgresql": server.create_database("events_record"),
+            "postgresql": server.create_database(name),
         }
+    finally:
+        server.cleanup()
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    profiles = {}
+    with databases("events_record") as urls:
         print(
             f"record() of {args.batch} outcomes, median of {args.rounds - 2} rounds each\n\n"
             "| database | wall, no hook | wall, with events | wall per outcome "
             "| CPU, no hook | CPU, with events | CPU per outcome |"
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        profiles = {}
         for name, url in urls.items():
             profile = cProfile.Profile() if args.profile else None
             times = await measure(url, args.batch, args.rounds, profile)
@@ -100,8 +110,6 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"| {name} | {' | '.join(cells)} |")
             if profile is not None:
                 profiles[name] = profile
-    finally:
-        server.cleanup()
     for name, profile in profiles.items():
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(25)
