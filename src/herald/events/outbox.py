@@ -47,7 +47,7 @@ def new_event_ids(n: int) -> list[str]:
 
 def iso(at: datetime) -> str:
     """A time in events' data and headers: ISO 8601 in UTC with a ``Z``, as pydantic
-    writes an aware datetime in JSON mode (``2026-12-07T08:00:01.250000Z``)."""
+    writes an aware UTC datetime in JSON mode (``2026-12-07T08:00:01.250000Z``)."""
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
