@@ -295,14 +295,14 @@ async def bench(args: argparse.Namespace) -> None:
             HERALD_TELEGRAM_API_URL=telegram.url,
             HERALD_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         )
-        if args.phase in ("all", "links"):
+        if args.phase in ("all", "links", "presses"):
             results, sent, stored, shares = await links_phase(
                 args, tmp, base, links, press, herald_port, bare_port, n_links
             )
         if args.phase in ("all", "polling"):
             polling = await polling_phase(args, tmp, base, telegram, press, herald_port)
     shutil.rmtree(tmp, ignore_errors=True)
-    if args.phase in ("all", "links"):
+    if args.phase in ("all", "links", "presses"):
         report(args, results, sent, stored, shares)
     if args.phase in ("all", "polling"):
         report_polling(args, polling)
@@ -343,7 +343,8 @@ async def links_phase(
         "HERALD_DATABASE_URL": f"sqlite:///{db1}",
         "HERALD_TELEGRAM_UPDATES": "webhook",
     }
-    herald = await asyncio.to_thread(start_herald, env, tmp, (db1, n_links))
+    registered = None if args.phase == "presses" else (db1, n_links)
+    herald = await asyncio.to_thread(start_herald, env, tmp, registered)
     bare = start_bare(tmp, bare_port)
     try:
         await wait_ready(herald_port)
@@ -356,6 +357,8 @@ async def links_phase(
                 press_script(tmp, press),
             ),
         }
+        if args.phase == "presses":  # the webhook presses alone (issue 19's stalls)
+            urls = {"herald webhook presses": urls["herald webhook presses"]}
         sent = {"link": 0, "callback": 0}
         runs = 0  # herald /r/ runs so far: each starts at a fresh part of the cold pool
 
@@ -386,7 +389,7 @@ async def links_phase(
             await drive(name, 2)
             results[name] = []
         profiled(args, herald.pid, "links", 4 * args.seconds + 4)
-        for round_ in (1, 2):
+        for round_ in range(1, args.rounds + 1):
             for name in urls:
                 note(f"round {round_}: {name}, {args.seconds} s, {args.connections} conns")
                 results[name].append(await drive(name, args.seconds))
@@ -457,15 +460,16 @@ def report(
     print("\n".join(machine_info(None)))
     print(
         f"\n`{' '.join(['bench/clicks.py', *sys.argv[1:]])}`: wrk -t1 -c{args.connections} "
-        f"-d{args.seconds}s, two rounds each, alternating\n"
+        f"-d{args.seconds}s, {args.rounds} rounds each, alternating\n"
     )
     hot, cold, distinct = shares
-    print(
-        f"/r/ tokens: {args.hot_links} hot links and a pool of {args.cold_links:,} cold ones; "
-        f"stored link clicks: {hot / (hot + cold):.1%} hot, {cold / (hot + cold):.1%} cold "
-        f"({cold:,} clicks on {distinct:,} distinct cold links; the first click on each "
-        "misses the target cache)\n"
-    )
+    if hot + cold:
+        print(
+            f"/r/ tokens: {args.hot_links} hot links and a pool of {args.cold_links:,} cold ones; "
+            f"stored link clicks: {hot / (hot + cold):.1%} hot, {cold / (hot + cold):.1%} "
+            f"cold ({cold:,} clicks on {distinct:,} distinct cold links; the first click on "
+            "each misses the target cache)\n"
+        )
     print(
         "| endpoint | round | requests/s | p50 ms | p99 ms | max ms | non-2xx/3xx "
         "| CPU µs/request | clicks unwritten at the stop |"
@@ -483,6 +487,10 @@ def report(
         "connection counts as the requests that would have been sent during it, so a "
         "single stall of S per round shows as a p99 near S.)"
     )
+    if args.phase == "presses":
+        stored_of, sent_of = stored["callback"], sent["callback"]
+        print(f"\npress clicks stored / completed requests: {stored_of:,} / {sent_of:,}")
+        return
 
     def mean(name: str) -> float:
         return sum(r["rps"] for r in results[name]) / len(results[name])
@@ -536,7 +544,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--presses", type=int, default=20_000)
-    parser.add_argument("--phase", choices=("all", "links", "polling"), default="all")
+    parser.add_argument(
+        "--phase",
+        choices=("all", "links", "polling", "presses"),
+        default="all",
+        help="links: /r/ and webhook presses; presses: webhook presses alone",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per endpoint")
     parser.add_argument("--profile", help="py-spy herald into PROFILE.links.txt / .polling.txt")
     parser.add_argument("--hot-links", type=int, default=10, help="links most clicks go to")
     parser.add_argument(
