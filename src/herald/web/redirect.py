@@ -34,7 +34,8 @@ from herald.runtime import Runtime
 from herald.tracking.clicks import NewClick
 from herald.web.throttle import Throttle, client_key
 
-PATH = "/r/{token}"
+PREFIX = "/r/"
+PATH = PREFIX + "{token}"
 NOT_FOUND = "no such link"
 MAX_TOKEN = 512  # longer than any token herald signs
 
