@@ -28,10 +28,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 PREFIX = "c1"
 SIGNATURE_CHARS = 16  # 96 bits of base64url: forging one is out of reach
 MAX_CALLBACK_BYTES = 64
+LINKS_REMEMBERED = 4096  # distinct link tokens whose verification is kept
 _ID = r"(0|[1-9][0-9]{0,17})"
 _CTA = r"(0|[1-9][0-9]{0,2})"
 _VARIANT = r"([A-D])?"
@@ -75,6 +77,10 @@ class Signer:
             use: hmac.new(root, use.encode(), hashlib.sha256).digest()
             for use in ("callback", "start", "link")
         }
+        # /r/ verifies a token on every click, and a popular post's link is one token
+        # clicked thousands of times: each distinct token's answer (a forged one's None
+        # too) is kept, a bounded number of them, so the HMAC runs once per token.
+        self._verified_links = lru_cache(maxsize=LINKS_REMEMBERED)(self._verify_link)
 
     def _mac(self, use: str, text: str) -> str:
         mac = hmac.digest(self._keys[use], text.encode(), "sha256")
@@ -137,6 +143,10 @@ class Signer:
         return f"{head}.{self._mac('link', head)}"
 
     def verify_link(self, token: str) -> LinkRef | None:
+        """What ``token`` names, or None when it is malformed or forged."""
+        return self._verified_links(token)
+
+    def _verify_link(self, token: str) -> LinkRef | None:
         match = _LINK.fullmatch(token)
         if match is None:
             return None

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from herald.tracking.signing import MAX_CALLBACK_BYTES, Click, Signer
+from herald.tracking.signing import LINKS_REMEMBERED, MAX_CALLBACK_BYTES, Click, Signer
 
 SIGNER = Signer("unit-test-secret-key")
 MAX_PROMO_ID = 10**18 - 1
@@ -161,3 +161,21 @@ def test_data_without_a_variant_verifies_as_before() -> None:
     ref = SIGNER.verify_link(SIGNER.link_token(content_id=7, cta=1))
     assert ref is not None and ref.variant is None
     assert SIGNER.verify(SIGNER.sign(7, 1).replace(":1:", ":1E:")) is None  # no variant E
+
+
+def test_link_verification_is_remembered_per_token_within_its_bound() -> None:
+    """Verified link tokens are kept (a bounded LRU): the answer is the same as a fresh
+    signer's, a forged token stays refused next to its genuine one, and no more than
+    LINKS_REMEMBERED tokens are kept however many are seen."""
+    signer = Signer("unit-test-secret-key")
+    fresh = Signer("unit-test-secret-key")
+    token = signer.link_token(link_id=7, recipient="trader-7")
+    forged = token[:-1] + ("A" if not token.endswith("A") else "B")
+    for _ in range(2):
+        assert signer.verify_link(token) == fresh.verify_link(token) is not None
+        assert signer.verify_link(forged) is None
+    for link_id in range(LINKS_REMEMBERED + 100):
+        assert signer.verify_link(signer.link_token(link_id=link_id)) is not None
+    remembered = signer._verified_links.cache_info()
+    assert remembered.currsize == remembered.maxsize == LINKS_REMEMBERED
+    assert signer.verify_link(token) == fresh.verify_link(token)  # evicted, verified again
