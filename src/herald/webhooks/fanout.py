@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, case, null, select, text, type_coerce, update
 
 from herald.channel import WEBHOOK_CHANNEL
 from herald.clock import Clock
@@ -42,6 +42,24 @@ RETRY_POLICY = RetryPolicy.fixed(5, 300, 1800, 7200, 18000, 36000, 36000)
 BATCH = 500
 PRUNE_EVERY = timedelta(minutes=10)
 _LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('herald.webhooks.fanout'))")
+
+
+_HEAD = (E.c.id, E.c.type, E.c.subject, E.c.occurred_at, E.c.event_id)
+
+
+def _heard(endpoints: Sequence[Endpoint]) -> list[str]:
+    """The event types some enabled endpoint subscribes to."""
+    return [str(t) for t in EventType if any(matches(e.events, t) for e in endpoints)]
+
+
+def _data_of(types: list[str]) -> ColumnElement[Any]:
+    """An event's data, read (and decoded) only for the types someone hears: with no
+    subscriber the fan-out marks events without reading what they say."""
+    if not types:
+        return type_coerce(null(), E.c.data.type).label("data")
+    return type_coerce(case((E.c.type.in_(types), E.c.data), else_=null()), E.c.data.type).label(
+        "data"
+    )
 
 
 def delivery_for(endpoint: Endpoint, event: Event) -> NewDelivery:
@@ -101,18 +119,23 @@ class Fanout:
         fanned out are marked first and only theirs are queued (another process may
         have taken some meanwhile), so each event is queued once."""
         async with self.db.read() as conn:
+            endpoints = await self.store.subscribed(conn)
             rows = (
                 await conn.execute(
-                    select(E).where(E.c.fanned_out_at.is_(None)).order_by(E.c.id).limit(self.batch)
+                    select(*_HEAD, _data_of(_heard(endpoints)))
+                    .where(E.c.fanned_out_at.is_(None))
+                    .order_by(E.c.id)
+                    .limit(self.batch)
                 )
             ).all()
             if not rows:
                 return 0
-            endpoints = await self.store.subscribed(conn)
         built = {
             r.id: deliveries_for(
                 endpoints, [Event(EventType(r.type), r.subject, r.data, r.occurred_at, r.event_id)]
             )
+            if r.data is not None
+            else []
             for r in rows
         }
         async with self.db.write() as conn:

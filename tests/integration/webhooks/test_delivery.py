@@ -84,6 +84,22 @@ async def test_fan_outs_racing_queue_each_event_once_in_order(hooked: Hooked) ->
     assert await rt.fanout.drain() == 0
 
 
+async def test_events_nobody_hears_are_marked_and_never_sent(hooked: Hooked) -> None:
+    """With no endpoint (the fan-out then reads no event's data) or none subscribed to
+    a type, the events are marked fanned out and queue nothing; an endpoint added
+    later hears what happens after it, not before."""
+    await hooked.emit(hooked.event(SENT, "delivery:1", delivery_id=1))
+    assert await hooked.runtime.fanout.drain() == 1
+    await hooked.endpoint(["click.*"])
+    later = hooked.event(CLICK, "promo:7", promo_id=7)
+    await hooked.emit(hooked.event(SENT, "delivery:2", delivery_id=2), later)
+    assert await hooked.runtime.fanout.drain() == 2
+    await hooked.pump()
+    assert [r.headers["webhook-id"] for r in hooked.receiver.requests] == [later.id]
+    assert [r.json["data"] for r in hooked.receiver.requests] == [{"promo_id": 7}]
+    assert len(await webhook_deliveries(hooked.runtime)) == 1
+
+
 async def test_a_notification_delivered_reaches_the_endpoint(hooked: Hooked) -> None:
     endpoint = await hooked.endpoint(["notification.*", "delivery.sent"])
     runtime = hooked.runtime
