@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, status
@@ -116,17 +116,21 @@ def location(url: str) -> bytes:
 described = APIRouter(tags=["tracking"])
 
 
-@described.api_route(
-    PATH,
-    methods=["GET", "HEAD"],
-    status_code=status.HTTP_302_FOUND,
-    response_class=RedirectResponse,
-    summary="Follow a tracked link",
-    responses={
+_DESCRIBED: dict[str, Any] = {
+    "status_code": status.HTTP_302_FOUND,
+    "response_class": RedirectResponse,
+    "summary": "Follow a tracked link",
+    "responses": {
         404: {"description": "unknown or forged link"},
         429: {"description": "too many requests from this address; see Retry-After"},
     },
-)
+}
+
+
+# One operation per method, each with its own id (one route of both made FastAPI warn
+# of a duplicate operation id).
+@described.head(PATH, operation_id="follow_link_head", **_DESCRIBED)
+@described.get(PATH, operation_id="follow_link", **_DESCRIBED)
 async def follow(
     token: Annotated[str, Path(max_length=MAX_TOKEN)],
 ) -> Response:  # pragma: no cover - documentation only

@@ -288,6 +288,7 @@ async def test_tracked_links_answer_like_a_described_route(
 
     described = (await client.get("/openapi.json")).json()["paths"]["/r/{token}"]
     assert set(described) == {"get", "head"}
+    assert described["get"]["operationId"] != described["head"]["operationId"]
     assert {"302", "404", "429"} <= set(described["get"]["responses"])
 
 
