@@ -78,6 +78,17 @@ async def test_bad_input_is_a_422_naming_the_field(
     assert [e["loc"] for e in response.json()["detail"]] == [["body", field]]
 
 
+async def test_a_query_text_postgresql_cannot_store_is_a_422_naming_it(
+    api: tuple[AsyncClient, Runtime],
+) -> None:
+    """Found by the schema fuzz: a NUL in the sandbox's channel filter reached
+    PostgreSQL, which refuses it, and came back a 500."""
+    client, _ = api
+    response = await client.get("/api/v1/sandbox/messages", params={"channel": "tele\x00gram"})
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", "channel"]]
+
+
 async def test_unknown_delivery_is_404(api: tuple[AsyncClient, Runtime]) -> None:
     client, _ = api
     response = await client.get("/api/v1/deliveries/999")
