@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 # is "nothing selected" (a PYTEST_ARGS filter that picks no serial test).
 pytest: $(STAMP)
 	bash scripts/system-deps.sh
-	$(BIN)/pytest -q -n 2 -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 -m "not serial" --durations=25 $(PYTEST_ARGS)
 	$(BIN)/pytest -q -m serial $(PYTEST_ARGS) || test $$? -eq 5
 
 test: lint typecheck pytest
