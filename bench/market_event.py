@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/market_event.py [--scale 1.0] [--backends sqlite,postgresql]
         [--modes single,batch] [--paid both|on|off] [--connections 32]
-        [--no-baseline] [--no-bare] [--webhook]
+        [--no-baseline] [--no-bare] [--webhook [--webhook-limits shipped|fast]]
 
     .venv/bin/python bench/market_event.py --scale 0.1     # a quick check (~5 min)
 
@@ -16,7 +16,10 @@ delivery sent, each notification delivered, the campaign's end...) is fanned out
 posted while the alerts are measured. A last table puts the two side by side per mode
 and channel: alert latency p50 / p99 (recorded), first accept to last delivery, the
 ingest rate, and the webhook requests received (issue 17: the alert figures should not
-get worse with the subscriber). Each run is one sample on whatever machine it gets:
+get worse with the subscriber). The endpoint has the shipped per-endpoint limits (4 in
+flight, 20/s), so events wait in the queue during a burst as they would in production;
+``--webhook-limits fast`` gives it the channel's own (64, 200/s) to show the webhook's
+cost at its own pace. Each run is one sample on whatever machine it gets:
 read a difference against the load column, and repeat before trusting a small one.
 
 For each database (SQLite file, or a throwaway PostgreSQL from tests/support/postgres.py)
@@ -495,11 +498,12 @@ async def run_combo(
         env["HERALD_TELEGRAM__PAID_BROADCAST"] = '["transactional"]'
     if hook is not None:
         env["HERALD_WEBHOOKS__ALLOW_PRIVATE_NETWORKS"] = "true"
-        # The channel's own limits for the one endpoint, as before per-endpoint limits:
-        # the webhook's cost is measured at its pace, not at a small receiver's.
-        env["HERALD_WEBHOOKS__ENDPOINT_CONCURRENCY"] = "64"
-        env["HERALD_WEBHOOKS__ENDPOINT_RATE_PER_SECOND"] = "200"
-        env["HERALD_WEBHOOKS__ENDPOINT_BURST"] = "200"
+        if args.webhook_limits == "fast":
+            # --webhook-limits fast: the channel's own limits for the one endpoint, as
+            # before per-endpoint limits, so the webhook's cost shows at its own pace.
+            env["HERALD_WEBHOOKS__ENDPOINT_CONCURRENCY"] = "64"
+            env["HERALD_WEBHOOKS__ENDPOINT_RATE_PER_SECOND"] = "200"
+            env["HERALD_WEBHOOKS__ENDPOINT_BURST"] = "200"
     note(f"[{label}] migrate, seed {w.alerts:,} alert + {w.campaign:,} campaign recipients")
     await asyncio.to_thread(
         subprocess.run, [HERALD, "migrate"], env=env, cwd=work, check=True, capture_output=True
@@ -908,6 +912,13 @@ def main() -> None:
         "--webhook",
         action="store_true",
         help="each combination without, then with, a webhook subscribed to *",
+    )
+    p.add_argument(
+        "--webhook-limits",
+        choices=("shipped", "fast"),
+        default="shipped",
+        help="the endpoint's limits: the shipped defaults (4 in flight, 20/s), or the "
+        "webhook channel's own (64 in flight, 200/s: the webhook's cost at its own pace)",
     )
     args = p.parse_args()
     args.backends = [b for b in args.backends.split(",") if b]
