@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
 
 from herald.db.types import MAX_ID
@@ -47,6 +48,8 @@ class RequestModel(BaseModel):
 
 
 StoredText = Annotated[str, AfterValidator(storable)]
+# A recipient's id as the caller gave it, in a path (recipients, preferences, links).
+ExternalId = Annotated[StoredText, Path(min_length=1, max_length=255)]
 
 
 def _utc(value: datetime) -> datetime:

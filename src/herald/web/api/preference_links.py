@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 from herald.channel import Channel
 from herald.web.deps import RuntimeDep
-from herald.web.schemas import StoredText
+from herald.web.schemas import ExternalId
 
 router = APIRouter(tags=["preferences"])
-
-ExternalId = Annotated[StoredText, Path(min_length=1, max_length=255)]
 
 
 class PreferenceLinksOut(BaseModel):

@@ -14,11 +14,10 @@ from herald.preferences import Category, Preferences, QuietHours
 from herald.preferences.categories import KEY_PATTERN
 from herald.runtime import Runtime
 from herald.web.deps import Admin, RuntimeDep
-from herald.web.schemas import RequestModel, StoredText
+from herald.web.schemas import ExternalId, RequestModel, StoredText
 
 router = APIRouter(tags=["preferences"])
 
-ExternalId = Annotated[StoredText, Path(min_length=1, max_length=255)]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
 
 

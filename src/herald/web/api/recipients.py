@@ -16,11 +16,9 @@ from herald.channel import Channel
 from herald.db.types import MAX_ID
 from herald.messaging.recipients import PushSubscription, Recipient, RecipientFields
 from herald.web.deps import Admin, RuntimeDep
-from herald.web.schemas import RequestModel, StoredText
+from herald.web.schemas import ExternalId, RequestModel
 
 router = APIRouter(tags=["recipients"])
-
-ExternalId = Annotated[StoredText, Path(min_length=1, max_length=255)]
 
 
 class RecipientIn(RequestModel):
