@@ -8,8 +8,10 @@ worker moves, and Ctrl-C stops the following, never the campaign.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import signal
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -124,7 +126,14 @@ def _describe(shown: CampaignStatus) -> str:
 async def _follow(
     runtime: Runtime, shown: CampaignStatus, interval: float, *, quiet: bool
 ) -> CampaignStatus:
-    """Poll the counts until the campaign is finished, with a bar on a terminal."""
+    """Poll the counts until the campaign is finished, with a bar on a terminal.
+
+    Ctrl-C sets an event the loop waits on between polls, rather than letting
+    asyncio.run cancel the task: a cancel landing inside a database read could leave
+    that connection's thread running, and the process then never exited."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
         with progress_bar(quiet=quiet) as progress:
             task = progress.add_task(_describe(shown), total=_total(shown))
@@ -138,15 +147,19 @@ async def _follow(
                 )
                 if _finished(shown):
                     return shown
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+                if stop.is_set():
+                    break
                 shown = await _status(runtime, shown.id)
-    except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels us; typer exits 130
-        err_console.print(
-            f"stopped following campaign {shown.id}; it goes on "
-            f"(`herald campaigns status {shown.id} --watch`)",
-            highlight=False,
-        )
-        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    err_console.print(
+        f"stopped following campaign {shown.id}; it goes on "
+        f"(`herald campaigns status {shown.id} --watch`)",
+        highlight=False,
+    )
+    raise typer.Exit(130)  # as a shell reports a command stopped by Ctrl-C
 
 
 def _as_json(shown: CampaignStatus) -> dict[str, object]:
