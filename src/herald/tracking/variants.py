@@ -9,23 +9,29 @@ members reached: over the distinct chats a variant was sent to, each chat's late
 member count among that variant's posts; chats whose count is unknown are left out and
 counted apart. Flagged hits (preview fetchers, scanners...) count in ``flagged`` only.
 The judging is ``tracking.significance``'s. Joins per variant are those through the
-variant's own invite links (``tracking.joins``), since the test started.
+variant's own invite links (``tracking.joins``), since the test started; for a promo
+with a join button they are judged like clicks, joins over members reached, so a test
+can be won by the people it brings in as well as by those who click.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import func, select
 
 from herald.db import Database
 from herald.db.tables import clicks, schedule_posts, schedule_runs
 from herald.scheduling.content import ContentItem
+from herald.scheduling.variants import VariantError
 from herald.tracking.clicks import clicker, flagged, human
 from herald.tracking.joins import variant_joins
 from herald.tracking.reach import rate
 from herald.tracking.significance import Interval, Rate, wilson, winner
+
+Metric = Literal["clicks", "joins"]  # what a test's winner is judged by
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ class VariantStats:
     click_through_rate: float | None  # unique clickers / members reached
     interval: Interval | None  # 95% Wilson; None without members, or above 1
     joins: int = 0  # joins through the variant's invite links
+    join_rate: float | None = None  # joins / members reached (a promo with a join button)
+    join_interval: Interval | None = None  # its 95% Wilson interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +62,28 @@ class VariantReport:
     ended_at: datetime | None
     kept: str | None
     variants: list[VariantStats]
-    winner: str | None  # named only when significant at 95%
+    winner: str | None  # by clicks, named only when significant at 95%
+    winner_by_joins: str | None = None  # by joins, the same way (a promo with a join button)
+
+    def winner_by(self, metric: Metric) -> str:
+        """The winner by ``metric``, or VariantError when there is none to keep."""
+        found = self.winner if metric == "clicks" else self.winner_by_joins
+        if found is None:
+            raise VariantError(f"no variant wins by {metric} at 95%: choose the one to keep")
+        return found
 
 
 class VariantAnalytics:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def winner(self, item: ContentItem, metric: Metric) -> str:
+        """The variant to keep by ``metric``; VariantError when there is no test or no
+        winner by that measure."""
+        report = await self.report(item)
+        if report is None:
+            raise VariantError("this promo has had no A/B test")
+        return report.winner_by(metric)
 
     async def report(self, item: ContentItem) -> VariantReport | None:
         """The item's test (running, or the last ended), or None if it never had one."""
@@ -132,11 +156,13 @@ class VariantAnalytics:
                 )
             }
             joined = await variant_joins(conn, item.id, test.started_at)
+        judged = bool(item.join_targets)  # joins mean something only with a join button
         stats = []
         for name, variant in zip(test.names, test.variants, strict=True):
             post, seen, click = posted.get(name), reach.get(name), clicked.get(name)
             members = int(seen.members) if seen else 0
             unique = int(click.unique) if click else 0
+            joins = joined.get(name, 0)
             stats.append(
                 VariantStats(
                     name=name,
@@ -152,10 +178,13 @@ class VariantAnalytics:
                     flagged=int(click.flagged) if click else 0,
                     click_through_rate=rate(unique, members),
                     interval=wilson(unique, members),
-                    joins=joined.get(name, 0),
+                    joins=joins,
+                    join_rate=rate(joins, members) if judged else None,
+                    join_interval=wilson(joins, members) if judged else None,
                 )
             )
         rates = [Rate(s.name, s.unique_clickers, s.members_reached) for s in stats]
+        join_rates = [Rate(s.name, s.joins, s.members_reached) for s in stats]
         return VariantReport(
             promo_id=item.id,
             running=test.running,
@@ -164,4 +193,5 @@ class VariantAnalytics:
             kept=test.kept,
             variants=stats,
             winner=winner(rates),
+            winner_by_joins=winner(join_rates) if judged else None,
         )

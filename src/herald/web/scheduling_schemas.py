@@ -226,7 +226,20 @@ class ContentPatch(RequestModel):
 
 
 class VariantsEndIn(RequestModel):
-    keep: str = Field(pattern="^[A-D]$", description="the variant whose body and labels stay")
+    keep: str | None = Field(
+        None, pattern="^[A-D]$", description="the variant whose body and labels stay"
+    )
+    metric: Literal["clicks", "joins"] | None = Field(
+        None,
+        description="instead of keep: keep the variant the report names the winner by "
+        "this measure (409 while there is none)",
+    )
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> VariantsEndIn:
+        if (self.keep is None) == (self.metric is None):
+            raise ValueError("give either keep (a variant) or metric (clicks or joins)")
+        return self
 
 
 class CadenceFields(RequestModel):

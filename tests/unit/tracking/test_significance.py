@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from scipy.stats import binomtest, chi2_contingency
 
+from herald.scheduling.variants import VariantError
 from herald.tracking.significance import Rate, two_proportion_p, wilson, winner
+from herald.tracking.variants import VariantReport
 
 CASES = [(0, 10), (1, 10), (5, 10), (10, 10), (37, 420), (120, 400), (3, 2000), (999, 1000)]
 
@@ -63,3 +67,22 @@ def test_with_more_variants_the_best_must_beat_each_at_a_stricter_level() -> Non
     assert winner([Rate("A", 33, 200), Rate("B", 50, 200)]) == "B"
     assert winner([Rate("A", 30, 200), Rate("B", 50, 200), Rate("C", 30, 200)]) == "B"
     assert winner([Rate("A", 30, 200), Rate("B", 50, 200), Rate("C", 33, 200)]) is None
+
+
+def test_joins_are_judged_as_clicks_are() -> None:
+    # 8 and 25 joins of 400 members reached: p = 0.0025, B wins; 8 and 14: p = 0.19
+    joins = [Rate("A", 8, 400), Rate("B", 25, 400)]
+    assert winner(joins) == "B"
+    assert winner([Rate("A", 8, 400), Rate("B", 14, 400)]) is None
+    assert two_proportion_p(8, 400, 25, 400) == pytest.approx(0.0025085, abs=1e-6)
+    low, high = binomtest(25, 400).proportion_ci(0.95, method="wilson")
+    found = wilson(25, 400)
+    assert found is not None
+    assert (found.low, found.high) == pytest.approx((low, high), abs=1e-9)
+
+
+def test_the_winner_kept_by_a_measure_must_exist() -> None:
+    report = VariantReport(1, True, datetime(2026, 1, 1, tzinfo=UTC), None, None, [], None, "B")
+    assert report.winner_by("joins") == "B"
+    with pytest.raises(VariantError, match="no variant wins by clicks"):
+        report.winner_by("clicks")

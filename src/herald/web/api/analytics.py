@@ -97,6 +97,12 @@ class VariantStatsOut(BaseModel):
         description="the rate's 95% Wilson interval; null without members (or above 1)"
     )
     joins: int = Field(description="joins through the variant's own invite links")
+    join_rate: float | None = Field(
+        None, description="joins / members reached; null for a promo without a join button"
+    )
+    join_interval: IntervalOut | None = Field(
+        None, description="the join rate's 95% Wilson interval, as for clicks"
+    )
 
 
 class VariantReportOut(BaseModel):
@@ -107,7 +113,10 @@ class VariantReportOut(BaseModel):
     kept: str | None
     variants: list[VariantStatsOut]
     winner: str | None = Field(
-        description="named only when its rate beats every other's at 95% (z-test)"
+        description="by clicks: named only when its rate beats every other's at 95% (z-test)"
+    )
+    winner_by_joins: str | None = Field(
+        None, description="by joins / members reached, judged the same way (join buttons only)"
     )
 
 

@@ -197,8 +197,15 @@ def content_router(kind: Kind) -> APIRouter:
             item_id: ItemId, body: VariantsEndIn, runtime: RuntimeDep, _: Admin
         ) -> ContentOut:
             """The kept variant's body and labels become the promo's; the test's record
-            stays (analytics keep its figures)."""
-            if not await runtime.content.end_test(item_id, kind, body.keep):
+            stays (analytics keep its figures). ``metric`` keeps the report's winner by
+            clicks or by joins, and is refused (409) while that measure names none."""
+            keep = body.keep
+            if keep is None:
+                assert body.metric is not None
+                keep = await runtime.variant_analytics.winner(
+                    await found(runtime, item_id), body.metric
+                )
+            if not await runtime.content.end_test(item_id, kind, keep):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"promo {item_id} not found")
             return _out(await found(runtime, item_id))
 
