@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.exc import DBAPIError
 
 from herald.clock import SystemClock
-from herald.db import Database, migrate
+from herald.db import Database, is_outage, migrate
 from herald.db.tables import schedule_chats, schedule_posts
 from herald.queue import DeliveryQueue, NewDelivery, State
 from herald.queue.wakeup import PostgresListener, Wakeup
@@ -158,3 +159,44 @@ def _downgrade_to(connection: object, revision: str) -> None:
     config = migrate.alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
+
+
+async def _kill_pooled_connection(db: Database) -> None:
+    """End the server side of ``db``'s one pooled connection (as a restart would)."""
+    async with db.read() as conn:
+        pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+    other = Database(db.url)
+    try:
+        async with other.read() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgres_tests_an_idle_connection_before_handing_it_out(database_url: str) -> None:
+    db = Database(database_url, ping_after_idle=0.0)  # every pooled connection counts as idle
+    try:
+        await _kill_pooled_connection(db)
+        async with db.read() as conn:  # the dead one was found out and replaced
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgres_hands_a_busy_connection_out_untested(database_url: str) -> None:
+    """No test round trips on the hot path: a connection back in the pool moments ago is
+    used as it is; if the server dropped it meanwhile, that one statement fails as an
+    outage and the pool is discarded, so the next one runs on a new connection."""
+    db = Database(database_url, ping_after_idle=3600.0)
+    try:
+        await _kill_pooled_connection(db)
+        with pytest.raises(DBAPIError) as failed:
+            async with db.read() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert is_outage(failed.value)
+        async with db.read() as conn:
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await db.dispose()

@@ -10,17 +10,22 @@ queue on the busy timeout instead.
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE_OPTION = "herald_write"
+# A pooled PostgreSQL connection idle this long is tested before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "herald_idle_since"
 
 
 class DatabaseUnavailable(Exception):
@@ -41,15 +46,23 @@ def safe_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 10_000, echo: bool = False):
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_busy_timeout_ms: int = 10_000,
+        echo: bool = False,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    ):
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
         else:
-            # Survive a database restart: test connections before handing them out.
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+            # Connections idle a while are tested before use (_install_idle_ping), not
+            # every one: pool_pre_ping's test is three round trips per checkout.
+            kwargs.update(pool_size=10, max_overflow=10)
             # JIT compiles short OLTP statements for longer than they run (the claim's
             # cost estimate crosses jit_above_cost and then spends 15 ms compiling).
             # asyncpg prepares every statement, and a generic plan chosen while a
@@ -61,6 +74,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine, sqlite_busy_timeout_ms)
+        else:
+            _install_idle_ping(self.engine, ping_after_idle)
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -130,6 +145,34 @@ class Database:
 def _short_reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+
+
+def _install_idle_ping(engine: AsyncEngine, after: float) -> None:
+    """Survive a database restart: a pooled connection idle ``after`` seconds or more
+    is tested before it is handed out, and a failed test discards the whole pool (as
+    pool_pre_ping does). pool_pre_ping tests every checkout, with asyncpg a BEGIN, a
+    query and a ROLLBACK: three round trips before each of the worker's claims, gate
+    reads and records. A connection back in the pool within the second was alive then;
+    if the server went away since, its first statement fails as a disconnect, which
+    discards the pool too, and callers treat it as an outage (db.is_outage)."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if dbapi_connection is not None:  # else it was discarded
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        # info is emptied when a connection is replaced: a new one is not tested.
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"idle connection failed its test: {error}") from error
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
