@@ -65,6 +65,7 @@ class Receiver:
     hang_seconds: float = 2.0
     pause_seconds: float = 0.0  # before every answer: a receiver that takes its time
     pause_for: dict[str, float] = field(default_factory=dict)  # by query: one slow endpoint
+    retry_after: str = ""  # the Retry-After header of a 429 or 503 answer, if any
     requests: list[Received] = field(default_factory=list)
     in_flight: Counter[str] = field(default_factory=Counter)  # by query, now
     most_in_flight: Counter[str] = field(default_factory=Counter)  # by query, ever
@@ -98,7 +99,9 @@ class Receiver:
             if answer == TIMEOUT:
                 await asyncio.sleep(self.hang_seconds)
                 return web.Response(status=200)
-            return web.Response(status=int(answer), text=f"answered {answer}")
+            wait = self.retry_after if answer in (429, 503) and self.retry_after else None
+            headers = {"Retry-After": wait} if wait else None
+            return web.Response(status=int(answer), text=f"answered {answer}", headers=headers)
         finally:
             self.in_flight[query] -= 1
 

@@ -25,8 +25,9 @@ class RetryAfter:
 
     seconds: float
     error: str = "rate limited by provider"
-    # What must wait: "chat" (that recipient), "bot"/"channel" (everything on the
-    # channel), or None (only this delivery). The dispatcher pauses that scope.
+    # What must wait: "chat" (that ordering key: a Telegram chat), "recipient" (every
+    # delivery to the recipient: a webhook endpoint), "bot"/"channel" (everything on
+    # the channel), or None (only this delivery). The dispatcher pauses that scope.
     scope: str | None = None
 
 

@@ -131,11 +131,14 @@ class ChannelState:
             self.window.finish(now)
 
     def respect(self, delivery: Delivery, outcome: RetryAfter, now: float) -> None:
-        """A provider's 429 pauses what it concerns: one chat, or the whole channel.
+        """A provider's 429 pauses what it concerns: one chat, one recipient (a webhook
+        endpoint), or the whole channel.
 
         Without a scope only the delivery itself waits (the queue rescheduled it)."""
         if outcome.scope == "chat" and self.keys is not None and delivery.ordering_key:
             self.keys.pause(delivery.ordering_key, outcome.seconds, now)
+        elif outcome.scope == "recipient" and self.recipients is not None:
+            self.recipients.pause(delivery, outcome.seconds, now)
         elif outcome.scope in ("bot", "channel"):
             self.bucket.pause(outcome.seconds, now)
 

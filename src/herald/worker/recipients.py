@@ -37,18 +37,34 @@ class RecipientLimits:
 
 
 class RecipientGauge:
-    """Each recipient's sends in flight and bucket; a recipient with neither is not kept
-    (a fresh bucket is a full one), so the state is as large as the recipients busy in
-    the last ``burst / rate`` seconds."""
+    """Each recipient's sends in flight, bucket and pause (its Retry-After); a recipient
+    with none is not kept (a fresh bucket is a full one), so the state is as large as
+    the recipients busy in the last ``burst / rate`` seconds or paused now."""
 
-    __slots__ = ("_buckets", "_in_flight", "limits")
+    __slots__ = ("_buckets", "_in_flight", "_paused", "limits")
 
     def __init__(self, limits: RecipientLimits) -> None:
         self.limits = limits
         self._in_flight: dict[str, int] = {}
         self._buckets: dict[str, TokenBucket] = {}
+        self._paused: dict[str, float] = {}  # key -> until
+
+    def pause(self, delivery: Delivery, seconds: float, now: float) -> None:
+        """The recipient asked to be left alone for ``seconds`` (a 429's Retry-After):
+        none of its deliveries start before then."""
+        key = self.limits.key(delivery)
+        self._paused[key] = max(self._paused.get(key, now), now + seconds)
+
+    def _is_paused(self, key: str, now: float) -> bool:
+        until = self._paused.get(key)
+        if until is not None and until <= now:
+            del self._paused[key]  # over: forgotten
+            return False
+        return until is not None
 
     def _room_of(self, key: str, now: float) -> int:
+        if self._is_paused(key, now):
+            return 0
         free = self.limits.concurrency - self._in_flight.get(key, 0)
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -60,13 +76,17 @@ class RecipientGauge:
 
     def room(self, now: float) -> tuple[RecipientRoom, float]:
         """Every recipient's room for the claim, and how soon a recipient left out for
-        want of tokens (not of slots: a finished send wakes the dispatcher) may send."""
-        keys = set(self._in_flight) | set(self._buckets)
+        want of tokens may send. Not one left out for want of slots (a finished send
+        wakes the dispatcher), nor a paused one: a pause may last an hour, which a drain
+        must not sleep through, and the next poll after it ends finds its work."""
+        keys = set(self._in_flight) | set(self._buckets) | set(self._paused)
         room = {key: self._room_of(key, now) for key in keys}
         short_of_tokens = [
             self._buckets[key].wait_time(now)
             for key, n in room.items()
-            if n <= 0 and self._in_flight.get(key, 0) < self.limits.concurrency
+            if n <= 0
+            and key not in self._paused
+            and self._in_flight.get(key, 0) < self.limits.concurrency
         ]
         default = self.limits.room
         partial = {key: n for key, n in room.items() if n < default}

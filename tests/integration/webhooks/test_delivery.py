@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 
 from herald.clock import FakeClock
@@ -141,6 +142,31 @@ async def test_retries_follow_the_schedule_after_500s_and_a_timeout(hooked: Hook
     attempts = await hooked.runtime.webhooks.attempts(int(delivery.recipient))
     assert [a.status for a in attempts] == [200, None, 503, 500]
     assert attempts[1].error == "endpoint did not answer in time"
+
+
+# One database: RetryAfter's row update is the queue's, conformance-tested on both.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_429_with_retry_after_is_retried_then_and_costs_no_attempt(
+    hooked: Hooked,
+) -> None:
+    limited = await hooked.endpoint(["delivery.*"])
+    other = await hooked.endpoint(["click.*"], path="?other")
+    hooked.receiver.script = [429]
+    hooked.receiver.retry_after = "120"
+    await hooked.emit(hooked.event(SENT, "delivery:1", delivery_id=1))
+    await hooked.pump()
+    await hooked.emit(hooked.event(CLICK, "click:1"))
+    await hooked.pump()  # the other endpoint is not held back
+    assert [r.verified_by for r in hooked.receiver.requests] == [
+        [limited["secret"]],
+        [other["secret"]],
+    ]
+    await hooked.later(119)
+    assert len(hooked.receiver.requests) == 2  # not before the 120 s asked
+    await hooked.later(1)
+    assert [r.answered for r in hooked.receiver.requests] == [429, 200, 200]
+    limited_delivery = (await webhook_deliveries(hooked.runtime))[0]
+    assert limited_delivery.state == State.SENT and limited_delivery.attempts == 1
 
 
 async def test_after_the_last_retry_the_event_is_a_replayable_dead_letter(

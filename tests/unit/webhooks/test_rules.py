@@ -10,8 +10,13 @@ import pytest
 from standardwebhooks import Webhook
 
 from herald.addresses import forbidden
-from herald.channels.webhook.errors import WebhookReason, map_exception, map_response
-from herald.queue import Permanent, Sent, State, Transient
+from herald.channels.webhook.errors import (
+    MAX_RETRY_AFTER,
+    WebhookReason,
+    map_exception,
+    map_response,
+)
+from herald.queue import Permanent, RetryAfter, Sent, State, Transient
 from herald.queue.policy import decide
 from herald.webhooks.addresses import ForbiddenAddress
 from herald.webhooks.fanout import RETRY_POLICY
@@ -40,6 +45,41 @@ def test_statuses_map_to_outcomes(status: int, kind: type, reason: str | None) -
     assert isinstance(outcome, kind)
     if reason is not None:
         assert outcome.reason == reason  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "seconds"),
+    [
+        (429, "120", 120.0),
+        (503, "7", 7.0),
+        (429, "Mon, 07 Dec 2026 00:01:30 GMT", 90.0),  # an HTTP date, NOW + 90 s
+        (429, "Sun, 06 Dec 2026 23:00:00 GMT", 1.0),  # a date past: at least a second
+        (429, "0", 1.0),  # never a tight loop
+        (503, "86400", MAX_RETRY_AFTER),  # a day is capped at an hour
+    ],
+)
+def test_a_retry_after_sets_the_next_attempt(status: int, header: str, seconds: float) -> None:
+    outcome = map_response(status, "slow down", header, NOW)
+    assert outcome == RetryAfter(
+        seconds, error=f"endpoint answered {status}: slow down", scope="recipient"
+    )
+
+
+@pytest.mark.parametrize("header", [None, "", "soon", "-5", "Mon, 99 Foo 2026"])
+def test_without_a_readable_retry_after_the_schedule_applies(header: str | None) -> None:
+    assert map_response(429, "", header, NOW) == Transient(
+        "endpoint answered 429", reason=WebhookReason.RATE_LIMITED
+    )
+    assert map_response(503, "", header, NOW) == Transient(
+        "endpoint answered 503", reason=WebhookReason.SERVER_ERROR
+    )
+
+
+def test_a_retry_after_on_other_statuses_is_not_read() -> None:
+    assert map_response(500, "", "60", NOW) == Transient(
+        "endpoint answered 500", reason=WebhookReason.SERVER_ERROR
+    )
+    assert map_response(200, "", "60", NOW) == Sent()
 
 
 def test_exceptions_map_to_outcomes() -> None:

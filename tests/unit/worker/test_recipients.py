@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from herald.clock import FakeClock
-from herald.queue import Delivery, RecipientRoom
+from herald.queue import Delivery, RecipientRoom, RetryAfter
 from herald.worker.channel import ChannelState
 from herald.worker.plan import ChannelPlan
 from herald.worker.ratelimit import RateLimit
@@ -99,3 +99,18 @@ def test_a_channel_with_per_recipient_limits_counts_its_sends() -> None:
     plain = ChannelState("email", ChannelPlan(sender), now=0.0)  # type: ignore[arg-type]
     assert plain.room(0.0) == (None, 0.0)
     assert plain.fit([other], 0.0) == ([other], [])
+
+
+def test_a_retry_after_pauses_its_endpoint_alone() -> None:
+    sender = ScriptedSender("webhook", FakeClock())
+    plan = ChannelPlan(sender, per_recipient=LIMITS)  # type: ignore[arg-type]
+    state = ChannelState("webhook", plan, now=0.0)
+    state.respect(hook("7"), RetryAfter(30.0, scope="recipient"), 0.0)
+    room, wait = state.room(0.0)
+    assert room is not None and room.full() == ["7"] and room.of("8") == 2
+    assert wait == 0.0  # no sleep: the poll after the pause finds the endpoint's work
+    held, other = hook("7", "b"), hook("8")
+    assert state.fit([held, other], 10.0) == ([other], [held])
+    state.respect(hook("7"), RetryAfter(5.0, scope="recipient"), 10.0)  # never shortened
+    assert state.room(29.0)[0].full() == ["7"]  # type: ignore[union-attr]
+    assert state.room(30.0)[0] == RecipientRoom(default=2)  # over: forgotten

@@ -6,14 +6,13 @@ answer), so every mapping is unit-tested without a server.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 import aiohttp
 
+from herald.channels.retry_after import retry_after_seconds
 from herald.queue import Outcome, Permanent, RetryAfter, Sent, Transient
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -87,19 +86,9 @@ def map_exception(exc: BaseException) -> Outcome:
 def parse_retry_after(value: str | None, now: datetime) -> float:
     """Retry-After as delay-seconds or an HTTP-date; clamped so a bogus value can neither
     spin (0) nor park a delivery indefinitely."""
-    if value is None or not value.strip():
+    seconds = retry_after_seconds(value, now)
+    if seconds is None:
         return DEFAULT_RETRY_AFTER
-    text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = float(text)
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return DEFAULT_RETRY_AFTER
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
     return min(max(seconds, 1.0), MAX_RETRY_AFTER)
 
 

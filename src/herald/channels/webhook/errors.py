@@ -6,16 +6,29 @@ schedule, with two exceptions: a 410 Gone says the endpoint is gone for good (it
 disabled), and an address herald may not call is never retried. Other 4xx answers are
 retried too: a receiver being deployed answers 404, one checking a just-rotated secret
 401, and the schedule ends in a dead letter that can be replayed anyway.
+
+A 429 or a 503 with a readable ``Retry-After`` (seconds or an HTTP date) is the
+endpoint saying when to come back: a ``RetryAfter`` of that long, at least a second and
+at most ``MAX_RETRY_AFTER`` (an hour: past it the schedule's own retries are hours
+apart anyway), which costs no attempt (as Telegram's 429s) and pauses the endpoint's
+other deliveries in the worker (scope ``recipient``). Without one (or unreadable) it is
+a failure retried on the schedule like any other.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 import aiohttp
 
-from herald.queue import Outcome, Permanent, Sent, Transient
+from herald.channels.retry_after import retry_after_seconds
+from herald.queue import Outcome, Permanent, RetryAfter, Sent, Transient
 from herald.webhooks.addresses import ForbiddenAddress
+
+MAX_RETRY_AFTER = 3600.0
+# What a RetryAfter pauses: the endpoint (a delivery's recipient), not the channel.
+RETRY_AFTER_SCOPE = "recipient"
 
 
 class WebhookReason(StrEnum):
@@ -30,10 +43,18 @@ class WebhookReason(StrEnum):
     CLIENT_ERROR = "client_error"  # other 4xx
 
 
-def map_response(status: int, snippet: str) -> Outcome:
+def map_response(
+    status: int, snippet: str, retry_after: str | None = None, now: datetime | None = None
+) -> Outcome:
+    """``retry_after``: the answer's Retry-After header; ``now`` reads an HTTP date."""
     if 200 <= status <= 299:
         return Sent()
     error = f"endpoint answered {status}" + (f": {snippet[:200]}" if snippet else "")
+    if status in (429, 503) and now is not None:
+        seconds = retry_after_seconds(retry_after, now)
+        if seconds is not None:
+            wait = min(max(seconds, 1.0), MAX_RETRY_AFTER)
+            return RetryAfter(wait, error=error, scope=RETRY_AFTER_SCOPE)
     if status == 410:
         return Permanent(error, reason=WebhookReason.GONE)
     if status == 429:

@@ -132,7 +132,8 @@ class WebhookSender:
                 status = response.status
                 raw = await response.content.read(MAX_RESPONSE_BYTES)
                 snippet = raw.decode("utf-8", errors="replace")
-            outcome = map_response(status, snippet)
+                retry_after = response.headers.get("retry-after")
+            outcome = map_response(status, snippet, retry_after, self.clock.now())
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             outcome = map_exception(exc)
         latency_ms = (time.perf_counter() - started) * 1000
