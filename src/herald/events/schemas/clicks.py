@@ -50,6 +50,11 @@ class ClickRecorded(EventData):
     clicked_at: datetime
 
     def subject(self) -> str:
-        if self.promo_id is not None:
-            return f"promo:{self.promo_id}"
-        return f"link:{self.link_id}" if self.link_id is not None else "click"
+        return click_subject(self.promo_id, self.link_id)
+
+
+def click_subject(promo_id: int | None, link_id: int | None) -> str:
+    """A click's subject (the model's, and the writer's plain-dict events')."""
+    if promo_id is not None:
+        return f"promo:{promo_id}"
+    return f"link:{link_id}" if link_id is not None else "click"
