@@ -138,7 +138,8 @@ class Tokens:
 async def bench(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="herald-bench-redirect-"))
     db = tmp / "herald.db"
-    cold = int(args.requests * (1 - HOT_SHARE) * 1.3 * (args.rounds + 2)) + 1000
+    # Both apps draw paths from the same pool (warm-ups, rounds, the profiled round).
+    cold = int(args.requests * (1 - HOT_SHARE) * 1.3 * (2 * args.rounds + 2)) + 1000
     settings = Settings(
         env="dev",
         database_url=f"sqlite:///{db}",
