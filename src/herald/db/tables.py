@@ -344,6 +344,9 @@ clicks = Table(
     Column("meta", JSON),
     Column("flag", String(16)),  # null: a person; else why not (tracking.humans.ClickFlag)
     Column("variant", String(1)),  # the A/B variant the click's token named
+    # the schedule run whose post a link was on (its token names it): with chat_id, the
+    # post; null for presses (their message names the post) and older links
+    Column("run_id", BigInteger),
     Index("ix_clicks_telegram_user_id", "telegram_user_id"),
     Index("ix_clicks_promo_id_clicked_at", "promo_id", "clicked_at"),
     Index("ix_clicks_telegram_user_id_promo_id", "telegram_user_id", "promo_id"),

@@ -147,7 +147,7 @@ class PostLifecycle:
                 shown = (p.variant, p.chat_id if per_chat else None)
                 if shown not in rendered:
                     joins = _joins(item, links, p)
-                    rendered[shown] = self._render(item, options, *shown, joins)
+                    rendered[shown] = self._render(item, options, *shown, joins, run_id)
                 post = rendered[shown]
                 what = f"r:{request}" if request else _digest(post)
                 try:
@@ -208,16 +208,18 @@ class PostLifecycle:
         variant: str | None,
         chat: str | None,
         joins: dict[str, str],
+        run_id: int,
     ) -> dict[str, Any]:
         """The post as the item says it now, in the A/B variant the chat was shown (or
         the item's own body when that variant is not in the test running now), its
-        tracked links naming ``chat`` and its join buttons the chat's invite links, as
-        the post's did."""
+        tracked links naming ``chat`` and the run (the post) and its join buttons the
+        chat's invite links, as the post's did."""
         url = self._public_url
+        run = run_id if chat is not None else None
         try:
-            return render_post(item, self._signer, url, options, variant, joins, chat)
+            return render_post(item, self._signer, url, options, variant, joins, chat, run)
         except VariantError:
-            return render_post(item, self._signer, url, options, None, joins, chat)
+            return render_post(item, self._signer, url, options, None, joins, chat, run)
 
     async def _found(self, schedule_id: int, run_id: int) -> tuple[Schedule, Run]:
         run = await self._runs.run(run_id)

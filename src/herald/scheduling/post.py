@@ -42,6 +42,7 @@ class ButtonSigner(Protocol):
         cta: int | None = None,
         variant: str | None = None,
         chat: str | None = None,
+        run: int | None = None,
     ) -> str: ...
 
 
@@ -124,6 +125,7 @@ def render_post(
     variant: str | None = None,
     joins: Mapping[str, str] | None = None,
     chat: str | None = None,
+    run: int | None = None,
 ) -> dict[str, Any]:
     """The Telegram payload of a guide or promo, sent with ``options`` (the item's own
     when none are given: a schedule passes its overrides over them).
@@ -134,7 +136,7 @@ def render_post(
     A join button links to ``joins[its target chat]``, the invite link for the chat the
     post goes to (not through ``/r/``: Telegram opens it, and the join is what counts).
     With ``chat`` (the chat the post goes to) tracked links name it, so their clicks
-    count in that chat's figures.
+    count in that chat's figures, and with ``run`` (the run posting it) the post too.
     """
     if variant is not None and item.testing is not None:
         item = item.as_variant(item.testing.variant(variant))
@@ -147,7 +149,9 @@ def render_post(
         elif button.callback:
             message.callback_button(button.text, signer.sign(item.id, index, variant))
         elif public_url and item.id:
-            token = signer.link_token(content_id=item.id, cta=index, variant=variant, chat=chat)
+            token = signer.link_token(
+                content_id=item.id, cta=index, variant=variant, chat=chat, run=run
+            )
             message.link_button(button.text, f"{public_url}/r/{token}")
         else:
             assert button.url is not None

@@ -257,7 +257,7 @@ class SlotRunner:
         per_chat = bool(targets) or tracks_links(item, self._public_url)
         for chat in keys:
             # one payload per variant, and per chat posted in when it has invite links
-            # or tracked links (both name the chat)
+            # or tracked links (both name the chat; tracked links the run as well)
             shown = (variants[chat], chat.chat_id if per_chat else "")
             if shown not in rendered:
                 joins = {t: str(_url(links[t, chat])) for t in targets}
@@ -269,6 +269,7 @@ class SlotRunner:
                     variants[chat],
                     joins,
                     chat.chat_id if per_chat else None,
+                    run_id if per_chat else None,
                 )
             payloads[chat] = rendered[shown]
         await self._queue.enqueue_in(

@@ -48,6 +48,7 @@ class NewClick:
     meta: dict[str, Any] | None = field(default=None)
     flag: str | None = None  # why this hit was no person (tracking.humans); None: it was
     variant: str | None = None  # the A/B variant the click's token named
+    run_id: int | None = None  # the schedule run whose post the link was on (its token's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class ClickRow:
     meta: dict[str, Any] | None
     flag: str | None
     variant: str | None
+    run_id: int | None
 
     @classmethod
     def from_row(cls, row: Any) -> ClickRow:
@@ -274,6 +276,7 @@ _PG_TYPES = {
     "cta": "smallint",
     "telegram_user_id": "bigint",
     "message_id": "bigint",
+    "run_id": "bigint",
 }
 _COLUMNS = tuple(f.name for f in fields(NewClick))
 _INSERT = BulkInsert(

@@ -7,7 +7,7 @@ count among the promo's posts: people who could have seen it at least once, so t
 divides unique people (unique human clickers) into a rate. Chats whose count is unknown
 are left out of it and counted in ``chats_without_count``. A chat's clicks are its
 presses and the clicks on links that name it (a scheduled post's links do); a post's
-own clicks are the button presses on its message (a link names no message).
+are the presses on its messages and the clicks on links that name its chat and run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.db.tables import clicks, schedule_posts, schedule_runs
@@ -139,8 +139,24 @@ async def by_chat(conn: AsyncConnection, promo_id: int) -> list[ChatReach]:
     return sorted(chats, key=lambda x: (-x.unique_clickers, -(x.members or 0), x.chat_id))
 
 
+def _post_keys(posts: Sequence[Any]) -> dict[tuple[str, str], int]:
+    """Where a click finds its post (an index into ``posts``): a press by its chat and
+    message (any of a media post's messages: an album's buttons are on one of their
+    own), a link click by its chat and the run its token names (``~<run>``)."""
+    keys: dict[tuple[str, str], int] = {}
+    for index, post in enumerate(posts):
+        chat = str(post.chat_id)
+        keys.setdefault((chat, f"~{post.run_id}"), index)
+        shown = [post.message_id, *(m["message_id"] for m in post.messages or ())]
+        for message_id in shown:
+            if message_id is not None:
+                keys.setdefault((chat, str(message_id)), index)
+    return keys
+
+
 async def by_post(conn: AsyncConnection, promo_id: int, limit: int = 200) -> list[PostReach]:
-    """The promo's sent posts, newest first, each with the presses on its message."""
+    """The promo's sent posts, newest first, each with the presses on its messages and
+    the clicks on its links, unique clickers counted over both."""
     p, r, c = schedule_posts, schedule_runs, clicks.c
     posts = (
         await conn.execute(
@@ -148,6 +164,7 @@ async def by_post(conn: AsyncConnection, promo_id: int, limit: int = 200) -> lis
                 p.c.run_id,
                 p.c.chat_id,
                 p.c.message_id,
+                p.c.messages,
                 p.c.updated_at,
                 p.c.member_count,
                 p.c.variant,
@@ -158,18 +175,36 @@ async def by_post(conn: AsyncConnection, promo_id: int, limit: int = 200) -> lis
             .limit(limit)
         )
     ).all()
-    pressed = {
-        (str(row.chat_id), str(row.message_id)): row
-        for row in await conn.execute(
-            select(c.chat_id, c.message_id, *_click_figures())
-            .where(c.promo_id == promo_id, c.message_id.is_not(None))
-            .group_by(c.chat_id, c.message_id)
+    keys = _post_keys(posts)
+    who = clicker().label("who")
+    # one row per (post's key, clicker, flag): no more rows than clickers, so the
+    # unique count across presses and links is a set per post
+    rows = await conn.execute(
+        select(c.run_id, c.chat_id, c.message_id, who, c.flag, func.count().label("n"))
+        .where(
+            c.promo_id == promo_id,
+            c.chat_id.is_not(None),
+            or_(c.run_id.is_not(None), c.message_id.is_not(None)),
         )
-    }
+        .group_by(c.run_id, c.chat_id, c.message_id, who, c.flag)
+    )
+    people = [0] * len(posts)
+    hits = [0] * len(posts)
+    clickers: list[set[str]] = [set() for _ in posts]
+    for row in rows:
+        where = f"~{row.run_id}" if row.run_id is not None else str(row.message_id)
+        index = keys.get((str(row.chat_id), where))
+        if index is None:
+            continue
+        if row.flag is not None:
+            hits[index] += int(row.n)
+            continue
+        people[index] += int(row.n)
+        if row.who is not None:
+            clickers[index].add(row.who)
     out = []
-    for post in posts:
-        click = pressed.get((str(post.chat_id), str(post.message_id)))
-        unique = int(click.unique) if click else 0
+    for index, post in enumerate(posts):
+        unique = len(clickers[index])
         count = int(post.member_count) if post.member_count is not None else None
         out.append(
             PostReach(
@@ -178,9 +213,9 @@ async def by_post(conn: AsyncConnection, promo_id: int, limit: int = 200) -> lis
                 message_id=post.message_id,
                 sent_at=post.updated_at,
                 members=count,
-                clicks=int(click.n) if click else 0,
+                clicks=people[index],
                 unique_clickers=unique,
-                flagged=int(click.flagged) if click else 0,
+                flagged=hits[index],
                 click_through_rate=rate(unique, count),
                 variant=post.variant,
             )

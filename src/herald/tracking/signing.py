@@ -8,16 +8,18 @@ as another). Formats, each at most 64 characters for the ids herald uses:
 - callback data ``c1:<promo>:<cta>[<variant>]:<sig>`` (Telegram's limit is 64 bytes);
 - a /start payload ``p<promo>_<cta>[<variant>]_<sig>`` (deep links allow
   ``[A-Za-z0-9_-]{1,64}``);
-- a link token ``c<content>.<cta>[<variant>][~<chat>][.<recipient>].<sig>`` for a
-  content button, or ``l<link>[.<recipient>].<sig>`` for a link registered through the
+- a link token ``c<content>.<cta>[<variant>][~<chat>[~<run>]][.<recipient>].<sig>`` for
+  a content button, or ``l<link>[.<recipient>].<sig>`` for a link registered through the
   API; the recipient is base64url. The token names what was stored, never a URL:
   ``/r/`` can only send a browser where herald itself stored the target.
 
 ``<variant>`` (A-D) is the A/B variant of the post the button was on, so a click says
 which variant was clicked however it arrives; ``<chat>`` (a chat id as herald stores
 it, ``-100...`` or ``@name``) is the chat a scheduled post's link was sent to, so a
-link click counts in that chat's figures as a press does (a link carries no message to
-look the post up by). Data without either, as posted before, verifies as it always did.
+link click counts in that chat's figures as a press does, and ``<run>`` the schedule run
+that posted it there: (run, chat) is the post in the post log, which a press finds by
+its message (a link is made before Telegram gives the message its id). Data without
+them, as posted before, verifies as it always did.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ _CALLBACK = re.compile(rf"c1:{_ID}:{_CTA}{_VARIANT}:{_SIG}")
 _START = re.compile(rf"p{_ID}_{_CTA}{_VARIANT}_{_SIG}")
 _CHAT = r"-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31}"  # config's chat ids
 _LINK = re.compile(
-    rf"(?:c{_ID}\.{_CTA}{_VARIANT}(?:~({_CHAT}))?|l{_ID})"
+    rf"(?:c{_ID}\.{_CTA}{_VARIANT}(?:~({_CHAT})(?:~{_ID})?)?|l{_ID})"
     rf"(?:\.([A-Za-z0-9_-]{{1,400}}))?\.{_SIG}"
 )
 
@@ -66,6 +68,7 @@ class LinkRef:
     recipient: str | None
     variant: str | None = None
     chat: str | None = None  # the chat the post with this link was sent to
+    run: int | None = None  # the schedule run that posted it there: (run, chat) is the post
 
 
 class Signer:
@@ -130,14 +133,17 @@ class Signer:
         recipient: str | None = None,
         variant: str | None = None,
         chat: str | None = None,
+        run: int | None = None,
     ) -> str:
         if (content_id is None or cta is None) == (link_id is None):
             raise ValueError("a link token names a content button or a registered link")
         if chat is not None and (link_id is not None or not re.fullmatch(_CHAT, chat)):
             raise ValueError(f"a content button's link names a chat id, not {chat!r}")
         head = f"c{content_id}.{cta}{variant or ''}" if link_id is None else f"l{link_id}"
+        if run is not None and chat is None:
+            raise ValueError("a link names the run that posted it only beside its chat")
         if chat is not None:
-            head += f"~{chat}"
+            head += f"~{chat}" + (f"~{run}" if run is not None else "")
         if recipient is not None:
             head += "." + base64.urlsafe_b64encode(recipient.encode()).decode().rstrip("=")
         return f"{head}.{self._mac('link', head)}"
@@ -150,7 +156,7 @@ class Signer:
         match = _LINK.fullmatch(token)
         if match is None:
             return None
-        content, cta, variant, chat, link, encoded, signature = match.groups()
+        content, cta, variant, chat, run, link, encoded, signature = match.groups()
         head = token[: -(SIGNATURE_CHARS + 1)]
         if not self._valid("link", head, signature):
             return None
@@ -168,4 +174,5 @@ class Signer:
             recipient=recipient,
             variant=variant,
             chat=chat,
+            run=int(run) if run is not None else None,
         )

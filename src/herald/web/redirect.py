@@ -94,6 +94,7 @@ class FollowLink:
                 meta=meta or None,
                 flag=verdict[0] if verdict is not None else None,
                 variant=target.variant,
+                run_id=ref.run,
             )
         )
         await send(

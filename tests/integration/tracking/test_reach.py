@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from herald.auth import Role
 from herald.clock import FakeClock
 from herald.db.tables import schedule_posts
 from herald.runtime import Runtime
 from herald.scheduling.content import Button, ContentDraft, Kind
 from tests.support.app import serve
+from tests.support.dashboard import sign_in
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_app import WEBHOOK_SECRET, telegram_settings
 
@@ -136,3 +138,85 @@ async def test_a_link_click_counts_in_the_chat_its_post_was_sent_to(
         assert {c["chat_id"]: c["clicks"] for c in chats} == {SMALL: 2, BIG: 0}
         stats = {s["promo_id"]: s for s in (await client.get("/api/v1/analytics/promos")).json()}
         assert stats[promo_id]["clicks"] == 3  # the promo counts the old token's click too
+
+
+async def test_link_clicks_and_presses_count_in_the_post_they_came_from(
+    database_url: str, telegram: FakeTelegram
+) -> None:
+    clock = FakeClock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    telegram.member_counts.update({BIG: 1000, SMALL: 20})
+    settings = telegram_settings(
+        database_url, telegram, public_url=PUBLIC, telegram_updates="webhook"
+    )
+    offer = ContentDraft(
+        title="Spring offer",
+        body="Open it, or ask.",
+        buttons=(Button("Open", "https://example.com/o"), Button("Ask", None)),
+    )
+    async with serve(settings, clock) as (client, runtime):
+        promo_id = await runtime.content.create(Kind.PROMO, offer)
+        schedule_id = await schedule(client, promo_id)
+        await run(client, runtime, schedule_id)
+        clock.advance(7200)
+        await run(client, runtime, schedule_id)
+        first, second = [m for m in telegram.messages if str(m["chat"]["id"]) == SMALL]
+        [[link], [ask]] = second["reply_markup"]["inline_keyboard"]
+        first_link = first["reply_markup"]["inline_keyboard"][0][0]["url"].removeprefix(PUBLIC)
+        assert first_link != link["url"].removeprefix(PUBLIC)  # each run's post its own
+        clock.advance(60)
+
+        # the second post: two people's link clicks, a HEAD (flagged), three presses by two
+        # users; the first post: one link click; tokens naming no post: counted elsewhere
+        for _ in range(2):
+            assert (await client.get(link["url"].removeprefix(PUBLIC), headers=PHONE)).is_redirect
+        assert (await client.head(link["url"].removeprefix(PUBLIC), headers=PHONE)).is_redirect
+        assert (await client.get(first_link, headers=PHONE)).is_redirect
+        for token in (
+            runtime.signer.link_token(content_id=promo_id, cta=0),
+            runtime.signer.link_token(content_id=promo_id, cta=0, chat=SMALL),
+        ):
+            assert (await client.get(f"/r/{token}", headers=PHONE)).is_redirect
+        for user in (1, 1, 2):
+            update = telegram.push_callback(
+                int(SMALL), ask["callback_data"], second["message_id"], user_id=user
+            )
+            await client.post("/telegram/webhook", json=update, headers=HOOK)
+        await runtime.clicks.flush()
+
+        posts = (await client.get(f"/api/v1/analytics/promos/{promo_id}/posts")).json()
+        figures = {
+            (p["run_id"], p["chat_id"]): (p["clicks"], p["unique_clickers"], p["flagged"])
+            for p in posts
+        }
+        run1, run2 = sorted({p["run_id"] for p in posts})
+        assert figures == {
+            (run2, SMALL): (5, 2, 1),  # 2 link clicks (no person named) + 3 presses by 2
+            (run1, SMALL): (1, 0, 0),
+            (run2, BIG): (0, 0, 0),
+            (run1, BIG): (0, 0, 0),
+        }
+        [post] = [p for p in posts if (p["run_id"], p["chat_id"]) == (run2, SMALL)]
+        assert (post["members"], post["click_through_rate"]) == (20, 0.1)
+
+        csv = (await client.get(f"/api/v1/analytics/promos/{promo_id}/posts.csv")).text
+        assert f"{run2},{SMALL},{second['message_id']}," in csv
+        assert ",20,5,2,1,0.1," in csv
+        clicks_csv = (await client.get(f"/api/v1/analytics/clicks.csv?promo_id={promo_id}")).text
+        assert clicks_csv.splitlines()[0].endswith(",variant,run_id")
+        assert sum(line.endswith(f",{run2}") for line in clicks_csv.splitlines()) == 3
+
+        # an edit of the run's posts keeps each one's links naming it
+        edit = await client.post(f"/api/v1/schedules/{schedule_id}/runs/{run2}/edit")
+        assert edit.status_code == 202, edit.text
+        await runtime.worker(exclusive=False).drain()
+        [edited] = [r for r in telegram.requests_for("editMessageText") if r.chat_id == SMALL]
+        assert edited.params["reply_markup"]["inline_keyboard"][0][0]["url"] == link["url"]
+
+        _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
+        client.base_url = "https://herald.test"  # HERALD_PUBLIC_URL is https: so is the login
+        await sign_in(client, key)
+        page = (await client.get(f"/analytics/promos/{promo_id}")).text
+        row = page.split(f'data-post="{run2}:{SMALL}"')[1].split("</tr>")[0]
+        assert [cell.split("<")[0] for cell in row.split('class="num">')[3:7]] == [
+            "5", "2", "1", "10.00 %",
+        ]  # fmt: skip

@@ -179,3 +179,25 @@ def test_link_verification_is_remembered_per_token_within_its_bound() -> None:
     remembered = signer._verified_links.cache_info()
     assert remembered.currsize == remembered.maxsize == LINKS_REMEMBERED
     assert signer.verify_link(token) == fresh.verify_link(token)  # evicted, verified again
+
+
+@pytest.mark.parametrize("chat", ["-1001234567890", "@trading_room"])
+def test_a_link_names_its_post_by_chat_and_run_signed_with_the_rest(chat: str) -> None:
+    token = SIGNER.link_token(content_id=7, cta=1, variant="B", chat=chat, run=4521)
+    assert token.startswith(f"c7.1B~{chat}~4521.")
+    ref = SIGNER.verify_link(token)
+    assert ref is not None and (ref.chat, ref.run, ref.variant) == (chat, 4521, "B")
+    assert SIGNER.verify_link(token.replace("~4521.", "~4522.")) is None  # another post
+    assert SIGNER.verify_link(token.replace("~4521.", ".")) is None  # the run dropped
+    # a token of a chat but no run (posted before links named it) verifies as before
+    older = SIGNER.verify_link(SIGNER.link_token(content_id=7, cta=1, chat=chat))
+    assert older is not None and (older.chat, older.run) == (chat, None)
+    with pytest.raises(ValueError, match="only beside its chat"):
+        SIGNER.link_token(content_id=7, cta=1, run=4521)
+
+
+def test_naming_the_post_costs_one_character_and_the_run_ids_digits() -> None:
+    chat = "-1001234567890"
+    without = SIGNER.link_token(content_id=123456, cta=2, variant="A", chat=chat)
+    with_run = SIGNER.link_token(content_id=123456, cta=2, variant="A", chat=chat, run=987654)
+    assert (len(without), len(with_run)) == (42, 49)

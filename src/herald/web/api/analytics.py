@@ -30,7 +30,7 @@ Until = Annotated[UtcTime | None, Query(description="clicked before (ISO 8601)")
 CSV_COLUMNS = (
     "id", "clicked_at", "source", "promo_id", "cta", "cta_text", "link_id",
     "telegram_user_id", "username", "recipient", "chat_id", "message_id", "meta", "flag",
-    "variant",
+    "variant", "run_id",
 )  # fmt: skip
 POST_CSV_COLUMNS = (
     "run_id", "chat_id", "message_id", "sent_at", "members", "clicks", "unique_clickers",
@@ -139,6 +139,9 @@ class ClickOut(BaseModel):
         "scanner; null for a person's click"
     )
     variant: str | None = Field(description="the A/B variant the click's post showed")
+    run_id: int | None = Field(
+        None, description="a link click's post: the schedule run that posted it in chat_id"
+    )
 
 
 class ClickPage(BaseModel):
@@ -172,7 +175,7 @@ class PostReachOut(BaseModel):
     message_id: str | None
     sent_at: datetime
     members: int | None = Field(description="the chat's member count when posted")
-    clicks: int = Field(description="button presses on this message")
+    clicks: int = Field(description="people's presses on its message and clicks on its links")
     unique_clickers: int
     flagged: int
     click_through_rate: float | None = Field(description="unique clickers / members")
