@@ -1,7 +1,8 @@
 """A/B variants judged by joins: a promo with a join button whose test's posts and
 joins are seeded in the post log and the joins table (no posting through Telegram: the
 figures are what is read back), the report's join rates, intervals and winner by joins,
-and the test ended through the API keeping the winner by the measure asked."""
+and the test ended keeping the winner by the measure asked (the API; the editor's
+"End test" refusing a measure with no winner)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from herald.config import load_settings
 from herald.db.tables import joins, schedule_posts, schedule_runs
 from herald.runtime import Runtime
 from tests.support.app import serve
-from tests.support.dashboard import sign_in
+from tests.support.dashboard import csrf_of, sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TARGET = "-1009000000001"
@@ -81,11 +82,18 @@ async def test_a_winner_by_joins_is_named_and_kept_when_asked(database_url: str)
         # no clicks at all: no winner by clicks; by joins B, p = 0.0025
         assert (got["winner"], got["winner_by_joins"]) == (None, "B")
 
-        _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
+        _, key = await runtime.api_keys.create("editor", Role.ADMIN)
         await sign_in(client, key)
         page = (await client.get(f"/analytics/promos/{promo_id}")).text
         assert '<strong id="winner-by-joins">Winner by joins: B</strong>' in page
         assert "4.27 % to 9.06 %" in page
+        editor = await client.get(f"/content/{promo_id}")
+        assert '<option value="winner:joins">the winner by joins</option>' in editor.text
+        by_clicks = await client.post(
+            f"/content/{promo_id}/variants/end",
+            data={"csrf": csrf_of(editor), "keep": "winner:clicks"},
+        )
+        assert by_clicks.status_code == 409  # no winner by clicks: the test runs on
         client.cookies.clear()
 
         end = f"/api/v1/promos/{promo_id}/variants/end"

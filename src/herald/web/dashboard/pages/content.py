@@ -24,6 +24,7 @@ from herald.scheduling.content_rules import (
 from herald.scheduling.options import NO_OPTIONS
 from herald.scheduling.post import render_post
 from herald.scheduling.variants import VariantTest
+from herald.tracking.variants import Metric
 from herald.web.dashboard import media_form, post_options, variants_form
 from herald.web.dashboard.auth import DashboardUser, Operator, User
 from herald.web.dashboard.deps import PagesDep
@@ -32,6 +33,8 @@ from herald.web.scheduling_schemas import ContentIn
 
 router = APIRouter(prefix="/content")
 BUTTON_ROWS = MAX_BUTTONS
+# "End test" choices that keep the report's winner by a measure rather than a variant
+WINNERS: dict[str, Metric] = {"winner:clicks": "clicks", "winner:joins": "joins"}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -244,8 +247,12 @@ async def save_item(
 async def end_variants(
     item_id: int, request: Request, user: Operator, pages: PagesDep, runtime: RuntimeDep
 ) -> Response:
-    """End the A/B test keeping the chosen variant (VariantError: the error page)."""
+    """End the A/B test keeping the chosen variant, or the analytics' winner by clicks or
+    by joins (VariantError, as when there is none: the error page)."""
     item = await _found(runtime, item_id)
-    keep = (await request.form()).get("keep")
-    await runtime.content.end_test(item_id, item.kind, keep if isinstance(keep, str) else "")
+    chosen = (await request.form()).get("keep")
+    keep = chosen if isinstance(chosen, str) else ""
+    if keep in WINNERS:
+        keep = await runtime.variant_analytics.winner(item, WINNERS[keep])
+    await runtime.content.end_test(item_id, item.kind, keep)
     return RedirectResponse(f"/content/{item_id}?notice=test+ended", status.HTTP_303_SEE_OTHER)
