@@ -222,10 +222,13 @@ class WebhookSettings(BaseModel):
     endpoint_concurrency: Annotated[int, Field(ge=1)] = Field(
         4,
         description="Requests in flight at once to one endpoint, per worker: a slow "
-        "endpoint holds at most this many of the channel's slots.",
+        "endpoint holds at most this many of the channel's slots (unless the endpoint "
+        "has its own max_in_flight).",
     )
     endpoint_rate_per_second: Annotated[float, Field(gt=0)] = Field(
-        20.0, description="Requests per second to one endpoint, per worker (a bucket)."
+        20.0,
+        description="Requests per second to one endpoint, per worker (a bucket; unless "
+        "the endpoint has its own rate_per_second).",
     )
     endpoint_burst: Annotated[int, Field(ge=1)] = Field(
         10, description="The per-endpoint bucket's size: requests at once after a pause."

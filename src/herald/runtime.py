@@ -381,6 +381,7 @@ class Runtime:
                 per_recipient=RecipientLimits(  # the recipient is the endpoint
                     hooks.endpoint_concurrency,
                     RateLimit(hooks.endpoint_rate_per_second, hooks.endpoint_burst),
+                    own=self.webhooks.own_limits,
                 ),
             )
         if (telegram := self.senders.get(Channel.TELEGRAM)) is not None:

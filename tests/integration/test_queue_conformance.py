@@ -102,6 +102,15 @@ async def test_a_recipient_room_leaves_out_the_full_and_caps_the_others(
     assert [d.id for d in again] == [slow[3], busy[1], idle[2]]
 
 
+async def test_a_recipient_room_above_the_default_is_taken(queue: DeliveryQueue) -> None:
+    """A recipient with limits of its own may have more room than the others."""
+    own = [(await queue.enqueue(to_endpoint("1", i))).id for i in range(4)]
+    other = [(await queue.enqueue(to_endpoint("2", i))).id for i in range(2)]
+    room = RecipientRoom(default=1, room={"1": 3})
+    claimed = await queue.claim("webhook", 10, W, recipients=room)
+    assert [d.id for d in claimed] == [*own[:3], other[0]]
+
+
 async def test_transient_failures_back_off_1_2_4_8_seconds_then_dead_letter(
     queue: DeliveryQueue, clock: FakeClock
 ) -> None:

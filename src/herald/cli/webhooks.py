@@ -10,7 +10,14 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from herald.cli.common import CliError, JsonOpt, out_console, print_json, run_with_runtime
+from herald.cli.common import (
+    CliError,
+    JsonOpt,
+    fail,
+    out_console,
+    print_json,
+    run_with_runtime,
+)
 from herald.runtime import Runtime
 from herald.webhooks import Attempt, Endpoint, EndpointNotFound, NewEndpoint, WebhookRuleError
 
@@ -24,6 +31,14 @@ EventsOpt = Annotated[
     typer.Option(
         "--event", "-e", help="An event type, a prefix such as delivery.*, or * (repeatable)."
     ),
+]
+MaxInFlightOpt = Annotated[
+    int | None,
+    typer.Option(help="Requests in flight at once to this endpoint (default: the settings')."),
+]
+RateOpt = Annotated[
+    float | None,
+    typer.Option("--rate", help="Requests per second to this endpoint (default: the settings')."),
 ]
 T = TypeVar("T")
 
@@ -50,6 +65,17 @@ def _state(e: Endpoint) -> str:
     return "enabled" if e.enabled else f"disabled ({e.disabled_reason})"
 
 
+def _limits(e: Endpoint, runtime: Runtime) -> str:
+    """Its limits, each the endpoint's own or the settings' default."""
+    hooks = runtime.settings.webhooks
+    in_flight = e.max_in_flight or hooks.endpoint_concurrency
+    rate = e.rate_per_second or hooks.endpoint_rate_per_second
+    return (
+        f"{in_flight} in flight ({'own' if e.max_in_flight else 'default'}), "
+        f"{rate:g}/s ({'own' if e.rate_per_second else 'default'})"
+    )
+
+
 def _with_secret(endpoint: Endpoint, secret: str, as_json: bool, what: str) -> None:
     if as_json:
         print_json(_json(endpoint) | {"secret": secret})
@@ -63,12 +89,16 @@ def add(
     url: Annotated[str, typer.Argument(help="The https:// URL events are posted to.")],
     events: EventsOpt = None,
     description: Annotated[str, typer.Option(help="What the endpoint is for.")] = "",
+    max_in_flight: MaxInFlightOpt = None,
+    rate: RateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register an endpoint (events: every one unless --event is given)."""
 
     async def action(runtime: Runtime) -> tuple[Endpoint, str]:
-        return await runtime.webhooks.create(NewEndpoint(url, events or ["*"], description))
+        return await runtime.webhooks.create(
+            NewEndpoint(url, events or ["*"], description, max_in_flight, rate)
+        )
 
     endpoint, secret = _run(action)
     _with_secret(endpoint, secret, as_json, "added")
@@ -97,17 +127,18 @@ def show(
 ) -> None:
     """One endpoint and its recent attempts (time, status, latency, the answer's start)."""
 
-    async def action(runtime: Runtime) -> tuple[Endpoint, list[Attempt]]:
+    async def action(runtime: Runtime) -> tuple[Endpoint, list[Attempt], str]:
         endpoint = await runtime.webhooks.get(endpoint_id)
-        return endpoint, await runtime.webhooks.attempts(endpoint_id, limit)
+        attempts = await runtime.webhooks.attempts(endpoint_id, limit)
+        return endpoint, attempts, _limits(endpoint, runtime)
 
-    endpoint, attempts = _run(action)
+    endpoint, attempts, limits = _run(action)
     if as_json:
         print_json(_json(endpoint) | {"attempts": [asdict(a) for a in attempts]})
         return
     out_console.print(
         f"webhook {endpoint.id}: {endpoint.url}\nevents: {', '.join(endpoint.events)}\n"
-        f"state: {_state(endpoint)}",
+        f"state: {_state(endpoint)}\nlimits: {limits}",
         highlight=False,
     )
     table = Table(title="recent attempts")
@@ -133,13 +164,33 @@ def update(
         bool | None, typer.Option("--enable/--disable", help="Resume or stop deliveries.")
     ] = None,
     description: Annotated[str | None, typer.Option()] = None,
+    max_in_flight: MaxInFlightOpt = None,
+    rate: RateOpt = None,
+    default_limits: Annotated[
+        bool, typer.Option(help="Drop the endpoint's own limits: the settings' apply.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change the URL, the events (replacing them), the state or the description."""
+    """Change the URL, the events (replacing them), the state, the description or the
+    endpoint's own limits."""
+    if default_limits and (max_in_flight is not None or rate is not None):
+        fail("--default-limits drops both limits: give it alone", 2)
+    limits: dict[str, Any] = {}
+    if default_limits:
+        limits = {"max_in_flight": None, "rate_per_second": None}
+    if max_in_flight is not None:
+        limits["max_in_flight"] = max_in_flight
+    if rate is not None:
+        limits["rate_per_second"] = rate
 
     async def action(runtime: Runtime) -> Endpoint:
         return await runtime.webhooks.update(
-            endpoint_id, url=url, events=events, enabled=enable, description=description
+            endpoint_id,
+            url=url,
+            events=events,
+            enabled=enable,
+            description=description,
+            **limits,
         )
 
     endpoint = _run(action)

@@ -488,6 +488,9 @@ webhook_endpoints = Table(
     Column("failing_since", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The endpoint's own limits; null: the settings' (webhooks.endpoint_*).
+    Column("max_in_flight", Integer),
+    Column("rate_per_second", Float),
 )
 
 # Each request to an endpoint, for the dashboard (pruned with the delivery log).

@@ -26,8 +26,9 @@ class RecipientRoom:
         return sorted(r for r, n in self.room.items() if n <= 0)
 
     def partial(self) -> dict[str, int]:
-        """The recipients that may start some, but fewer than ``default``."""
-        return {r: n for r, n in self.room.items() if 0 < n < self.default}
+        """The recipients that may start some, but not ``default``: fewer, or more (a
+        recipient with limits of its own)."""
+        return {r: n for r, n in self.room.items() if 0 < n != self.default}
 
     def of(self, recipient: str) -> int:
         return max(self.room.get(recipient, self.default), 0)

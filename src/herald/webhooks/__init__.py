@@ -9,6 +9,7 @@ signs and posts them. Below the channels, so the sender reads endpoints from her
 from __future__ import annotations
 
 from herald.webhooks.store import (
+    KEEP,
     Attempt,
     Endpoint,
     EndpointNotFound,
@@ -18,6 +19,7 @@ from herald.webhooks.store import (
 )
 
 __all__ = [
+    "KEEP",
     "Attempt",
     "Endpoint",
     "EndpointNotFound",

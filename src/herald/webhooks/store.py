@@ -3,14 +3,18 @@
 A secret is shown once, when it is made (create, rotate), and kept so that herald can
 sign; ``Endpoint`` leaves it out of its ``repr`` and the faces never answer with it
 again. After a rotation the previous secret signs beside the new one for 24 hours.
+An endpoint may carry its own limits (requests in flight, per second); None leaves it
+the settings' defaults.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, desc, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +32,16 @@ _Row = TypeVar("_Row", "Endpoint", "Attempt")
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_DESCRIPTION = 500
 SNIPPET_CHARS = 500
+MAX_IN_FLIGHT = 1000
+RATE_RANGE = (0.01, 10_000.0)  # requests per second: one per 100 s .. ten thousand
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # update(): leave the field as it is (None clears an own limit)
+Keep = Literal[_Keep.KEEP]
 
 
 class WebhookRuleError(ValueError):
@@ -50,6 +64,8 @@ class NewEndpoint:
     url: str
     events: Sequence[str]
     description: str = ""
+    max_in_flight: int | None = None
+    rate_per_second: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +82,8 @@ class Endpoint:
     secret: str = field(repr=False)
     previous_secret: str | None = field(repr=False, default=None)
     previous_expires_at: datetime | None = None
+    max_in_flight: int | None = None  # None: HERALD_WEBHOOKS__ENDPOINT_CONCURRENCY
+    rate_per_second: float | None = None  # None: HERALD_WEBHOOKS__ENDPOINT_RATE_PER_SECOND
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The secrets that sign a request sent at ``now``: the current one, and the
@@ -129,11 +147,34 @@ class EndpointStore:
             raise WebhookRuleError(("description",), f"at most {MAX_DESCRIPTION} characters")
         return description
 
+    @staticmethod
+    def _checked_max_in_flight(value: int | None) -> int | None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_IN_FLIGHT
+        ):
+            raise WebhookRuleError(
+                ("max_in_flight",), f"a whole number from 1 to {MAX_IN_FLIGHT}, or null"
+            )
+        return value
+
+    @staticmethod
+    def _checked_rate(value: float | None) -> float | None:
+        low, high = RATE_RANGE
+        if value is None:
+            return None
+        if isinstance(value, bool) or not math.isfinite(value) or not low <= value <= high:
+            raise WebhookRuleError(
+                ("rate_per_second",), f"requests per second from {low:g} to {high:g}, or null"
+            )
+        return float(value)
+
     async def create(self, new: NewEndpoint) -> tuple[Endpoint, str]:
         """The endpoint and its secret (the only time the secret is returned)."""
         url = await self._checked_url(new.url)
         events = self._checked_events(new.events)
         description = self._checked_description(new.description)
+        max_in_flight = self._checked_max_in_flight(new.max_in_flight)
+        rate_per_second = self._checked_rate(new.rate_per_second)
         secret = new_secret()
         now = self.clock.now()
         async with self.db.write() as conn:
@@ -148,6 +189,8 @@ class EndpointStore:
                         secret=secret,
                         created_at=now,
                         updated_at=now,
+                        max_in_flight=max_in_flight,
+                        rate_per_second=rate_per_second,
                     )
                     .returning(*E.c)
                 )
@@ -174,10 +217,17 @@ class EndpointStore:
         events: Sequence[str] | None = None,
         enabled: bool | None = None,
         description: str | None = None,
+        max_in_flight: int | Keep | None = KEEP,
+        rate_per_second: float | Keep | None = KEEP,
     ) -> Endpoint:
-        """Change the fields given; enabling an endpoint clears why it was disabled and
-        its failing streak, so it gets five fresh days."""
+        """Change the fields given (a limit given as None goes back to the default);
+        enabling an endpoint clears why it was disabled and its failing streak, so it
+        gets five fresh days."""
         values: dict[str, Any] = {"updated_at": self.clock.now()}
+        if max_in_flight is not KEEP:
+            values["max_in_flight"] = self._checked_max_in_flight(max_in_flight)
+        if rate_per_second is not KEEP:
+            values["rate_per_second"] = self._checked_rate(rate_per_second)
         if url is not None:
             values["url"] = await self._checked_url(url)
         if events is not None:
@@ -236,6 +286,15 @@ class EndpointStore:
         """The enabled endpoints, read in the caller's transaction (the fan-out's)."""
         rows = (await conn.execute(select(E).where(E.c.enabled.is_(True)))).all()
         return [_from_row(Endpoint, r) for r in rows]
+
+    async def own_limits(self) -> dict[str, tuple[int | None, float | None]]:
+        """(max_in_flight, rate_per_second) of each endpoint that has either, by its id
+        as a delivery's recipient: what the worker's per-endpoint limits read."""
+        has_own = E.c.max_in_flight.is_not(None) | E.c.rate_per_second.is_not(None)
+        query = select(E.c.id, E.c.max_in_flight, E.c.rate_per_second).where(has_own)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(r.id): (r.max_in_flight, r.rate_per_second) for r in rows}
 
     async def attempts(self, endpoint_id: int, limit: int = 20) -> list[Attempt]:
         """The latest attempts, newest first."""

@@ -145,6 +145,7 @@ class Worker:
         if allowed <= 0:
             self._throttle(wait)
             return 0
+        await self._read_own_limits(state, now)
         room, wait = state.room(now)
         self._throttle(wait)
         state.reserve(allowed, now)
@@ -171,6 +172,7 @@ class Worker:
         if allowed <= 0:
             self._throttle(wait)
             return 0
+        await self._read_own_limits(state, now)
         room, wait = state.room(now)
         self._throttle(wait)
         claimed = await self.queue.claim(
@@ -182,6 +184,19 @@ class Worker:
         self._paid.started(state, len(admitted), now)
         self._start_all(admitted, state, paid.sender, now, paid=True)
         return len(claimed)
+
+    async def _read_own_limits(self, state: ChannelState, now: float) -> None:
+        """The recipients' own limits (a webhook endpoint's), read again when stale,
+        before the room they set goes to a claim; if the read fails the last stand."""
+        gauge = state.recipients
+        if gauge is None or not gauge.wants_own(now) or gauge.limits.own is None:
+            return
+        try:
+            own = await gauge.limits.own()
+        except Exception as exc:
+            log.warning("recipient_limits_unread", channel=state.name, error=first_line(exc))
+            own = None
+        gauge.set_own(own, now)
 
     async def _fit(
         self, state: ChannelState, claimed: list[Delivery], now: float

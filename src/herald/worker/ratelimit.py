@@ -44,6 +44,12 @@ class TokenBucket:
         """Return tokens taken for work that turned out not to exist."""
         self._tokens = min(self.limit.burst, self._tokens + n)
 
+    def retune(self, limit: RateLimit, now: float) -> None:
+        """Refill at ``limit`` from now on, keeping the tokens left (at most its burst)."""
+        self._refill(now)
+        self.limit = limit
+        self._tokens = min(self._tokens, float(limit.burst))
+
     def pause(self, seconds: float, now: float) -> None:
         """Spend ``seconds`` worth of tokens ahead: nothing is sent until they refill."""
         self._refill(now)

@@ -4,25 +4,35 @@ The ``webhook`` channel queues one delivery per endpoint with the endpoint's id 
 recipient and ``webhook:<endpoint>:<subject>`` as its ordering key. The queue already
 keeps one send per ordering key in flight; these limits key on the recipient instead,
 so that a slow endpoint holds at most ``concurrency`` of the channel's slots (the others'
-events go on) and no endpoint receives more than ``rate`` requests a second. Pure, like
-``ratelimit.py``: the time is passed in.
+events go on) and no endpoint receives more than ``rate`` requests a second. A recipient
+may have limits of its own (an endpoint's ``max_in_flight``, ``rate_per_second``), which
+the dispatcher reads through ``RecipientLimits.own`` at most every ``OWN_LIMITS_SECONDS``
+and hands to the gauge. Pure, like ``ratelimit.py``: the time is passed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from herald.queue import Delivery, RecipientRoom
 from herald.worker.ratelimit import RateLimit, TokenBucket
 
+# recipient -> (sends in flight, per second), None for the default of either
+OwnLimits = Mapping[str, tuple[int | None, float | None]]
+# How stale the recipients' own limits may be: a change reaches the claims within this.
+OWN_LIMITS_SECONDS = 1.0
+
 
 @dataclass(frozen=True, slots=True)
 class RecipientLimits:
-    """At most ``concurrency`` sends in flight and ``rate`` per recipient."""
+    """At most ``concurrency`` sends in flight and ``rate`` per recipient, unless ``own``
+    (read often, from the database) gives a recipient limits of its own."""
 
     concurrency: int
     rate: RateLimit
+    own: Callable[[], Awaitable[OwnLimits]] | None = None
 
     @staticmethod
     def key(delivery: Delivery) -> str:
@@ -35,19 +45,51 @@ class RecipientLimits:
         """What a recipient with nothing in flight and a full bucket may start."""
         return min(self.concurrency, self.rate.burst)
 
+    def overridden(self, concurrency: int | None, per_second: float | None) -> RecipientLimits:
+        """These limits with a recipient's own in place of either. An own rate's bucket
+        holds a second of it (at least one, at most the default's burst): a bucket as
+        large as the default's would let a slow rate's receiver take ten at once."""
+        rate = self.rate
+        if per_second is not None:
+            rate = RateLimit(per_second, max(1, min(self.rate.burst, math.ceil(per_second))))
+        return RecipientLimits(concurrency or self.concurrency, rate)
+
 
 class RecipientGauge:
-    """Each recipient's sends in flight, bucket and pause (its Retry-After); a recipient
-    with none is not kept (a fresh bucket is a full one), so the state is as large as
-    the recipients busy in the last ``burst / rate`` seconds or paused now."""
+    """Each recipient's limits, sends in flight, bucket and pause (its Retry-After); a
+    recipient with none of the last three is not kept (a fresh bucket is a full one), so
+    the state is as large as the recipients with limits of their own, busy in the last
+    ``burst / rate`` seconds or paused now."""
 
-    __slots__ = ("_buckets", "_in_flight", "_paused", "limits")
+    __slots__ = ("_buckets", "_in_flight", "_own", "_own_read_at", "_paused", "limits")
 
     def __init__(self, limits: RecipientLimits) -> None:
         self.limits = limits
         self._in_flight: dict[str, int] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._paused: dict[str, float] = {}  # key -> until
+        self._own: dict[str, RecipientLimits] = {}
+        self._own_read_at: float | None = None
+
+    def limits_of(self, key: str) -> RecipientLimits:
+        return self._own.get(key, self.limits)
+
+    def wants_own(self, now: float) -> bool:
+        """Whether the recipients' own limits are due to be read again."""
+        read = self._own_read_at
+        return self.limits.own is not None and (read is None or now - read >= OWN_LIMITS_SECONDS)
+
+    def set_own(self, own: OwnLimits | None, now: float) -> None:
+        """The recipients' own limits as just read (None: the read failed, keep the last
+        ones); a bucket whose rate changed keeps its tokens, up to its new burst."""
+        self._own_read_at = now
+        if own is None:
+            return
+        self._own = {key: self.limits.overridden(*pair) for key, pair in own.items()}
+        for key, bucket in self._buckets.items():
+            rate = self.limits_of(key).rate
+            if bucket.limit != rate:
+                bucket.retune(rate, now)
 
     def pause(self, delivery: Delivery, seconds: float, now: float) -> None:
         """The recipient asked to be left alone for ``seconds`` (a 429's Retry-After):
@@ -65,12 +107,13 @@ class RecipientGauge:
     def _room_of(self, key: str, now: float) -> int:
         if self._is_paused(key, now):
             return 0
-        free = self.limits.concurrency - self._in_flight.get(key, 0)
+        limits = self.limits_of(key)
+        free = limits.concurrency - self._in_flight.get(key, 0)
         bucket = self._buckets.get(key)
         if bucket is None:
-            return min(free, self.limits.rate.burst)
+            return min(free, limits.rate.burst)
         tokens = bucket.available(now)
-        if tokens >= self.limits.rate.burst and key not in self._in_flight:
+        if tokens >= limits.rate.burst and key not in self._in_flight:
             del self._buckets[key]  # full and idle: the same as none
         return min(free, tokens)
 
@@ -79,18 +122,18 @@ class RecipientGauge:
         want of tokens may send. Not one left out for want of slots (a finished send
         wakes the dispatcher), nor a paused one: a pause may last an hour, which a drain
         must not sleep through, and the next poll after it ends finds its work."""
-        keys = set(self._in_flight) | set(self._buckets) | set(self._paused)
+        keys = set(self._in_flight) | set(self._buckets) | set(self._paused) | set(self._own)
         room = {key: self._room_of(key, now) for key in keys}
         short_of_tokens = [
             self._buckets[key].wait_time(now)
             for key, n in room.items()
             if n <= 0
             and key not in self._paused
-            and self._in_flight.get(key, 0) < self.limits.concurrency
+            and self._in_flight.get(key, 0) < self.limits_of(key).concurrency
         ]
         default = self.limits.room
-        partial = {key: n for key, n in room.items() if n < default}
-        return RecipientRoom(default, partial), min(short_of_tokens, default=0.0)
+        listed = {key: n for key, n in room.items() if n != default}
+        return RecipientRoom(default, listed), min(short_of_tokens, default=0.0)
 
     def fit(
         self, deliveries: Iterable[Delivery], now: float
@@ -116,7 +159,7 @@ class RecipientGauge:
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self.limits.rate, now)
+            bucket = self._buckets[key] = TokenBucket(self.limits_of(key).rate, now)
         bucket.take(1, now)
 
     def finished(self, delivery: Delivery) -> None:

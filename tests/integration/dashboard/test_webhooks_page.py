@@ -1,5 +1,6 @@
 """The webhooks page on both databases: an admin adds an endpoint (the secret shown once),
-disables, tests, rotates and deletes it, sees its attempts; a viewer only reads."""
+disables, tests, rotates and deletes it, sees its attempts; a viewer only reads, each
+endpoint's limits among it."""
 
 from __future__ import annotations
 
@@ -62,9 +63,10 @@ async def test_an_admin_runs_an_endpoint_from_the_page(site: Site) -> None:
 
 
 async def test_a_viewer_reads_and_cannot_change(site: Site) -> None:
-    await site.runtime.webhooks.create(NewEndpoint(PUBLIC, ["*"]))
+    await site.runtime.webhooks.create(NewEndpoint(PUBLIC, ["*"], max_in_flight=2))
     await sign_in(site.client, site.keys[Role.VIEWER])
     page = await site.client.get("/webhooks")
+    assert "limits: 2 in flight · 20 per second (default)" in page.text  # its own, the default
     assert (
         PUBLIC in page.text
         and "Rotate the secret" not in page.text

@@ -55,6 +55,51 @@ async def test_an_endpoint_is_created_read_changed_and_deleted(
     assert (await runtime.webhooks.all()) == []
 
 
+async def test_an_endpoint_carries_its_own_limits_or_the_defaults(
+    api: tuple[AsyncClient, Runtime],
+) -> None:
+    client, _ = api
+    body = {"url": PUBLIC, "events": ["*"], "max_in_flight": 1, "rate_per_second": 0.5}
+    created = (await client.post(HOOKS, json=body)).json()
+    assert created["max_in_flight"] == 1 and created["rate_per_second"] == 0.5
+    one = f"{HOOKS}/{created['id']}"
+    kept = (await client.patch(one, json={"description": "crm"})).json()
+    assert kept["max_in_flight"] == 1 and kept["rate_per_second"] == 0.5  # absent: unchanged
+    changed = (await client.patch(one, json={"max_in_flight": 8, "rate_per_second": None})).json()
+    assert changed["max_in_flight"] == 8 and changed["rate_per_second"] is None
+    assert (await client.get(one)).json()["max_in_flight"] == 8
+    plain = (await client.post(HOOKS, json={"url": PUBLIC, "events": ["*"]})).json()
+    assert plain["max_in_flight"] is None and plain["rate_per_second"] is None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the rule, not the store
+@pytest.mark.parametrize(
+    ("limits", "field"),
+    [
+        ({"max_in_flight": 0}, "max_in_flight"),
+        ({"max_in_flight": 1001}, "max_in_flight"),
+        ({"max_in_flight": 2.5}, "max_in_flight"),
+        ({"max_in_flight": "4"}, "max_in_flight"),
+        ({"max_in_flight": True}, "max_in_flight"),
+        ({"rate_per_second": 0}, "rate_per_second"),
+        ({"rate_per_second": -1}, "rate_per_second"),
+        ({"rate_per_second": 10001}, "rate_per_second"),
+        ({"rate_per_second": "fast"}, "rate_per_second"),
+    ],
+)
+async def test_limits_out_of_range_are_refused_naming_the_field(
+    api: tuple[AsyncClient, Runtime], limits: dict[str, Any], field: str
+) -> None:
+    client, runtime = api
+    refused = await client.post(HOOKS, json={"url": PUBLIC, "events": ["*"], **limits})
+    assert refused.status_code == 422, refused.text
+    assert locs(refused) == [["body", field]]
+    created = (await client.post(HOOKS, json={"url": PUBLIC, "events": ["*"]})).json()
+    patched = await client.patch(f"{HOOKS}/{created['id']}", json=limits)
+    assert patched.status_code == 422 and locs(patched) == [["body", field]]
+    assert (await runtime.webhooks.get(created["id"])).max_in_flight is None
+
+
 async def test_rotation_keeps_the_old_secret_signing_for_a_day(
     api: tuple[AsyncClient, Runtime], clock: FakeClock
 ) -> None:

@@ -1,6 +1,7 @@
 """Per-endpoint limits, measured at a real receiver on both databases with the real
 clock: a slow endpoint does not hold back another's events, no endpoint has more than
-its cap in flight, and the rate holds (a coarse bound; the exact one is a unit test)."""
+its cap in flight, and the rate holds (a coarse bound; the exact one is a unit test);
+an endpoint's own limit, changed by the API, holds in a worker already running."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from herald.clock import SystemClock
 from herald.config import load_settings
 from herald.events import Event, EventType, record
 from herald.runtime import Runtime
-from tests.integration.webhooks.conftest import HOOKS
+from herald.worker.recipients import OWN_LIMITS_SECONDS
+from tests.integration.webhooks.conftest import HOOKS, Hooked
 from tests.support.app import serve
 from tests.support.webhook_receiver import Receiver
 
@@ -106,3 +108,30 @@ async def test_an_endpoint_gets_no_more_than_its_rate(database_url: str) -> None
     assert arrived[-1] - arrived[0] >= 1.9
     for t in arrived:
         assert sum(1 for a in arrived if t <= a < t + 1) <= 12
+
+
+async def test_an_endpoints_own_limit_reaches_a_running_worker(hooked: Hooked) -> None:
+    """One worker throughout: a PATCH of max_in_flight holds at the receiver once the
+    worker's read of the endpoints' limits is OWN_LIMITS_SECONDS old, no restart."""
+    endpoint = await hooked.endpoint(["delivery.*"])
+    hooked.receiver.pause_seconds = 0.1  # long enough for three at once to overlap
+    worker = hooked.runtime.worker(exclusive=False)
+
+    async def three(first: int) -> int:
+        hooked.receiver.most_in_flight.clear()
+        await hooked.emit(
+            *(hooked.event(SENT, f"delivery:{n}", delivery_id=n) for n in range(first, first + 3))
+        )
+        await hooked.runtime.fanout.drain()
+        while (await worker.drain()).claimed:
+            pass
+        return hooked.receiver.most_in_flight[""]
+
+    assert await three(0) == 3  # the default: 4 in flight
+    patched = await hooked.client.patch(f"{HOOKS}/{endpoint['id']}", json={"max_in_flight": 1})
+    assert patched.status_code == 200, patched.text
+    hooked.clock.advance(OWN_LIMITS_SECONDS)
+    assert await three(10) == 1
+    assert len(hooked.receiver.requests) == 6 and all(
+        r.verified_by for r in hooked.receiver.requests
+    )

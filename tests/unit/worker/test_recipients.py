@@ -9,7 +9,7 @@ from herald.queue import Delivery, RecipientRoom, RetryAfter
 from herald.worker.channel import ChannelState
 from herald.worker.plan import ChannelPlan
 from herald.worker.ratelimit import RateLimit
-from herald.worker.recipients import RecipientGauge, RecipientLimits
+from herald.worker.recipients import OWN_LIMITS_SECONDS, RecipientGauge, RecipientLimits
 from tests.support.deliveries import make_delivery
 from tests.support.senders import ScriptedSender
 
@@ -114,3 +114,37 @@ def test_a_retry_after_pauses_its_endpoint_alone() -> None:
     state.respect(hook("7"), RetryAfter(5.0, scope="recipient"), 10.0)  # never shortened
     assert state.room(29.0)[0].full() == ["7"]  # type: ignore[union-attr]
     assert state.room(30.0)[0] == RecipientRoom(default=2)  # over: forgotten
+
+
+def test_a_recipient_with_limits_of_its_own_gets_its_room() -> None:
+    gauge = RecipientGauge(LIMITS)  # 2 in flight, 4/s, burst 3: a room of 2
+    gauge.set_own({"7": (1, None), "8": (None, 0.5), "9": (5, None)}, 0.0)
+    room, _ = gauge.room(0.0)
+    assert room.room == {"7": 1, "8": 1, "9": 3}  # 9: 5 in flight, but the burst is 3
+    assert room.partial() == {"7": 1, "8": 1, "9": 3} and room.of("10") == 2
+    assert gauge.limits_of("8").rate == RateLimit(0.5, 1)  # a second of its rate, at least 1
+    gauge.started(hook("8"), 0.0)
+    gauge.finished(hook("8"))
+    room, wait = gauge.room(0.0)
+    assert room.full() == ["8"] and wait == 2.0  # one token at 0.5/s
+
+
+def test_own_limits_are_read_again_after_a_second_and_retune_the_buckets() -> None:
+    assert not RecipientGauge(LIMITS).wants_own(0.0)  # nothing to read them from
+
+    async def read() -> dict[str, tuple[int | None, float | None]]:
+        return {}
+
+    gauge = RecipientGauge(replace(LIMITS, own=read))
+    assert gauge.wants_own(0.0)
+    gauge.set_own({"8": (None, 0.5)}, 0.0)
+    assert not gauge.wants_own(OWN_LIMITS_SECONDS - 0.1) and gauge.wants_own(OWN_LIMITS_SECONDS)
+    gauge.started(hook("8"), 0.0)
+    gauge.finished(hook("8"))
+    gauge.set_own({}, 1.0)  # back to the default: 4/s, the bucket keeps what it had
+    assert gauge.limits_of("8") is gauge.limits
+    assert gauge.room(1.0)[0].of("8") == 0  # 0.5 refilled at 0.5/s
+    assert gauge.room(1.125)[0].of("8") == 1  # 0.5 more at 4/s
+    gauge.set_own({"8": (1, None)}, 2.0)
+    gauge.set_own(None, 3.0)  # a failed read keeps the last limits, and waits to retry
+    assert gauge.limits_of("8").concurrency == 1 and not gauge.wants_own(3.5)

@@ -17,12 +17,19 @@ from herald.webhooks import Endpoint, NewEndpoint
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 EndpointId = Annotated[int, Path(ge=1, le=MAX_ID)]
 EVENTS_HELP = "event types (delivery.sent), prefixes (delivery.*) or * for every event"
+IN_FLIGHT_HELP = "requests in flight at once to it, 1 to 1000; null: the settings' default"
+RATE_HELP = "requests per second to it, 0.01 to 10000; null: the settings' default"
+MaxInFlight = Annotated[int | None, Field(strict=True, description=IN_FLIGHT_HELP)]
+RatePerSecond = Annotated[float | None, Field(strict=True, description=RATE_HELP)]
+OWN_LIMITS = ("max_in_flight", "rate_per_second")
 
 
 class WebhookIn(RequestModel):
     url: str = Field(max_length=2048, description="https:// URL herald posts events to")
     events: list[str] = Field(min_length=1, max_length=100, description=EVENTS_HELP)
     description: str = Field("", max_length=500)
+    max_in_flight: MaxInFlight = None
+    rate_per_second: RatePerSecond = None
 
 
 class WebhookPatch(RequestModel):
@@ -30,6 +37,8 @@ class WebhookPatch(RequestModel):
     events: list[str] | None = Field(None, min_length=1, max_length=100, description=EVENTS_HELP)
     enabled: bool | None = Field(None, description="false stops deliveries; true resumes them")
     description: str | None = Field(None, max_length=500)
+    max_in_flight: MaxInFlight = None  # absent: unchanged; null: back to the default
+    rate_per_second: RatePerSecond = None
 
 
 class WebhookOut(BaseModel):
@@ -47,6 +56,8 @@ class WebhookOut(BaseModel):
     previous_secret_until: datetime | None = Field(
         description="the previous secret also signs until then (after a rotation)"
     )
+    max_in_flight: int | None = Field(description=IN_FLIGHT_HELP)
+    rate_per_second: float | None = Field(description=RATE_HELP)
     created_at: datetime
     updated_at: datetime
 
@@ -81,7 +92,9 @@ async def list_webhooks(runtime: RuntimeDep) -> list[WebhookOut]:
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_webhook(body: WebhookIn, runtime: RuntimeDep, _: Admin) -> WebhookWithSecret:
     endpoint, secret = await runtime.webhooks.create(
-        NewEndpoint(body.url, body.events, body.description)
+        NewEndpoint(
+            body.url, body.events, body.description, body.max_in_flight, body.rate_per_second
+        )
     )
     return _with_secret(endpoint, secret)
 
@@ -95,12 +108,14 @@ async def get_webhook(endpoint_id: EndpointId, runtime: RuntimeDep) -> WebhookOu
 async def update_webhook(
     endpoint_id: EndpointId, body: WebhookPatch, runtime: RuntimeDep, _: Admin
 ) -> WebhookOut:
+    limits = {name: getattr(body, name) for name in OWN_LIMITS if name in body.model_fields_set}
     updated = await runtime.webhooks.update(
         endpoint_id,
         url=body.url,
         events=body.events,
         enabled=body.enabled,
         description=body.description,
+        **limits,
     )
     return WebhookOut.model_validate(updated)
 

@@ -34,6 +34,7 @@ async def _page(
         status_code=422 if error else 200,
         active="webhooks",
         endpoints=[(e, await runtime.webhooks.attempts(e.id, RECENT)) for e in endpoints],
+        defaults=runtime.settings.webhooks,  # the limits of an endpoint without its own
         secret=secret,
         error=error,
     )
