@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 KEY = "audience"
+_IDS = range(-(2**63), 2**63)  # what the database can store (a recipient's id is BIGINT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ def _fields(payload: Mapping[str, Any]) -> tuple[int, str | None, bool] | None:
     if type(raw) is not dict and not isinstance(raw, Mapping):
         return None
     rid, category = raw.get("recipient_id"), raw.get("category")
-    if not isinstance(rid, int) or not (category is None or isinstance(category, str)):
+    if not isinstance(rid, int) or rid not in _IDS:  # the gate's read would fail on it
+        return None
+    if not (category is None or isinstance(category, str)):
         return None
     return rid, category, bool(raw.get("gated"))

@@ -26,6 +26,8 @@ def test_a_mark_survives_the_payload_and_a_malformed_one_is_none() -> None:
     assert marks.read({"text": "hi"}) is None
     assert marks.read({marks.KEY: {"recipient_id": "7"}}) is None
     assert marks.read({marks.KEY: {"recipient_id": 7, "category": 3}}) is None
+    # No recipient has an id past BIGINT's (and the gate's read of one would fail).
+    assert marks.read({marks.KEY: {"recipient_id": 2**63, "gated": True}}) is None
 
 
 def test_the_gate_reads_only_the_marks_it_judges() -> None:
