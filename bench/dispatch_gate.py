@@ -6,8 +6,9 @@ queue benchmark). Run from the repository root::
 For each backend it prints
 
 (a) ``PreferenceGate.judge`` of one claimed batch of 500 campaign deliveries (each with
-    the audience mark, no preferences stored: all pass), repeated: this process's CPU
-    and the wall time per batch;
+    the audience mark, no preferences stored: all pass; claimed as the worker claims,
+    so the claim said that none chose anything and judge() reads nothing), repeated:
+    this process's CPU and the wall time per batch;
 (b) the 1-worker drain of ``bench/queue_throughput.py`` without the gate and with it,
     alternating on fresh databases (after one warm-up drain): CPU per delivery (this
     process: the event loop and, on SQLite, the database's thread; PostgreSQL's server
@@ -45,6 +46,9 @@ class TimedGate:
     def __init__(self, gate: Any) -> None:
         self.gate, self.cpu = gate, 0.0
 
+    def annotation(self, dialect: str) -> Any:
+        return self.gate.annotation(dialect)
+
     async def judge(self, claimed: Any) -> Any:
         started = time.process_time()
         try:
@@ -58,10 +62,13 @@ async def judge_cost(url: str, batches: int) -> tuple[float, float]:
     queue = await qt.open_queue(url)
     try:
         await queue.enqueue_many(qt.campaign(BATCH, "judge"))
-        claimed = await queue.claim(qt.CHANNEL, BATCH, "bench")
         db, clock = queue.db, queue.clock
         gate = PreferenceGate(
             PreferenceStore(db, clock), CategoryStore(db, clock), AudienceSettings(), clock
+        )
+        # Claimed as the worker claims: with what the gate asks the claim to say of each.
+        claimed = await queue.claim(
+            qt.CHANNEL, BATCH, "bench", annotate=gate.annotation(db.dialect)
         )
         for _ in range(20):  # warm: the pool, prepared statements, the categories' cache
             await gate.judge(claimed)

@@ -1,9 +1,13 @@
 """PreferenceGate: the worker's dispatch gate (worker/gate.py) for audience controls.
 
-Each claimed batch is judged with one read (preferences, opt-outs and the day's counts
-of every marked recipient, ``PreferenceStore.batch``) and, when caps are on, one write
-(the counts of what it let through, each added only while it stays within its cap, so
-that two workers cannot both take a last slot). Only deliveries whose audience mark says
+The claim itself says of each delivery whether its recipient stored any preference
+(``annotation``: ``store.chose_anything``), so a batch whose recipients chose nothing
+needs no read while no cap applies. Otherwise it is judged with one read (preferences
+and opt-outs of the recipients who chose something, or not known to have chosen
+nothing, and with caps on the day's counts of every marked recipient,
+``PreferenceStore.batch``) and, when caps are on, one write (the counts of what it let
+through, each added only while it stays within its cap, so that two workers cannot both
+take a last slot). Only deliveries whose audience mark says
 ``gated`` are judged (preferences/marks.py); the rest pass untouched. In order:
 opted out -> skipped; inside quiet hours -> deferred to the window's end; beyond the
 daily cap -> deferred to the recipient's midnight or skipped, as configured.
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from herald.clock import Clock
@@ -22,13 +27,14 @@ from herald.preferences import marks
 from herald.preferences.caps import CapPolicy, OverCap, local_day, over
 from herald.preferences.categories import CategoryStore
 from herald.preferences.clock_math import next_midnight
-from herald.preferences.model import QuietHours
+from herald.preferences.model import Preferences, QuietHours
 from herald.preferences.quiet import next_allowed
-from herald.preferences.store import CountKey, PreferenceStore
+from herald.preferences.store import CountKey, PreferenceStore, chose_anything
 from herald.queue import Delivery
 from herald.queue.models import DEFERRED
 from herald.worker.gate import Defer, Held, Skip
 
+EVERYTHING = Preferences()  # a recipient who chose nothing: the defaults
 CATEGORY_TTL = 10.0  # seconds a category's cap may be stale after an edit
 PRUNE_EVERY = 3600.0
 
@@ -51,23 +57,29 @@ class PreferenceGate:
         self._policy: CapPolicy | None = None
         self._policy_at = self._pruned_at = float("-inf")
 
+    def annotation(self, dialect: str) -> Any:
+        return chose_anything(dialect)
+
     async def judge(self, claimed: Sequence[Delivery]) -> Mapping[int, Held]:
         marked = [(d, m) for d in claimed if (m := marks.gated(d.payload)) is not None]
         if not marked:
             return {}
         policy = await self._caps()
         now = self._clock.now()
-        # The local days of every zone now (UTC-12 to UTC+14); Python picks each one's.
-        days = {(now + timedelta(hours=h)).date().isoformat() for h in (-12, 0, 14)}
-        prefs, counts = await self._store.batch(
-            {rid for _, (rid, _) in marked}, days if policy.any else ()
-        )
+        if policy.any:  # every marked recipient's counts
+            # The local days of every zone now (UTC-12 to UTC+14); Python picks each one's.
+            days = {(now + timedelta(hours=h)).date().isoformat() for h in (-12, 0, 14)}
+            prefs, counts = await self._store.batch({rid for _, (rid, _) in marked}, days)
+        elif chose := {rid for d, (rid, _) in marked if d.annotation is None or d.annotation}:
+            prefs, counts = await self._store.batch(chose)
+        else:  # the claim found that none of them chose anything
+            prefs, counts = {}, {}
         held: dict[int, Held] = {}
         added: Counter[CountKey] = Counter()
         caps: dict[CountKey, int | None] = {}
         counted: dict[CountKey, list[tuple[Delivery, ZoneInfo]]] = {}
         for delivery, (recipient_id, category) in marked:
-            p = prefs[recipient_id]
+            p = prefs.get(recipient_id, EVERYTHING)
             if not p.accepts(category, delivery.channel):
                 what = f"category {category}" if category else "campaign messages"
                 held[delivery.id] = Skip(

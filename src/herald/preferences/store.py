@@ -15,8 +15,10 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     cast,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -31,6 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from herald.channel import Channel
 from herald.clock import Clock
@@ -38,6 +41,7 @@ from herald.db import Database
 from herald.db.tables import (
     audience_counts,
     categories,
+    deliveries,
     recipient_opt_outs,
     recipient_preferences,
 )
@@ -280,6 +284,29 @@ def _batch_statement(postgres: bool, with_counts: bool) -> Any:
             )
         )
     return union_all(*parts)
+
+
+@functools.cache
+def chose_anything(dialect: str) -> ColumnElement[Any]:
+    """For the claim to compute with each delivery (worker/gate.py's annotation): whether
+    the recipient its audience mark names stored any preference (a time zone, quiet
+    hours, a refusal); NULL when the mark names none the database can read. Built once
+    per dialect (the claim's statement cache is keyed by it). The recipient id is read
+    only where it is a whole number, so a malformed mark never fails the claim."""
+    path = "$.audience.recipient_id"
+    if dialect == "postgresql":
+        raw = deliveries.c.payload[("audience", "recipient_id")].as_string()
+        readable = raw.regexp_match("^-?[0-9]{1,18}$")
+    else:
+        raw = func.json_extract(deliveries.c.payload, path)
+        readable = func.json_type(deliveries.c.payload, path) == "integer"
+    rid = cast(raw, BigInteger)
+    p, o = recipient_preferences.c, recipient_opt_outs.c
+    chose = or_(
+        exists().where(p.recipient_id == rid).correlate(deliveries),
+        exists().where(o.recipient_id == rid).correlate(deliveries),
+    )
+    return case((readable, chose), else_=null())
 
 
 def _quiet(start: str | None, end: str | None) -> QuietHours | None:

@@ -81,6 +81,9 @@ class Delivery:
     created_at: datetime
     finished_at: datetime | None
     notification_id: int | None = None
+    # What the claimer's own expression said of this row (DeliveryQueue.claim's annotate),
+    # computed by the claim itself; None when it asked for none.
+    annotation: Any = None
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -105,6 +108,7 @@ class Delivery:
             created_at=m["created_at"],
             finished_at=m["finished_at"],
             notification_id=m.get("notification_id"),
+            annotation=m.get("annotation"),
         )
 
 

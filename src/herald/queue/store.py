@@ -217,17 +217,23 @@ class DeliveryQueue:
         *,
         lanes: Collection[int] | None = None,
         recipients: RecipientRoom | None = None,
+        annotate: ColumnElement[Any] | None = None,
     ) -> list[Delivery]:
         """Lease up to ``limit`` due deliveries of ``channel``, at most one per ordering key,
         skipping ``exclude_keys`` (recipients the dispatcher must not send to right now);
         only of ``lanes`` when given; with ``recipients``, none of a recipient without
-        room and at most its room of any other (queue/room.py)."""
+        room and at most its room of any other (queue/room.py). ``annotate``, an SQL
+        expression over the ``deliveries`` row (built once: it keys the statement's
+        cache), is computed for each claimed row and returned as its ``annotation``: the
+        dispatch gate learns what it needs with the claim, not a round trip after it."""
         if limit <= 0 or (lanes is not None and not lanes):
             return []
         now = self.clock.now()
         dialect = self.db.dialect
         by_recipient = recipients is not None
-        stmt = _claim_statement(dialect, bool(exclude_keys), lanes is not None, by_recipient)
+        stmt = _claim_statement(
+            dialect, bool(exclude_keys), lanes is not None, by_recipient, annotate
+        )
         params: dict[str, Any] = {
             "claim_channel": channel,
             "claim_now": now,
@@ -386,7 +392,13 @@ def _json_room(dialect: str) -> Any:
 
 
 @functools.cache
-def _claim_statement(dialect: str, exclude: bool, by_lane: bool, by_recipient: bool) -> Any:
+def _claim_statement(
+    dialect: str,
+    exclude: bool,
+    by_lane: bool,
+    by_recipient: bool,
+    annotate: ColumnElement[Any] | None = None,
+) -> Any:
     """The claim, built once per shape; everything that varies is a bound parameter."""
     running = D.alias("running")
     # NOT IN over an uncorrelated subquery: the set of busy keys is read once per
@@ -442,6 +454,7 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool, by_recipient: b
     )
     if by_recipient:
         first_per_key = _within_room(ranked, dialect)
+    annotation = [] if annotate is None else [annotate.label("annotation")]
     return (
         update(D)
         .where(D.c.id.in_(first_per_key))
@@ -451,7 +464,7 @@ def _claim_statement(dialect: str, exclude: bool, by_lane: bool, by_recipient: b
             locked_until=bindparam("lease_until", type_=D.c.locked_until.type),
             locked_by=bindparam("claimer", type_=String),
         )
-        .returning(*D.c)
+        .returning(*D.c, *annotation)
     )
 
 

@@ -87,6 +87,7 @@ class Worker:
         self.metrics = metrics or Metrics()
         self.observer = observer
         self.gate = gate
+        self._annotate = None if gate is None else gate.annotation(queue.db.dialect)
         # Rescue often enough that a lost lease is noticed within about half a lease.
         lease = queue.lease.total_seconds()
         self.maintenance_interval = options.maintenance_interval or min(15.0, lease / 2)
@@ -150,7 +151,13 @@ class Worker:
         self._throttle(wait)
         state.reserve(allowed, now)
         claimed = await self.queue.claim(
-            state.name, allowed, self.id, exclude_keys=blocked, lanes=lanes, recipients=room
+            state.name,
+            allowed,
+            self.id,
+            exclude_keys=blocked,
+            lanes=lanes,
+            recipients=room,
+            annotate=self._annotate,
         )
         if not claimed and not blocked and not (room and room.full()):
             state.rest(mark, generation, now + self.options.poll_interval)
@@ -176,7 +183,13 @@ class Worker:
         room, wait = state.room(now)
         self._throttle(wait)
         claimed = await self.queue.claim(
-            state.name, allowed, self.id, exclude_keys=blocked, lanes=paid.lanes, recipients=room
+            state.name,
+            allowed,
+            self.id,
+            exclude_keys=blocked,
+            lanes=paid.lanes,
+            recipients=room,
+            annotate=self._annotate,
         )
         if not claimed and not blocked and not (room and room.full()):
             state.rest(PAID, generation, now + self.options.poll_interval)
