@@ -9,7 +9,6 @@ signs and posts them. Below the channels, so the sender reads endpoints from her
 from __future__ import annotations
 
 from herald.webhooks.store import (
-    KEEP,
     Attempt,
     Endpoint,
     EndpointNotFound,
@@ -19,7 +18,6 @@ from herald.webhooks.store import (
 )
 
 __all__ = [
-    "KEEP",
     "Attempt",
     "Endpoint",
     "EndpointNotFound",
