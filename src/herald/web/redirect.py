@@ -13,19 +13,19 @@ The hottest route, so it is served by a plain ASGI route mounted ahead of every 
 route (``mount``): FastAPI's request handling (the ``Request``, parameter validation,
 the response class) cost about as much CPU as everything the redirect itself does. It
 still runs inside the app's middleware stack, so its 404s and 429s, and a database
-outage's 503, are answered by the app's exception handlers like any other route's. The
-FastAPI route of the same path below is its OpenAPI description, never served.
+outage's 503, are answered by the app's exception handlers like any other route's. Its
+OpenAPI description is data added to the document (``describe``): no route stands in
+for it.
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, HTTPException, Path, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi import FastAPI, HTTPException, status
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -38,6 +38,7 @@ PREFIX = "/r/"
 PATH = PREFIX + "{token}"
 NOT_FOUND = "no such link"
 MAX_TOKEN = 512  # longer than any token herald signs
+_METHODS = ("GET", "HEAD")
 
 
 def throttle_for(settings: Settings) -> Throttle | None:
@@ -114,34 +115,46 @@ def location(url: str) -> bytes:
     return quote(url, safe=":/%#?=@[]!$&'()*+,;").encode("latin-1")
 
 
-described = APIRouter(tags=["tracking"])
+def _operation(method: str) -> dict[str, Any]:
+    return {
+        "tags": ["tracking"],
+        "summary": "Follow a tracked link",
+        # One id per method (FastAPI warned of a duplicate when both shared one).
+        "operationId": "follow_link" if method == "get" else f"follow_link_{method}",
+        "parameters": [
+            {
+                "name": "token",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": MAX_TOKEN, "title": "Token"},
+            }
+        ],
+        "responses": {
+            "302": {"description": "The click is stored; Location is the link's target"},
+            "404": {"description": "unknown or forged link"},
+            "429": {"description": "too many requests from this address; see Retry-After"},
+        },
+    }
 
 
-_DESCRIBED: dict[str, Any] = {
-    "status_code": status.HTTP_302_FOUND,
-    "response_class": RedirectResponse,
-    "summary": "Follow a tracked link",
-    "responses": {
-        404: {"description": "unknown or forged link"},
-        429: {"description": "too many requests from this address; see Retry-After"},
-    },
-}
+def describe(app: FastAPI) -> None:
+    """``/r/{token}`` in ``app``'s OpenAPI document, first, as data: the operation FastAPI
+    would derive, were a route of its own serving it."""
+    build = app.openapi
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()  # FastAPI keeps it as app.openapi_schema: changed there too
+        schema["paths"] = {PATH: {m: _operation(m) for m in ("get", "head")}, **schema["paths"]}
+        return schema
 
-# One operation per method, each with its own id (one route of both made FastAPI warn
-# of a duplicate operation id).
-@described.head(PATH, operation_id="follow_link_head", **_DESCRIBED)
-@described.get(PATH, operation_id="follow_link", **_DESCRIBED)
-async def follow(
-    token: Annotated[str, Path(max_length=MAX_TOKEN)],
-) -> Response:  # pragma: no cover - documentation only
-    # The operation as OpenAPI shows it: FollowLink, mounted before it, serves it.
-    raise NotImplementedError
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def mount(app: FastAPI) -> None:
     """``/r/`` ahead of every other route (FastAPI tries them in order), described once."""
     app.router.routes.append(
-        Route(PATH, FollowLink(), methods=["GET", "HEAD"], include_in_schema=False)
+        Route(PATH, FollowLink(), methods=list(_METHODS), include_in_schema=False)
     )
-    app.include_router(described)
+    describe(app)
