@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -28,20 +29,34 @@ log = structlog.get_logger("herald.web")
 class HeraldApp(FastAPI):
     """FastAPI, with ``/r/`` requests sent past the wrappers FastAPI adds around
     Starlette's middleware stack (its telemetry check, body limit and exit stacks, which
-    the tracked-link route has no use for and which cost a tenth of its CPU). They still
-    go through Starlette's stack: the error page, any middleware, the exception handlers
-    and the router, so they are answered as any other route's would be."""
+    the tracked-link route has no use for and which cost a tenth of its CPU), and past
+    the router's matching (``redirect.Direct`` in its place). They still go through
+    Starlette's stack: the error page, any middleware and the exception handlers, so
+    they are answered as any other route's would be."""
 
     _lean_stack: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(redirect.PREFIX):
             if self._lean_stack is None:
-                self._lean_stack = Starlette.build_middleware_stack(self)
+                direct = redirect.Direct(self.router, redirect.FollowLink())
+                around = _Around(self, direct)  # reads as this app, but for its router
+                self._lean_stack = Starlette.build_middleware_stack(around)  # type: ignore[arg-type]
             scope["app"] = self
             await self._lean_stack(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+class _Around:
+    """``app`` as Starlette's stack builder reads it, with ``inner`` for its router."""
+
+    def __init__(self, app: FastAPI, inner: ASGIApp) -> None:
+        self._app = app
+        self.router = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
 
 
 def create_app(

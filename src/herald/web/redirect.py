@@ -9,13 +9,14 @@ that was no person (a preview fetcher, a crawler, ``HEAD``, a prefetch, a scanne
 Each client address is throttled (a token bucket, ``herald.web.throttle``): a flood
 from one address gets 429s with ``Retry-After`` before any token is even verified.
 
-The hottest route, so it is served by a plain ASGI route mounted ahead of every FastAPI
-route (``mount``): FastAPI's request handling (the ``Request``, parameter validation,
-the response class) cost about as much CPU as everything the redirect itself does. It
-still runs inside the app's middleware stack, so its 404s and 429s, and a database
-outage's 503, are answered by the app's exception handlers like any other route's. Its
-OpenAPI description is data added to the document (``describe``): no route stands in
-for it.
+The hottest route, so it is served by a plain ASGI app (``FollowLink``): FastAPI's
+request handling (the ``Request``, parameter validation, the response class) cost about
+as much CPU as everything the redirect itself does, and FastAPI's router finding it
+more (``Direct``, which ``HeraldApp`` puts where the router would be, sends it there
+at once). It still runs inside the app's middleware stack, so its 404s and 429s, and a
+database outage's 503, are answered by the app's exception handlers like any other
+route's. Its OpenAPI description is data added to the document (``describe``): no
+route stands in for it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, status
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald.config import Settings
 from herald.runtime import Runtime
@@ -38,6 +39,8 @@ PREFIX = "/r/"
 PATH = PREFIX + "{token}"
 NOT_FOUND = "no such link"
 MAX_TOKEN = 512  # longer than any token herald signs
+# The headers the robot filter reads (ASGI names are lower case): only these are decoded.
+_READ = frozenset((b"user-agent", b"accept-language", b"purpose", b"sec-purpose"))
 _METHODS = ("GET", "HEAD")
 
 
@@ -67,9 +70,11 @@ class FollowLink:
                     "too many requests",
                     headers={"Retry-After": str(max(1, math.ceil(wait)))},
                 )
-        # One pass over the raw headers (ASGI names are lower case): Starlette's Headers
-        # scans and decodes them all on every lookup, and the robot filter makes several.
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        # One pass over the raw headers: Starlette's Headers scans and decodes them all on
+        # every lookup, and the robot filter makes several.
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _READ
+        }
         token: str = scope["path_params"]["token"]
         ref = runtime.signer.verify_link(token) if len(token) <= MAX_TOKEN else None
         target = await runtime.targets.resolve(ref) if ref is not None else None
@@ -115,6 +120,25 @@ def location(url: str) -> bytes:
     return quote(url, safe=":/%#?=@[]!$&'()*+,;").encode("latin-1")
 
 
+class Direct:
+    """Where the router would be in ``HeraldApp``'s stack for ``/r/`` paths: a
+    ``GET|HEAD /r/<token>`` goes straight to ``FollowLink`` (as the router would send
+    it, with its ``path_params``); anything else (another method: 405, a deeper path:
+    404) to the router itself."""
+
+    def __init__(self, router: ASGIApp, follow: ASGIApp) -> None:
+        self._router = router
+        self._follow = follow
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token: str = scope["path"][len(PREFIX) :]
+        if token and "/" not in token and scope["method"] in _METHODS:
+            scope["path_params"] = {"token": token}
+            await self._follow(scope, receive, send)
+        else:
+            await self._router(scope, receive, send)
+
+
 def _operation(method: str) -> dict[str, Any]:
     return {
         "tags": ["tracking"],
@@ -153,7 +177,8 @@ def describe(app: FastAPI) -> None:
 
 
 def mount(app: FastAPI) -> None:
-    """``/r/`` ahead of every other route (FastAPI tries them in order), described once."""
+    """``/r/`` ahead of every other route (FastAPI tries them in order), described once.
+    The route serves what ``Direct`` leaves to the router (a 405 names GET and HEAD)."""
     app.router.routes.append(
         Route(PATH, FollowLink(), methods=list(_METHODS), include_in_schema=False)
     )

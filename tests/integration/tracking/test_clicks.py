@@ -282,6 +282,7 @@ async def test_tracked_links_answer_like_a_described_route(
     refused = await client.post(path)
     assert refused.status_code == 405
     assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert (await client.get(path + "/more")).status_code == 404  # no route of that shape
     too_long = await client.get("/r/" + "A" * 513)
     assert (too_long.status_code, too_long.json()) == (404, {"detail": "no such link"})
     assert [r.flag for r in await click_rows(runtime)] == ["head"]
