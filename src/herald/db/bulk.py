@@ -90,10 +90,27 @@ class BulkInsert:
             )
             result = await conn.exec_driver_sql(self._pg_sql, arrays)
         else:
-            kinds = [c.kind for c in self.columns]
-            params = [_sqlite_value(k, v) for r in rows for k, v in zip(kinds, r, strict=True)]
+            params = [v for r in self._sqlite_rows(rows) for v in r]
             result = await conn.exec_driver_sql(self._sqlite_sql(len(rows)), tuple(params))
         return list(result.all()) if result.returns_rows else []
+
+    @cached_property
+    def _converted(self) -> tuple[tuple[int, Kind], ...]:
+        return tuple((i, c.kind) for i, c in enumerate(self.columns) if c.kind is not Kind.PLAIN)
+
+    def _sqlite_rows(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """The rows with their time and JSON values as SQLite stores them; the plain
+        values (most of them) pass untouched, with no call per value."""
+        converted = self._converted
+        if not converted:
+            return rows
+        out = []
+        for r in rows:
+            row = list(r)
+            for i, kind in converted:
+                row[i] = _sqlite_value(kind, row[i])
+            out.append(row)
+        return out
 
 
 def _pg_value(kind: Kind, value: Any) -> Any:
