@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from herald.clock import Clock
 from herald.db import Database
+from herald.db.ids import among, bound
 from herald.db.tables import tracked_links
 from herald.scheduling.content import ContentItem, ContentStore
 from herald.tracking.signing import LinkRef
@@ -44,7 +44,6 @@ class TrackedLink:
     target_url: str
     promo_id: int | None
     label: str | None
-    created_at: datetime
 
 
 class _Cached(Generic[K, V]):
@@ -166,13 +165,17 @@ class Targets:
         return await self._links.get(link_id)
 
     async def _load_links(self, link_ids: list[int]) -> dict[int, TrackedLink]:
-        t = tracked_links
+        """One statement for a batch of cold links, the ids bound as one value
+        (``herald.db.ids``): SQLAlchemy's expanding IN doubled a cold link's CPU."""
+        dialect = self._db.dialect
+        sql = (
+            "SELECT id, target_url, promo_id, label FROM tracked_links "
+            f"WHERE id {among(dialect, 1)}"
+        )
         async with self._db.read() as conn:
-            rows = (await conn.execute(select(t).where(t.c.id.in_(link_ids)))).all()
-        return {
-            int(r.id): TrackedLink(r.id, r.target_url, r.promo_id, r.label, r.created_at)
-            for r in rows
-        }
+            rows = (await conn.exec_driver_sql(sql, (bound(dialect, link_ids),))).all()
+        found = (tuple(r) for r in rows)
+        return {int(i): TrackedLink(int(i), url, promo, text) for i, url, promo, text in found}
 
     async def resolve(self, ref: LinkRef) -> Target | None:
         """The stored target a verified token names, or None if it names nothing (any

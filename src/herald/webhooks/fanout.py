@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from herald.channel import WEBHOOK_CHANNEL
 from herald.clock import Clock
 from herald.db import Database
+from herald.db.ids import among, bound
 from herald.db.tables import events as E
 from herald.db.types import sqlite_time
 from herald.events import Event, EventType, iso
@@ -68,22 +68,16 @@ def _said_of(types: list[str]) -> list[ColumnElement[Any]]:
 
 
 async def _mark(conn: AsyncConnection, ids: list[int], now: datetime) -> set[int]:
-    """Marks those of ``ids`` not yet fanned out and returns them. The ids go in as one
-    array: an IN list of one bound parameter per id cost SQLAlchemy more CPU than the
-    database's own work (docs/benchmarks.md)."""
-    params: tuple[Any, ...]
-    if conn.dialect.name == "postgresql":
-        sql, params = _MARK_PG, (now, ids)
-    else:
-        sql, params = _MARK_SQLITE, (sqlite_time(now), json.dumps(ids))
-    return {int(row[0]) for row in (await conn.exec_driver_sql(sql, params)).all()}
-
-
-_MARKED = "AND fanned_out_at IS NULL RETURNING id"
-_MARK_PG = f"UPDATE events SET fanned_out_at = $1 WHERE id = ANY($2::bigint[]) {_MARKED}"
-_MARK_SQLITE = (
-    f"UPDATE events SET fanned_out_at = ? WHERE id IN (SELECT value FROM json_each(?)) {_MARKED}"
-)
+    """Marks those of ``ids`` not yet fanned out and returns them, the ids bound as one
+    value (``herald.db.ids``)."""
+    dialect = conn.dialect.name
+    at = now if dialect == "postgresql" else sqlite_time(now)
+    sql = (
+        f"UPDATE events SET fanned_out_at = {'$1' if dialect == 'postgresql' else '?'} "
+        f"WHERE id {among(dialect, 2)} AND fanned_out_at IS NULL RETURNING id"
+    )
+    rows = (await conn.exec_driver_sql(sql, (at, bound(dialect, ids)))).all()
+    return {int(row[0]) for row in rows}
 
 
 def delivery_for(endpoint: Endpoint, event: Event) -> NewDelivery:
