@@ -48,7 +48,7 @@ from herald.metrics import Metrics
 from herald.preferences import CategoryStore, PreferenceStore
 from herald.preferences.gate import PreferenceGate
 from herald.preferences.optouts import OptOuts
-from herald.queue import DeliveryQueue, RetryPolicy
+from herald.queue import DeliveryQueue, OutcomesHooks, RetryPolicy
 from herald.queue.leases import Leases
 from herald.scheduling.content import ContentStore
 from herald.scheduling.effects import PostingEffects
@@ -195,18 +195,18 @@ class Runtime:
     ) -> Runtime:
         clock = clock or SystemClock()
         db = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        attempts = AttemptLog()  # written with the outcomes, as their events are
         queue = DeliveryQueue(
             db,
             clock,
             policies=retry_policies(settings),
             lease_seconds=settings.lease_seconds,
             chunk_size=settings.enqueue_chunk_size,
-            on_outcomes=DeliveryEvents(),
+            on_outcomes=OutcomesHooks(DeliveryEvents(), attempts),
         )
         chosen = dict(senders) if senders is not None else build_senders(settings, db, clock)
         hooks = settings.webhooks
         webhooks = EndpointStore(db, clock, allow_private=hooks.allow_private_networks)
-        attempts = AttemptLog(db, clock)
         chosen.setdefault(
             WEBHOOK_CHANNEL,
             WebhookSender(

@@ -6,7 +6,7 @@ from herald.queue.models import Delivery, DeliveryFilter, Lane, NewDelivery, Que
 from herald.queue.outcomes import Outcome, Permanent, RetryAfter, Sent, Transient
 from herald.queue.policy import RetryPolicy
 from herald.queue.room import RecipientRoom
-from herald.queue.store import DeliveryQueue, Enqueued, Result
+from herald.queue.store import DeliveryQueue, Enqueued, OutcomesHooks, Result
 
 __all__ = [
     "Delivery",
@@ -16,6 +16,7 @@ __all__ = [
     "Lane",
     "NewDelivery",
     "Outcome",
+    "OutcomesHooks",
     "Permanent",
     "QueueStats",
     "RecipientRoom",

@@ -79,6 +79,22 @@ class OutcomesHook(Protocol):
     ) -> None: ...
 
 
+class OutcomesHooks:
+    """Several outcome hooks as one, in order, in the same transaction."""
+
+    def __init__(self, *hooks: OutcomesHook) -> None:
+        self._hooks = hooks
+
+    async def __call__(
+        self,
+        conn: AsyncConnection,
+        outcomes: Sequence[tuple[Result, Decision]],
+        now: datetime,
+    ) -> None:
+        for hook in self._hooks:
+            await hook(conn, outcomes, now)
+
+
 @dataclass(frozen=True, slots=True)
 class Enqueued:
     id: int

@@ -1,13 +1,17 @@
-"""The attempts log: each request to an endpoint, written once its outcome is recorded.
+"""The attempts log: each request to an endpoint, written with its outcome.
 
-The sender holds each attempt in memory (``hold``); the worker, after it commits a batch
-of outcomes, hands the batch to this log (it is one of the worker's observers), which
-writes the batch's attempts in one transaction and moves each endpoint's failing streak:
-a per-send write would cap the channel at the database's commit rate. In the same
+The sender holds each attempt in memory (``hold``); the queue, recording a batch of
+outcomes, calls this log (one of its outcome hooks) inside that transaction, which
+writes the batch's attempts and moves each endpoint's failing streak there: a write of
+its own per batch cost the alerts a write lock as often as webhook sends were recorded,
+and a per-send write would cap the channel at the database's commit rate. In the same
 transaction an endpoint that answered 410, or whose every attempt has failed for five
-days, is disabled, with a log line and a ``webhook.endpoint_disabled`` event. An
-attempt is for people (the dashboard); a process killed between
-the send and this write loses it, and the endpoint's next failure disables it instead.
+days, is disabled, with a log line and a ``webhook.endpoint_disabled`` event. Held
+attempts are let go once the batch is committed (``recorded``, as a worker observer),
+so a batch that failed to commit writes them on its retry. An attempt is for people
+(the dashboard); a process killed between the send and the outcome's commit loses it,
+and an attempt whose outcome was not applied (its lease was lost: the other claimer's
+outcome counts) is not logged.
 """
 
 from __future__ import annotations
@@ -19,8 +23,6 @@ import structlog
 from sqlalchemy import and_, case, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from herald.clock import Clock
-from herald.db import Database
 from herald.db.tables import webhook_attempts, webhook_endpoints
 from herald.events import record
 from herald.events.schemas import WebhookEndpointDisabled
@@ -34,9 +36,7 @@ log = structlog.get_logger("herald.webhooks")
 
 
 class AttemptLog:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
+    def __init__(self) -> None:
         self._held: dict[int, tuple[Attempt, bool]] = {}  # delivery id -> (attempt, gone)
 
     def hold(self, attempt: Attempt, *, gone: bool = False) -> None:
@@ -45,46 +45,54 @@ class AttemptLog:
         assert attempt.delivery_id is not None
         self._held[attempt.delivery_id] = (attempt, gone)
 
+    async def __call__(
+        self, conn: AsyncConnection, outcomes: Sequence[tuple[Result, Decision]], now: datetime
+    ) -> None:
+        """Write the attempts of ``outcomes`` in the transaction recording them."""
+        held = [self._held[r.delivery.id] for r, _ in outcomes if r.delivery.id in self._held]
+        if held:
+            await self.write(conn, [a for a, _ in held], {a.endpoint_id for a, g in held if g}, now)
+
     async def recorded(self, outcomes: Sequence[tuple[Result, Decision]]) -> None:
-        taken = [self._held.pop(r.delivery.id) for r, _ in outcomes if r.delivery.id in self._held]
-        await self.write([a for a, _ in taken], {a.endpoint_id for a, gone in taken if gone})
+        """The batch is committed: its attempts are written (or were not applied)."""
+        for result, _ in outcomes:
+            self._held.pop(result.delivery.id, None)
 
     async def maintain(self) -> None:
         return None
 
-    async def write(self, attempts: Sequence[Attempt], gone: set[int]) -> None:
-        if not attempts:
-            return
-        now = self.clock.now()
-        async with self.db.write() as conn:
+    async def write(
+        self, conn: AsyncConnection, attempts: Sequence[Attempt], gone: set[int], now: datetime
+    ) -> None:
+        await conn.execute(
+            webhook_attempts.insert(),
+            [
+                {
+                    "endpoint_id": a.endpoint_id,
+                    "event_id": a.event_id,
+                    "event_type": a.event_type,
+                    "delivery_id": a.delivery_id,
+                    "attempted_at": a.attempted_at,
+                    "status": a.status,
+                    "latency_ms": a.latency_ms,
+                    "ok": a.ok,
+                    "error": a.error[:SNIPPET_CHARS] if a.error else None,
+                    "response": a.response[:SNIPPET_CHARS],
+                }
+                for a in attempts
+            ],
+        )
+        ending, starting = streaks(attempts)
+        if ending:
+            ended = E.c.id.in_(ending) & E.c.failing_since.is_not(None)
+            await conn.execute(update(E).where(ended).values(failing_since=None))
+        for endpoint_id, since in starting.items():
             await conn.execute(
-                webhook_attempts.insert(),
-                [
-                    {
-                        "endpoint_id": a.endpoint_id,
-                        "event_id": a.event_id,
-                        "event_type": a.event_type,
-                        "delivery_id": a.delivery_id,
-                        "attempted_at": a.attempted_at,
-                        "status": a.status,
-                        "latency_ms": a.latency_ms,
-                        "ok": a.ok,
-                        "error": a.error[:SNIPPET_CHARS] if a.error else None,
-                        "response": a.response[:SNIPPET_CHARS],
-                    }
-                    for a in attempts
-                ],
+                update(E)
+                .where(E.c.id == endpoint_id)
+                .values(failing_since=func.coalesce(E.c.failing_since, since))
             )
-            ending, starting = streaks(attempts)
-            if ending:
-                await conn.execute(update(E).where(E.c.id.in_(ending)).values(failing_since=None))
-            for endpoint_id, since in starting.items():
-                await conn.execute(
-                    update(E)
-                    .where(E.c.id == endpoint_id)
-                    .values(failing_since=func.coalesce(E.c.failing_since, since))
-                )
-            await self._disable(conn, gone, starting, now)
+        await self._disable(conn, gone, starting, now)
 
     async def _disable(
         self, conn: AsyncConnection, gone: set[int], failing: dict[int, datetime], now: datetime
