@@ -28,6 +28,7 @@ class ChannelState:
 
     __slots__ = (
         "_idle",
+        "_room_rest",
         "bucket",
         "busy",
         "held",
@@ -52,6 +53,8 @@ class ChannelState:
         self.busy = 0  # sends in flight
         self.held = plan.exclusive is None  # an exclusive channel waits for its lease
         self._idle: dict[str, tuple[Generation, float]] = {}  # mark -> (generation, until)
+        # (the channel's generation, until, whether until is when tokens are due)
+        self._room_rest: tuple[int, float, bool] | None = None
 
     def slots(self) -> int:
         """How many sends to claim for at most now (0: leave the channel this round).
@@ -124,6 +127,8 @@ class ChannelState:
         self.busy -= 1
         if self.recipients is not None:
             self.recipients.finished(delivery)
+            if self.recipients.ready(self.recipients.limits.key(delivery), now):
+                self._room_rest = None
         if paid:
             assert self.paid is not None
             self.paid.finish(now)
@@ -162,6 +167,32 @@ class ChannelState:
         """One of its sends was recorded, which frees its key: claim again."""
         if self._idle:
             self._idle.clear()
+
+    # -- the room rest: no claim while every recipient with work may start nothing --
+
+    def waits_for_room(self, generation: Generation, now: float) -> tuple[bool, float]:
+        """(whether a room rest holds the claim back, the seconds until the tokens it
+        waits for are due: 0 when a finished send or the poll ends it). Unlike an idle
+        mark it ignores the generation every process's enqueue bumps (on PostgreSQL each
+        alert's NOTIFY), and a recorded send: only work queued for this channel, a
+        recipient ready again (``finished``), or its end lifts it."""
+        rest = self._room_rest
+        if rest is None:
+            return False, 0.0
+        if rest[0] == generation[1] and now < rest[1]:
+            return True, rest[1] - now if rest[2] else 0.0
+        self._room_rest = None
+        return False, 0.0
+
+    def rest_for_room(
+        self, generation: Generation, now: float, tokens_in: float, poll: float
+    ) -> None:
+        """A claim that left out the recipients without room found nothing: the work
+        left is theirs, so do not ask again (a write, and a scan of their backlog) until
+        one is ready (``tokens_in`` seconds, if tokens are what it lacks), work arrives
+        for the channel, or the poll interval ends."""
+        timed = 0 < tokens_in < poll
+        self._room_rest = (generation[1], now + (tokens_in if timed else poll), timed)
 
     def clear_in(self, now: float) -> float:
         """Seconds until every send has left its window (for a lease hand-over)."""

@@ -27,6 +27,7 @@ from herald.queue import (
     DeliveryQueue,
     Lane,
     Outcome,
+    RecipientRoom,
     Result,
     RetryAfter,
     State,
@@ -140,7 +141,7 @@ class Worker:
     ) -> int:
         mark = ALL if lanes is None else FREE
         now = self.clock.monotonic()
-        if state.is_idle(mark, generation, now):
+        if state.is_idle(mark, generation, now) or self._resting_for_room(state, generation, now):
             return 0
         allowed, wait = state.allowed(now, free, self.options.batch_size)
         if allowed <= 0:
@@ -159,8 +160,8 @@ class Worker:
             recipients=room,
             annotate=self._annotate,
         )
-        if not claimed and not blocked and not (room and room.full()):
-            state.rest(mark, generation, now + self.options.poll_interval)
+        if not claimed and not blocked:
+            self._rest(state, mark, generation, room, wait, now)
         admitted = await self._admit(await self._fit(state, claimed, now))
         state.claimed(allowed, len(admitted))  # held ones give their tokens back
         self._start_all(admitted, state, state.plan.sender, now, paid=False)
@@ -173,7 +174,7 @@ class Worker:
         paid = state.plan.paid
         assert paid is not None
         now = self.clock.monotonic()
-        if state.is_idle(PAID, generation, now):
+        if state.is_idle(PAID, generation, now) or self._resting_for_room(state, generation, now):
             return 0
         allowed, wait = await self._paid.allowed(state, free, self.options.batch_size, now)
         if allowed <= 0:
@@ -191,8 +192,8 @@ class Worker:
             recipients=room,
             annotate=self._annotate,
         )
-        if not claimed and not blocked and not (room and room.full()):
-            state.rest(PAID, generation, now + self.options.poll_interval)
+        if not claimed and not blocked:
+            self._rest(state, PAID, generation, room, wait, now)
         admitted = await self._admit(await self._fit(state, claimed, now))
         self._paid.started(state, len(admitted), now)
         self._start_all(admitted, state, paid.sender, now, paid=True)
@@ -210,6 +211,30 @@ class Worker:
             log.warning("recipient_limits_unread", channel=state.name, error=first_line(exc))
             own = None
         gauge.set_own(own, now)
+
+    def _resting_for_room(self, state: ChannelState, generation: Generation, now: float) -> bool:
+        resting, wait = state.waits_for_room(generation, now)
+        self._throttle(wait)
+        return resting
+
+    def _rest(
+        self,
+        state: ChannelState,
+        mark: str,
+        generation: Generation,
+        room: RecipientRoom | None,
+        wait: float,
+        now: float,
+    ) -> None:
+        """After a claim that found nothing: with recipients left out for want of room,
+        the rest is theirs, so wait for one to be ready (``wait``: tokens; a slot frees
+        when a send finishes) rather than scan their backlog again each round; else the
+        channel is idle until work arrives."""
+        poll = self.options.poll_interval
+        if room is not None and room.full():
+            state.rest_for_room(generation, now, wait, poll)
+        else:
+            state.rest(mark, generation, now + poll)
 
     async def _fit(
         self, state: ChannelState, claimed: list[Delivery], now: float

@@ -60,10 +60,10 @@ class TokenBucket:
         self._refill(now)
         return max(self.limit.burst - self._tokens, 0.0) / self.limit.per_second
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until at least one token is available."""
+    def wait_time(self, now: float, n: int = 1) -> float:
+        """Seconds until at least ``n`` tokens are available."""
         self._refill(now)
-        missing = 1 - self._tokens
+        missing = n - self._tokens
         return 0.0 if missing <= _EPSILON else missing / self.limit.per_second
 
 

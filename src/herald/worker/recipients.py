@@ -7,7 +7,13 @@ so that a slow endpoint holds at most ``concurrency`` of the channel's slots (th
 events go on) and no endpoint receives more than ``rate`` requests a second. A recipient
 may have limits of its own (an endpoint's ``max_in_flight``, ``rate_per_second``), which
 the dispatcher reads through ``RecipientLimits.own`` at most every ``OWN_LIMITS_SECONDS``
-and hands to the gauge. Pure, like ``ratelimit.py``: the time is passed in.
+and hands to the gauge.
+
+A busy recipient is claimed for again only once it may start a batch worth a claim:
+half its slots free and tokens for a full room. Below that it counts as full, so a
+backlogged endpoint at 20/s costs a claim per four sends rather than one per send
+(each claim is a write, on SQLite under the lock the alerts' claims wait for). Pure,
+like ``ratelimit.py``: the time is passed in.
 """
 
 from __future__ import annotations
@@ -44,6 +50,18 @@ class RecipientLimits:
     def room(self) -> int:
         """What a recipient with nothing in flight and a full bucket may start."""
         return min(self.concurrency, self.rate.burst)
+
+    @property
+    def slots_ready(self) -> int:
+        """The free slots a busy recipient waits for before it is claimed for again:
+        half of them, so that a slow endpoint keeps most of its concurrency."""
+        return math.ceil(self.concurrency / 2)
+
+    def ready(self, free: int, tokens: int) -> bool:
+        """Whether a recipient with ``free`` slots and ``tokens`` is worth a claim: the
+        tokens refill at the rate whatever the batch, so waiting for a full room's worth
+        costs no throughput."""
+        return free >= self.slots_ready and tokens >= self.room
 
     def overridden(self, concurrency: int | None, per_second: float | None) -> RecipientLimits:
         """These limits with a recipient's own in place of either. An own rate's bucket
@@ -104,33 +122,44 @@ class RecipientGauge:
             return False
         return until is not None
 
-    def _room_of(self, key: str, now: float) -> int:
+    def _free_and_tokens(self, key: str, now: float) -> tuple[int, int]:
+        """Its free slots and tokens under its limits; none of either while paused."""
         if self._is_paused(key, now):
-            return 0
+            return 0, 0
         limits = self.limits_of(key)
         free = limits.concurrency - self._in_flight.get(key, 0)
         bucket = self._buckets.get(key)
         if bucket is None:
-            return min(free, limits.rate.burst)
+            return free, limits.rate.burst
         tokens = bucket.available(now)
         if tokens >= limits.rate.burst and key not in self._in_flight:
             del self._buckets[key]  # full and idle: the same as none
-        return min(free, tokens)
+        return free, tokens
+
+    def _room_of(self, key: str, now: float) -> int:
+        return min(self._free_and_tokens(key, now))
+
+    def ready(self, key: str, now: float) -> bool:
+        """Whether ``key`` is worth a claim now (``RecipientLimits.ready``)."""
+        return self.limits_of(key).ready(*self._free_and_tokens(key, now))
 
     def room(self, now: float) -> tuple[RecipientRoom, float]:
-        """Every recipient's room for the claim, and how soon a recipient left out for
-        want of tokens may send. Not one left out for want of slots (a finished send
-        wakes the dispatcher), nor a paused one: a pause may last an hour, which a drain
-        must not sleep through, and the next poll after it ends finds its work."""
-        keys = set(self._in_flight) | set(self._buckets) | set(self._paused) | set(self._own)
-        room = {key: self._room_of(key, now) for key in keys}
-        short_of_tokens = [
-            self._buckets[key].wait_time(now)
-            for key, n in room.items()
-            if n <= 0
-            and key not in self._paused
-            and self._in_flight.get(key, 0) < self.limits_of(key).concurrency
-        ]
+        """Every recipient's room for the claim (none for one not ready), and how soon
+        a recipient left out for want of tokens is ready. Not one left out for want of
+        slots (a finished send wakes the dispatcher), nor a paused one: a pause may last
+        an hour, which a drain must not sleep through, and the next poll after it ends
+        finds its work."""
+        room: dict[str, int] = {}
+        short_of_tokens: list[float] = []
+        for key in set(self._in_flight) | set(self._buckets) | set(self._paused) | set(self._own):
+            limits = self.limits_of(key)
+            free, tokens = self._free_and_tokens(key, now)
+            if limits.ready(free, tokens):
+                room[key] = min(free, tokens)
+                continue
+            room[key] = 0
+            if free >= limits.slots_ready:
+                short_of_tokens.append(self._buckets[key].wait_time(now, limits.room))
         default = self.limits.room
         listed = {key: n for key, n in room.items() if n != default}
         return RecipientRoom(default, listed), min(short_of_tokens, default=0.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from herald.clock import FakeClock
 from herald.queue import Delivery, RecipientRoom, RetryAfter
 from herald.worker.channel import ChannelState
@@ -42,15 +44,46 @@ def test_an_endpoint_at_its_cap_has_no_room_until_a_send_ends() -> None:
     assert gauge.room(0.0)[0].room == {"7": 1}
 
 
-def test_an_endpoint_out_of_tokens_is_left_out_until_one_refills() -> None:
+def test_an_endpoint_out_of_tokens_is_left_out_until_a_full_room_refills() -> None:
     gauge = RecipientGauge(RecipientLimits(concurrency=10, rate=RateLimit(4, 2)))
     for _ in range(2):
         gauge.started(hook("7"), 0.0)
         gauge.finished(hook("7"))
     room, wait = gauge.room(0.0)
-    assert room.full() == ["7"] and wait == 0.25
-    assert gauge.room(0.25)[0].room == {"7": 1}
+    assert room.full() == ["7"] and wait == 0.5  # two tokens (its room) at 4/s
+    room, wait = gauge.room(0.25)
+    assert room.full() == ["7"] and wait == 0.25  # one token is not worth a claim
     assert gauge.room(0.5)[0] == RecipientRoom(default=2)  # full and idle: forgotten
+
+
+def test_a_busy_endpoint_is_ready_with_half_its_slots_and_a_full_rooms_tokens() -> None:
+    limits = RecipientLimits(concurrency=4, rate=RateLimit(20, 10))
+    assert (limits.room, limits.slots_ready) == (4, 2)
+    assert limits.ready(free=4, tokens=4) and limits.ready(free=2, tokens=10)
+    assert not limits.ready(free=4, tokens=3)  # tokens come at the rate: wait for four
+    assert not limits.ready(free=1, tokens=10)  # a slow endpoint: wait for two slots
+    one = RecipientLimits(concurrency=1, rate=RateLimit(20, 10))
+    assert (one.room, one.slots_ready) == (1, 1) and one.ready(free=1, tokens=1)
+    assert RecipientLimits(concurrency=3, rate=RateLimit(20, 2)).room == 2
+
+
+def test_a_backlogged_endpoint_is_claimed_for_in_batches_at_its_rate() -> None:
+    """Claim whatever the room allows each time the dispatcher asks (every 10 ms) for
+    ten seconds, sends answered at once: 20/s still, four to a claim."""
+    gauge = RecipientGauge(RecipientLimits(concurrency=4, rate=RateLimit(20, 10)))
+    claims = sends = 0
+    for ms in range(0, 10_000, 10):
+        now = ms / 1000
+        room, _ = gauge.room(now)
+        n = room.of("7")
+        if n:
+            claims += 1
+            for _ in range(n):
+                gauge.started(hook("7"), now)
+                gauge.finished(hook("7"))
+                sends += 1
+    assert 10 + 20 * 10 - 4 <= sends <= 10 + 20 * 10
+    assert claims <= sends / 4 + 3
 
 
 def test_a_greedy_dispatcher_never_beats_the_rate() -> None:
@@ -144,7 +177,26 @@ def test_own_limits_are_read_again_after_a_second_and_retune_the_buckets() -> No
     gauge.set_own({}, 1.0)  # back to the default: 4/s, the bucket keeps what it had
     assert gauge.limits_of("8") is gauge.limits
     assert gauge.room(1.0)[0].of("8") == 0  # 0.5 refilled at 0.5/s
-    assert gauge.room(1.125)[0].of("8") == 1  # 0.5 more at 4/s
+    fits, _ = gauge.fit([hook("8", "a"), hook("8", "b")], 1.125)
+    assert len(fits) == 1  # 0.5 more at 4/s (a claim waits for two: its room)
     gauge.set_own({"8": (1, None)}, 2.0)
     gauge.set_own(None, 3.0)  # a failed read keeps the last limits, and waits to retry
     assert gauge.limits_of("8").concurrency == 1 and not gauge.wants_own(3.5)
+
+
+def test_a_room_rest_ignores_others_work_and_ends_with_the_channels_or_a_ready_endpoint() -> None:
+    sender = ScriptedSender("webhook", FakeClock())
+    limits = RecipientLimits(concurrency=2, rate=RateLimit(1000, 1000))
+    state = ChannelState("webhook", ChannelPlan(sender, per_recipient=limits), now=0.0)  # type: ignore[arg-type]
+    first, second = hook("7", "a"), hook("7", "b")
+    state.started(first, 0.0)
+    state.started(second, 0.0)
+    state.rest_for_room((0, 0), 0.0, tokens_in=0.0, poll=1.0)  # slots: a send ends it
+    assert state.waits_for_room((9, 0), 0.5) == (True, 0.0)  # any process's enqueue: still
+    assert state.waits_for_room((9, 1), 0.5) == (False, 0.0)  # work queued for the channel
+    state.rest_for_room((9, 1), 0.5, tokens_in=0.25, poll=1.0)  # tokens due in 0.25 s
+    assert state.waits_for_room((9, 1), 0.6) == (True, pytest.approx(0.15))
+    assert state.waits_for_room((9, 1), 0.75) == (False, 0.0)  # its time is up
+    state.rest_for_room((9, 1), 1.0, tokens_in=0.0, poll=1.0)
+    state.finished(first, 1.5, paid=False)  # one slot of two free: ready
+    assert state.waits_for_room((9, 1), 1.5) == (False, 0.0)
