@@ -82,7 +82,8 @@ async def test_runs_list_edit_and_delete_from_the_shell_with_forum_topics(
     assert herald("migrate", env=env, cwd=tmp_path).returncode == 0
     async with FakeTelegram() as telegram:
         telegram.make_forum("-1002", open_topics=[5])
-        async with serve(telegram_settings(database, telegram)) as (client, runtime):
+        settings = telegram_settings(database, telegram, unpaced=True)
+        async with serve(settings) as (client, runtime):
             guide = (await client.post("/api/v1/guides", json={"title": "T", "body": "B"})).json()
             chats = ["-1001", {"chat_id": "-1002", "topic_id": 5}]
             body = {"name": "forum", "kind": "playlist", "items": [guide["id"]], "chat_ids": chats}

@@ -4,6 +4,7 @@ joins counted from chat_member updates by long polling and by webhook."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from httpx import AsyncClient
@@ -55,7 +56,7 @@ def join_button_urls(telegram: FakeTelegram, chat: str) -> list[str]:
 async def test_links_per_source_chat_and_joins_by_long_polling(
     database_url: str, telegram: FakeTelegram
 ) -> None:
-    settings = telegram_settings(database_url, telegram)
+    settings = telegram_settings(database_url, telegram, unpaced=True)
     async with serve(settings, poll_updates=True) as (client, runtime):
         promo_id = await post(client, runtime, promo(TARGET), "room")
         made = telegram.invite_links
@@ -108,7 +109,7 @@ async def test_a_refused_link_fails_the_post_with_telegrams_reason(
     database_url: str, telegram: FakeTelegram
 ) -> None:
     telegram.invite_refusals[REFUSING] = "not enough rights to manage chat invite links"
-    settings = telegram_settings(database_url, telegram)
+    settings = telegram_settings(database_url, telegram, unpaced=True)
     async with serve(settings) as (client, runtime):
         await post(client, runtime, promo(REFUSING), "refused")
         assert telegram.messages == [] and telegram.invite_links == []
@@ -125,7 +126,7 @@ async def test_a_refused_link_fails_the_post_with_telegrams_reason(
 
 
 async def test_joins_by_webhook(database_url: str, telegram: FakeTelegram) -> None:
-    settings = telegram_settings(database_url, telegram, telegram_updates="webhook")
+    settings = telegram_settings(database_url, telegram, telegram_updates="webhook", unpaced=True)
     async with serve(settings, poll_updates=True) as (client, runtime):
         promo_id = await post(client, runtime, promo(TARGET), "hooked")
         assert runtime.bot is not None  # as `herald telegram set-webhook` sets it
@@ -165,7 +166,7 @@ async def test_joins_per_variant_by_each_variants_own_link(
     database_url: str, telegram: FakeTelegram
 ) -> None:
     body = {**promo(TARGET), "variants": [{"body": "Join the room."}, {"body": "Come in."}]}
-    settings = telegram_settings(database_url, telegram)
+    settings = telegram_settings(database_url, telegram, unpaced=True)
     async with serve(settings, poll_updates=True) as (client, runtime):
         promo_id = await post(client, runtime, body, "ab-room")
         # a link per (source chat, variant), made before the first slot, used again
@@ -181,7 +182,9 @@ async def test_joins_per_variant_by_each_variants_own_link(
         assert sorted((v, len(urls)) for v, urls in shown.items()) == [("A", 2), ("B", 2)]
         assert not set(shown["A"]) & set(shown["B"])
 
-        # two joins by A's posts' links (one from each chat), one by B's
+        # two joins by A's posts' links (one from each chat), one by B's, a second on:
+        # Telegram dates them in whole seconds, and the test began within this one
+        telegram.wall_clock = lambda: time.time() + 1
         for user, link in ((701, shown["A"][0]), (702, shown["A"][1]), (703, shown["B"][0])):
             telegram.push_chat_member(int(TARGET), user, "left", "member", invite_link=link)
 
@@ -203,7 +206,8 @@ async def test_joins_per_variant_by_each_variants_own_link(
 async def test_an_edit_keeps_each_chats_invite_link(
     database_url: str, telegram: FakeTelegram
 ) -> None:
-    async with serve(telegram_settings(database_url, telegram)) as (client, runtime):
+    settings = telegram_settings(database_url, telegram, unpaced=True)
+    async with serve(settings) as (client, runtime):
         promo_id = await post(client, runtime, promo(TARGET), "edited")
         link_a, link_b = (x["invite_link"] for x in telegram.invite_links)
         changed = await client.patch(f"/api/v1/promos/{promo_id}", json={"body": "Join us now."})

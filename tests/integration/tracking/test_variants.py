@@ -11,7 +11,6 @@ import pytest
 from httpx import AsyncClient
 
 from herald.auth import Role
-from herald.config import TelegramChannel
 from herald.runtime import Runtime
 from tests.support.app import serve
 from tests.support.dashboard import sign_in
@@ -21,7 +20,6 @@ from tests.support.telegram_app import telegram_settings
 
 CHATS = [str(-1_001_000_000 - n) for n in range(100)]
 ROUNDS = 4
-FAST = {"rate_per_second": 10_000.0, "group_per_minute": 100_000.0}
 PROMO = {
     "title": "Premium signals",
     "body": "Our signals, every morning.",
@@ -68,8 +66,7 @@ async def posted(client: AsyncClient, runtime: Runtime) -> int:
 async def test_two_variants_over_many_slots_give_the_expected_winner_and_interval(
     database_url: str, telegram: FakeTelegram
 ) -> None:
-    settings = telegram_settings(database_url, telegram)
-    settings = settings.model_copy(update={"telegram": TelegramChannel(**FAST)})
+    settings = telegram_settings(database_url, telegram, unpaced=True)
     async with serve(settings) as (client, runtime):
         promo_id = await posted(client, runtime)
         by_chat: defaultdict[int, list[str]] = defaultdict(list)
@@ -159,7 +156,8 @@ async def test_a_variant_with_a_photo_goes_by_send_photo_the_other_by_send_messa
     database_url: str, telegram: FakeTelegram
 ) -> None:
     chats = CHATS[:3]
-    async with serve(telegram_settings(database_url, telegram)) as (client, runtime):
+    settings = telegram_settings(database_url, telegram, unpaced=True)
+    async with serve(settings) as (client, runtime):
         uploaded = await client.post("/api/v1/media", files={"file": ("c.png", png(64, 48))})
         photo = int(uploaded.json()["id"])
         variants = [{"body": "A chart says more.", "media": [photo]}, {"body": "Words only."}]
