@@ -32,7 +32,7 @@ async def test_a_press_and_a_link_click_record_their_events(
     database_url: str, telegram: FakeTelegram
 ) -> None:
     settings = telegram_settings(
-        database_url, telegram, public_url=PUBLIC, telegram_updates="webhook"
+        database_url, telegram, public_url=PUBLIC, telegram_updates="webhook", unpaced=True
     )
     async with serve(settings) as (client, runtime):
         promo_id = await runtime.content.create(Kind.PROMO, OFFER)

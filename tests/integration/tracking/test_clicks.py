@@ -35,7 +35,7 @@ async def polling_app(
     database_url: str, telegram: FakeTelegram
 ) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
     settings = telegram_settings(
-        database_url, telegram, promo_chat_ids=[str(GROUP)], public_url=PUBLIC
+        database_url, telegram, promo_chat_ids=[str(GROUP)], public_url=PUBLIC, unpaced=True
     )
     async with serve(settings, poll_updates=True) as pair:
         yield pair
@@ -51,6 +51,7 @@ async def webhook_app(
         promo_chat_ids=[str(GROUP)],
         public_url=PUBLIC,
         telegram_updates="webhook",
+        unpaced=True,
     )
     async with serve(settings) as pair:
         yield pair
@@ -206,7 +207,7 @@ async def test_a_press_is_answered_while_its_click_waits_for_the_database(
 async def test_clicks_buffered_at_shutdown_are_written(
     database_url: str, telegram: FakeTelegram
 ) -> None:
-    settings = telegram_settings(database_url, telegram, public_url=PUBLIC)
+    settings = telegram_settings(database_url, telegram, public_url=PUBLIC, unpaced=True)
     async with serve(settings) as (client, runtime):
         [guide, *_] = await runtime.content.all(Kind.GUIDE)
         token = runtime.signer.link_token(content_id=guide.id, cta=0)
