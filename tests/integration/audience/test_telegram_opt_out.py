@@ -41,6 +41,7 @@ async def bot(
         telegram,
         public_url=PUBLIC_URL,
         templates_dir=write_templates(tmp_path / "templates"),
+        unpaced=True,
     )
     async with serve(settings, poll_updates=True) as (client, runtime):
         for key in ("promos", "signals"):
@@ -123,7 +124,7 @@ async def test_settings_sends_the_preference_link_and_strangers_are_told_nothing
 
 
 async def test_stop_by_webhook(database_url: str, telegram: FakeTelegram) -> None:
-    settings = telegram_settings(database_url, telegram, telegram_updates="webhook")
+    settings = telegram_settings(database_url, telegram, telegram_updates="webhook", unpaced=True)
     async with serve(settings, poll_updates=True) as (client, runtime):
         await client.put("/api/v1/recipients/trader", json={"telegram_chat_id": CHAT})
         update = telegram.push_message(CHAT, "/stop")

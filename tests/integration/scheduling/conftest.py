@@ -18,6 +18,6 @@ async def bot_app(
     database_url: str, telegram: FakeTelegram
 ) -> AsyncIterator[tuple[AsyncClient, Runtime]]:
     """The app with long polling running (no worker: tests drain the queue themselves)."""
-    settings = telegram_settings(database_url, telegram, telegram_admin_ids="777")
+    settings = telegram_settings(database_url, telegram, telegram_admin_ids="777", unpaced=True)
     async with serve(settings, poll_updates=True) as pair:
         yield pair

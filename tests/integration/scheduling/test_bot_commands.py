@@ -121,7 +121,7 @@ async def test_the_webhook_enforces_its_secret_and_handles_commands(
     database_url: str, telegram: FakeTelegram
 ) -> None:
     settings = telegram_settings(
-        database_url, telegram, telegram_updates="webhook", telegram_admin_ids="777"
+        database_url, telegram, telegram_updates="webhook", telegram_admin_ids="777", unpaced=True
     )
     async with serve(settings, poll_updates=True) as (client, runtime):
         update = telegram.push_message(GROUP, "/start_marketing", user_id=GLOBAL_ADMIN)

@@ -39,7 +39,7 @@ async def test_by_long_polling_the_bot_removed_banned_demoted_and_added_back(
     database_url: str, telegram: FakeTelegram
 ) -> None:
     telegram.channel_chats.add(CHANNEL)
-    settings = telegram_settings(database_url, telegram)
+    settings = telegram_settings(database_url, telegram, unpaced=True)
     async with serve(settings, poll_updates=True, role=None) as (client, runtime):
         await two_schedules(runtime)
         telegram.push_my_chat_member(int(GROUP), "member", "kicked")
@@ -86,7 +86,7 @@ async def test_by_long_polling_the_bot_removed_banned_demoted_and_added_back(
 async def test_by_webhook_a_left_bot_makes_the_chat_inactive(
     database_url: str, telegram: FakeTelegram
 ) -> None:
-    settings = telegram_settings(database_url, telegram, telegram_updates="webhook")
+    settings = telegram_settings(database_url, telegram, telegram_updates="webhook", unpaced=True)
     async with serve(settings) as (client, runtime):
         await two_schedules(runtime)
         update = telegram.push_my_chat_member(int(GROUP), "administrator", "left")
