@@ -8,14 +8,17 @@ from herald.config import Settings, TelegramChannel, load_settings
 from tests.support.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "webhook-secret-for-tests_0123456789"
-# For a test on the system clock that posts to a group more than once: herald's pacing
-# at Telegram's limits (20 a minute to a group, one each 3 s) would make it wait those
-# seconds in real time. That pacing is proved where it is the subject (test_dispatch_limits
-# on a fake clock; the crash-and-scale and fault tests against a fake Bot API that
-# enforces the limits, which this one does not unless asked). Not for a test on a
-# FakeClock: its waits cost nothing, and a bucket this fast asks it for waits shorter
-# than its float can add (KeyBuckets then never sees the time move).
-UNPACED = TelegramChannel(rate_per_second=10_000.0, group_per_minute=100_000.0)
+# For a test on the system clock that sends to one chat more than once: herald's pacing
+# at Telegram's limits (20 a minute to a group, one each 3 s; one a second to a private
+# chat) would make it wait those seconds in real time. That pacing is proved where it
+# is the subject (test_dispatch_limits on a fake clock; the crash-and-scale and fault
+# tests against a fake Bot API that enforces the limits, which this one does not unless
+# asked). Not for a test on a FakeClock: its waits cost nothing, and a bucket this fast
+# asks it for waits shorter than its float can add (KeyBuckets then never sees the
+# time move).
+UNPACED = TelegramChannel(
+    rate_per_second=10_000.0, group_per_minute=100_000.0, private_chat_per_second=1_000.0
+)
 
 
 def telegram_settings(
