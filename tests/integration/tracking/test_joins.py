@@ -4,6 +4,7 @@ joins counted from chat_member updates by long polling and by webhook."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -200,7 +201,8 @@ async def test_joins_per_variant_by_each_variants_own_link(
         _, key = await runtime.api_keys.create("viewer", Role.VIEWER)
         await sign_in(client, key)
         page = (await client.get(f"/analytics/promos/{promo_id}")).text
-        assert '<td class="num">2</td></tr><tr data-variant="B">' in page
+        joins_column = _variant_header(page).index("joins")
+        assert [_variant_cells(page, v)[joins_column] for v in "AB"] == ["2", "1"]
 
 
 async def test_an_edit_keeps_each_chats_invite_link(
@@ -227,3 +229,17 @@ async def test_an_edit_keeps_each_chats_invite_link(
             str(e.params["chat_id"]): e.params["reply_markup"]["inline_keyboard"][0][0]["url"]
             for e in edits
         } == {SOURCE_A: link_a, SOURCE_B: link_b}
+
+
+def _variant_header(page: str) -> list[str]:
+    """The variants table's column names, as the promo's analytics page shows them."""
+    table = re.search(r'<table class="grid" id="variants">(.*?)</table>', page, re.S)
+    assert table is not None, "no variants table"
+    return re.findall(r"<th>(.*?)</th>", table.group(1))
+
+
+def _variant_cells(page: str, name: str) -> list[str]:
+    """One variant's row of that table, cell by cell."""
+    row = re.search(rf'<tr data-variant="{name}">(.*?)</tr>', page, re.S)
+    assert row is not None, f"no row for variant {name}"
+    return re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
