@@ -13,9 +13,7 @@ WEBHOOK_SECRET = "webhook-secret-for-tests_0123456789"
 # chat) would make it wait those seconds in real time. That pacing is proved where it
 # is the subject (test_dispatch_limits on a fake clock; the crash-and-scale and fault
 # tests against a fake Bot API that enforces the limits, which this one does not unless
-# asked). Not for a test on a FakeClock: its waits cost nothing, and a bucket this fast
-# asks it for waits shorter than its float can add (KeyBuckets then never sees the
-# time move).
+# asked). Not needed on a FakeClock, whose waits cost nothing.
 UNPACED = TelegramChannel(
     rate_per_second=10_000.0, group_per_minute=100_000.0, private_chat_per_second=1_000.0
 )

@@ -103,6 +103,8 @@ class KeyBuckets:
         wait = bucket.wait_time(now) if bucket is not None else 0.0
         if paused or wait > 0:
             until = max(paused, now + wait)
+            if until <= now:  # a wait shorter than the float at ``now`` can hold:
+                until = math.nextafter(now, math.inf)  # else blocked() re-reviews forever
             self._blocked[key] = until
             self._look_again(key, until)
             return

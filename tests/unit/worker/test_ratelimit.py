@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import threading
+
 import pytest
 
 from herald.worker.ratelimit import (
@@ -125,6 +128,30 @@ def test_a_private_chat_is_blocked_for_a_second_after_a_send() -> None:
     assert keys.blocked(10.999) == {"telegram:42"}
     assert keys.blocked(11.0) == set()
     assert keys.wait_time(11.0) == 0.0
+
+
+class _Fast:
+    def for_key(self, key: str) -> RateLimit:
+        return RateLimit(per_second=10_000.0, burst=1)
+
+
+def test_a_wait_below_the_clocks_resolution_does_not_spin() -> None:
+    # At 10^6 s (a monotonic clock after 11 days up) the refill leaves the token 5e-7
+    # short, a wait of 5e-11 s that 10^6 + 5e-11 cannot represent: the key was due
+    # again at the same instant, and blocked() looped on it forever.
+    now = 1_000_000.0
+    due = now + 1 / 10_000
+    probe = TokenBucket(RateLimit(per_second=10_000.0, burst=1), now)
+    probe.take(1, now)
+    assert probe.wait_time(due) > 0 and due + probe.wait_time(due) == due  # the case
+    keys = KeyBuckets(_Fast())
+    keys.take("k", now)
+    done: list[set[str]] = []
+    worker = threading.Thread(target=lambda: done.append(keys.blocked(due)), daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    assert done == [{"k"}]
+    assert keys.blocked(math.nextafter(due, math.inf)) == set()
 
 
 def test_a_group_sends_one_every_three_seconds_and_never_21_in_a_minute() -> None:
