@@ -100,7 +100,10 @@ async def test_the_paid_lane_flows_at_a_thousand_a_second_and_the_free_one_at_th
     assert len(paid) / paid_span > 900  # 1,200 in about a second: far above 30/s
     assert most_in_a_second(paid) <= 1000
     assert most_in_a_second(free) <= 30
-    assert max(r.at for r in free) - min(r.at for r in free) >= 89 / 30 - 1e-6
+    # the bucket's burst may go at once, the rest one each 1/30 s
+    pace = runtime.settings.telegram
+    free_span = max(r.at for r in free) - min(r.at for r in free)
+    assert free_span >= (90 - pace.burst) / pace.rate_per_second - 1e-6
     assert metric(runtime, "paid_broadcast_sent_total") == 1200
     assert metric(runtime, "paid_broadcast_budget_left") is None  # no cap, no gauge
 
