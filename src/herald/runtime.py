@@ -383,6 +383,7 @@ class Runtime:
                     RateLimit(hooks.endpoint_rate_per_second, hooks.endpoint_burst),
                     own=self.webhooks.own_limits,
                 ),
+                background=True,  # events wait while the alerts burst
             )
         if (telegram := self.senders.get(Channel.TELEGRAM)) is not None:
             plans[Channel.TELEGRAM] = telegram_plan(s.telegram, telegram, self.bot_key)

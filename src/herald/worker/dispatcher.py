@@ -38,6 +38,7 @@ from herald.queue.policy import Decision
 from herald.queue.wakeup import PostgresListener
 from herald.worker.background import attempt, every
 from herald.worker.channel import ALL, FREE, PAID, ChannelState, Generation
+from herald.worker.deference import UrgentPace
 from herald.worker.exclusive import ExclusiveChannels
 from herald.worker.gate import Defer, DispatchGate, Skip
 from herald.worker.maintenance import Maintenance
@@ -104,6 +105,7 @@ class Worker:
         self._results: list[Result] = []
         self._flush_now = asyncio.Event()
         self._throttled_for = 0.0
+        self._urgent = UrgentPace(options.deference)
 
     # -- one round -------------------------------------------------------------
 
@@ -115,6 +117,11 @@ class Worker:
             free = state.slots()
             if free <= 0:
                 continue
+            if state.plan.background:
+                held, wait = self._urgent.holds(self.clock.monotonic())
+                if held:
+                    self._throttle(wait)
+                    continue
             generation = self.queue.wakeup.generation_of(state.name)
             blocked, wait = state.blocked(self.clock.monotonic())
             self._throttle(wait)
@@ -284,6 +291,8 @@ class Worker:
         *,
         paid: bool,
     ) -> None:
+        if not state.plan.background:
+            self._urgent.started(now, sum(d.lane is Lane.TRANSACTIONAL for d in claimed))
         for delivery in claimed:
             state.started(delivery, now)
             self._inflight[delivery.id] = delivery

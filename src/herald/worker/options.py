@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from herald.config import Settings
+from herald.worker.deference import Deference
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +15,8 @@ class WorkerOptions:
 
     ``maintenance_interval`` None: often enough that a lost lease is noticed within
     about half a lease (min(15 s, lease / 2)). ``retention`` None: sent rows are kept.
-    ``lease_ttl``: the exclusive channels' leases."""
+    ``lease_ttl``: the exclusive channels' leases. ``deference``: when background
+    channels hold their claims for the alerts."""
 
     batch_size: int = 200
     poll_interval: float = 1.0
@@ -24,6 +26,7 @@ class WorkerOptions:
     retention: timedelta | None = None
     shutdown_grace: float = 10.0
     lease_ttl: float = 15.0
+    deference: Deference = field(default_factory=Deference)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerOptions:

@@ -34,7 +34,8 @@ class ChannelPlan:
     messages a payload makes (a Telegram album: one per file and its buttons message),
     which the bucket and the per-key limits count; None: one each. ``per_recipient``:
     sends in flight and a bucket per recipient (a webhook endpoint), whatever the
-    ordering keys (worker/recipients.py).
+    ordering keys (worker/recipients.py). ``background``: its claims wait while the
+    other channels' transactional sends are starting fast (worker/deference.py).
     """
 
     sender: Sender
@@ -46,6 +47,7 @@ class ChannelPlan:
     paid: PaidLanes | None = None
     messages: Callable[[dict[str, Any]], int] | None = None
     per_recipient: RecipientLimits | None = None
+    background: bool = False
 
     @classmethod
     def from_settings(cls, settings: ChannelSettings, sender: Sender) -> ChannelPlan:
