@@ -83,7 +83,8 @@ def worker_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await asyncio.gather(runtime.worker().run(stop), runtime.fanout.run(stop))
+        worker = runtime.worker()
+        await asyncio.gather(worker.run(stop), runtime.fanout.run(stop, worker.holds_background))
 
     run_with_runtime(action)
 

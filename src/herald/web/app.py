@@ -88,8 +88,9 @@ def create_app(
         stop = asyncio.Event()
         tasks = []
         if run_worker:
-            tasks.append(asyncio.create_task(rt.worker().run(stop)))
-            tasks.append(asyncio.create_task(rt.fanout.run(stop)))
+            worker = rt.worker()
+            tasks.append(asyncio.create_task(worker.run(stop)))
+            tasks.append(asyncio.create_task(rt.fanout.run(stop, worker.holds_background)))
         if poll_updates and (poller := rt.poller()) is not None:
             tasks.append(asyncio.create_task(poller.run(stop)))
         if run_scheduler:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -193,14 +193,24 @@ class Fanout:
         self._pruned_at = now
         await self.store.prune_attempts(self.retention)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(
+        self, stop: asyncio.Event, hold: Callable[[float], tuple[bool, float]] | None = None
+    ) -> None:
         """Fan out every ``interval`` until ``stop``; a failure (the database away) is a
-        log line and the next tick tries again."""
+        log line and the next tick tries again. ``hold``: the worker beside it says when
+        the alerts are bursting (``Worker.holds_background``); the fan-out's reads and
+        its write of a delivery per event wait for it, as the webhook channel's claims
+        do (the events are already recorded: nothing is lost, they go out later)."""
         while not stop.is_set():
-            try:
-                await self.drain()
-                await self._prune()
-            except Exception as exc:
-                log.warning("webhook_fanout_failed", error=str(exc).splitlines()[0][:200])
+            wait = self.interval
+            held, held_for = hold(self.clock.monotonic()) if hold else (False, 0.0)
+            if held:
+                wait = min(held_for, self.interval)
+            else:
+                try:
+                    await self.drain()
+                    await self._prune()
+                except Exception as exc:
+                    log.warning("webhook_fanout_failed", error=str(exc).splitlines()[0][:200])
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
+                await asyncio.wait_for(stop.wait(), wait)

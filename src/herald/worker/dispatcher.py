@@ -107,6 +107,12 @@ class Worker:
         self._throttled_for = 0.0
         self._urgent = UrgentPace(options.deference)
 
+    def holds_background(self, now: float) -> tuple[bool, float]:
+        """Whether background work waits now for the alerts (worker/deference.py), and
+        for how long to wait before asking again: the background channels' claims, and
+        the webhooks' fan-out beside this worker."""
+        return self._urgent.holds(now)
+
     # -- one round -------------------------------------------------------------
 
     async def dispatch_once(self) -> int:
@@ -118,7 +124,7 @@ class Worker:
             if free <= 0:
                 continue
             if state.plan.background:
-                held, wait = self._urgent.holds(self.clock.monotonic())
+                held, wait = self.holds_background(self.clock.monotonic())
                 if held:
                     self._throttle(wait)
                     continue

@@ -23,6 +23,7 @@ from tests.integration.webhooks.conftest import HOOKS, Hooked
 from tests.support.alerts import SL_VARS
 from tests.support.app import serve
 from tests.support.events import events_of
+from tests.support.waiting import eventually
 from tests.support.webhook_receiver import TIMEOUT, Receiver
 
 SENT, DEAD = EventType.DELIVERY_SENT, EventType.DELIVERY_DEAD_LETTERED
@@ -283,3 +284,27 @@ async def test_private_addresses_are_refused_again_at_send_time(
         assert "localhost resolves to 127.0.0.1 is a loopback address" in deliveries[0].last_error
         attempts = (await client.get(f"{HOOKS}/1/attempts")).json()
         assert attempts[0]["status"] is None and attempts[0]["ok"] is False
+
+
+async def test_the_fan_out_waits_while_the_worker_holds_background_work(hooked: Hooked) -> None:
+    """Beside a worker whose alerts are bursting, the fan-out queues nothing (its write
+    of a delivery per event waits with the webhook channel's claims), then catches up."""
+    await hooked.endpoint(["*"])
+    await hooked.emit(hooked.event(SENT, "delivery:1", delivery_id=1))
+    held, asked = [True], []
+
+    def hold(now: float) -> tuple[bool, float]:
+        asked.append(now)
+        return held[0], 0.01
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(hooked.runtime.fanout.run(stop, hold))
+    try:
+        await eventually(lambda: len(asked) >= 3, what="the fan-out asking thrice")
+        assert await webhook_deliveries(hooked.runtime) == []
+        held[0] = False
+        await eventually(lambda: webhook_deliveries(hooked.runtime), what="the event queued")
+    finally:
+        stop.set()
+        await running
+    assert len(await webhook_deliveries(hooked.runtime)) == 1
