@@ -154,27 +154,14 @@ class Worker:
     ) -> int:
         mark = ALL if lanes is None else FREE
         now = self.clock.monotonic()
-        if state.is_idle(mark, generation, now) or self._resting_for_room(state, generation, now):
+        if self._waiting(state, mark, generation, now):
             return 0
         allowed, wait = state.allowed(now, free, self.options.batch_size)
         if allowed <= 0:
             self._throttle(wait)
             return 0
-        await self._read_own_limits(state, now)
-        room, wait = state.room(now)
-        self._throttle(wait)
         state.reserve(allowed, now)
-        claimed = await self.queue.claim(
-            state.name,
-            allowed,
-            self.id,
-            exclude_keys=blocked,
-            lanes=lanes,
-            recipients=room,
-            annotate=self._annotate,
-        )
-        if not claimed and not blocked:
-            self._rest(state, mark, generation, room, wait, now)
+        claimed = await self._claim(state, mark, allowed, blocked, lanes, generation, now)
         admitted = await self._admit(await self._fit(state, claimed, now))
         state.claimed(allowed, len(admitted))  # held ones give their tokens back
         self._start_all(admitted, state, state.plan.sender, now, paid=False)
@@ -187,12 +174,36 @@ class Worker:
         paid = state.plan.paid
         assert paid is not None
         now = self.clock.monotonic()
-        if state.is_idle(PAID, generation, now) or self._resting_for_room(state, generation, now):
+        if self._waiting(state, PAID, generation, now):
             return 0
         allowed, wait = await self._paid.allowed(state, free, self.options.batch_size, now)
         if allowed <= 0:
             self._throttle(wait)
             return 0
+        claimed = await self._claim(state, PAID, allowed, blocked, paid.lanes, generation, now)
+        admitted = await self._admit(await self._fit(state, claimed, now))
+        self._paid.started(state, len(admitted), now)
+        self._start_all(admitted, state, paid.sender, now, paid=True)
+        return len(claimed)
+
+    def _waiting(self, state: ChannelState, mark: str, generation: Generation, now: float) -> bool:
+        """Whether the channel (its lanes under ``mark``) is idle or resting for room."""
+        return state.is_idle(mark, generation, now) or self._resting_for_room(
+            state, generation, now
+        )
+
+    async def _claim(
+        self,
+        state: ChannelState,
+        mark: str,
+        allowed: int,
+        blocked: set[str],
+        lanes: frozenset[Lane] | None,
+        generation: Generation,
+        now: float,
+    ) -> list[Delivery]:
+        """Claim up to ``allowed`` of ``lanes`` (None: all) within the recipients' room;
+        a claim that finds nothing rests the channel (``_rest``)."""
         await self._read_own_limits(state, now)
         room, wait = state.room(now)
         self._throttle(wait)
@@ -201,16 +212,13 @@ class Worker:
             allowed,
             self.id,
             exclude_keys=blocked,
-            lanes=paid.lanes,
+            lanes=lanes,
             recipients=room,
             annotate=self._annotate,
         )
         if not claimed and not blocked:
-            self._rest(state, PAID, generation, room, wait, now)
-        admitted = await self._admit(await self._fit(state, claimed, now))
-        self._paid.started(state, len(admitted), now)
-        self._start_all(admitted, state, paid.sender, now, paid=True)
-        return len(claimed)
+            self._rest(state, mark, generation, room, wait, now)
+        return claimed
 
     async def _read_own_limits(self, state: ChannelState, now: float) -> None:
         """The recipients' own limits (a webhook endpoint's), read again when stale,
